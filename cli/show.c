@@ -1,0 +1,478 @@
+/* SPDX-License-Identifier: MIT */
+/* gonactl's printers: each reply as an aligned table or as JSON. */
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+#define COLS_MAX 16
+#define CELL_MAX 64
+
+/* A table is collected whole, then printed with columns as wide as their
+ * widest cell. */
+struct table {
+	int ncols;
+	size_t nrows, cap;
+	char (*cells)[COLS_MAX][CELL_MAX];
+};
+
+static void table_row(struct table *t, const char *const *cols)
+{
+	if (t->nrows == t->cap) {
+		size_t cap = t->cap ? 2 * t->cap : 16;
+		void *c = realloc(t->cells, cap * sizeof(*t->cells));
+
+		if (!c)
+			abort();
+		t->cells = c;
+		t->cap = cap;
+	}
+	for (int i = 0; i < t->ncols; i++)
+		snprintf(t->cells[t->nrows][i], CELL_MAX, "%s", cols[i]);
+	t->nrows++;
+}
+
+static void table_print(FILE *f, struct table *t)
+{
+	size_t w[COLS_MAX] = { 0 };
+
+	for (size_t r = 0; r < t->nrows; r++)
+		for (int i = 0; i < t->ncols; i++)
+			if (strlen(t->cells[r][i]) > w[i])
+				w[i] = strlen(t->cells[r][i]);
+	for (size_t r = 0; r < t->nrows; r++) {
+		for (int i = 0; i + 1 < t->ncols; i++)
+			fprintf(f, "%-*s  ", (int)w[i], t->cells[r][i]);
+		fprintf(f, "%s\n", t->cells[r][t->ncols - 1]);
+	}
+	free(t->cells);
+	t->cells = NULL;
+	t->nrows = t->cap = 0;
+}
+
+/* Rates with SI units, at most two decimals: 2.5G, 123.46M, 0. */
+static const char *rate(uint64_t bps, char *buf, size_t len)
+{
+	static const struct {
+		uint64_t div;
+		const char *unit;
+	} units[] = { { 1000000000000ull, "T" },
+		      { 1000000000ull, "G" },
+		      { 1000000ull, "M" },
+		      { 1000ull, "K" } };
+
+	for (size_t i = 0; i < 4; i++) {
+		if (bps < units[i].div)
+			continue;
+		snprintf(buf, len, "%.2f", (double)bps / (double)units[i].div);
+		/* Trailing zeros say nothing: 2.50 -> 2.5, 1.00 -> 1. */
+		char *end = buf + strlen(buf) - 1;
+
+		while (*end == '0')
+			*end-- = '\0';
+		if (*end == '.')
+			*end = '\0';
+		strncat(buf, units[i].unit, len - strlen(buf) - 1);
+		return buf;
+	}
+	snprintf(buf, len, "%llu", (unsigned long long)bps);
+	return buf;
+}
+
+static const char *u64s(uint64_t v, char *buf, size_t len)
+{
+	snprintf(buf, len, "%llu", (unsigned long long)v);
+	return buf;
+}
+
+static const char *mac(const uint8_t m[6], char *buf, size_t len)
+{
+	snprintf(buf, len, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2],
+		 m[3], m[4], m[5]);
+	return buf;
+}
+
+static uint64_t drops_total(const struct ctl_counters *c)
+{
+	uint64_t sum = 0;
+
+	for (int i = 0; i < CTL_DROP_SLOTS; i++)
+		sum += c->drops[i];
+	return sum;
+}
+
+static const char *uplink_state(const struct ctl_uplink *u)
+{
+	if (!u->present)
+		return "absent";
+	if (!u->admin_up)
+		return "drained";
+	return u->up ? "up" : "down";
+}
+
+static void json_counters(struct json *j, const char *key,
+			  const struct ctl_counters *c)
+{
+	json_obj_open(j, key);
+	json_u64(j, "tx_packets", c->tx_packets);
+	json_u64(j, "tx_bytes", c->tx_bytes);
+	json_u64(j, "rx_packets", c->rx_packets);
+	json_u64(j, "rx_bytes", c->rx_bytes);
+	json_u64(j, "tx_bps", c->tx_bps);
+	json_u64(j, "rx_bps", c->rx_bps);
+	json_obj_open(j, "drops");
+	for (unsigned int i = 0; i < CTL_DROP_SLOTS; i++)
+		if (ctl_drop_name(i))
+			json_u64(j, ctl_drop_name(i), c->drops[i]);
+	json_obj_close(j);
+	json_obj_close(j);
+}
+
+static void json_uplink(struct json *j, const char *key,
+			const struct ctl_uplink *u)
+{
+	json_obj_open(j, key);
+	json_str(j, "name", u->name);
+	json_str(j, "device", u->device);
+	json_u64(j, "ifindex", u->ifindex);
+	json_str(j, "state", uplink_state(u));
+	json_bool(j, "present", u->present);
+	json_bool(j, "carrier", u->carrier);
+	json_bool(j, "admin_up", u->admin_up);
+	json_bool(j, "up", u->up);
+	json_bool(j, "designated", u->designated);
+	json_u64(j, "capacity", u->capacity);
+	json_u64(j, "guaranteed", u->guaranteed);
+	json_u64(j, "guests", u->n_guests);
+	json_counters(j, "counters", &u->c);
+	json_obj_close(j);
+}
+
+static void json_guest(struct json *j, const char *key,
+		       const struct ctl_guest *g)
+{
+	char buf[INET6_ADDRSTRLEN];
+
+	json_obj_open(j, key);
+	json_str(j, "name", g->name);
+	json_str(j, "device", g->device);
+	json_u64(j, "ifindex", g->ifindex);
+	json_bool(j, "attached", g->attached);
+	json_str(j, "mac", mac(g->mac, buf, sizeof(buf)));
+	json_arr_open(j, "ipv4");
+	for (uint32_t i = 0; i < g->n_ipv4; i++)
+		json_str(j, NULL, inet_ntop(AF_INET, &g->ipv4[i], buf,
+					    sizeof(buf)));
+	json_arr_close(j);
+	json_arr_open(j, "ipv6");
+	for (uint32_t i = 0; i < g->n_ipv6; i++)
+		json_str(j, NULL, inet_ntop(AF_INET6, g->ipv6[i], buf,
+					    sizeof(buf)));
+	json_arr_close(j);
+	json_arr_open(j, "homes");
+	{
+		char homes[sizeof(g->homes)];
+
+		memcpy(homes, g->homes, sizeof(homes));
+		for (char *s = strtok(homes, ","); s; s = strtok(NULL, ","))
+			json_str(j, NULL, s);
+	}
+	json_arr_close(j);
+	json_u64(j, "spread", g->spread);
+	json_obj_open(j, "tx");
+	json_u64(j, "min", g->tx_min);
+	json_u64(j, "max", g->tx_max);
+	json_u64(j, "weight", g->tx_weight);
+	json_u64(j, "burst", g->tx_burst);
+	json_obj_close(j);
+	json_obj_open(j, "rx");
+	json_u64(j, "max", g->rx_max);
+	json_obj_close(j);
+	json_counters(j, "counters", &g->c);
+	json_obj_close(j);
+}
+
+void show_status(FILE *f, const struct reply *r, bool json)
+{
+	const struct ctl_status *s = &r->status;
+	char a[32], b[32];
+	uint64_t up_s = s->uptime_ms / 1000;
+
+	if (!r->have_status)
+		return;
+	if (json) {
+		struct json j;
+
+		json_begin(&j, f);
+		json_obj_open(&j, NULL);
+		json_str(&j, "version", s->version);
+		json_u64(&j, "pid", s->pid);
+		json_u64(&j, "uptime_ms", s->uptime_ms);
+		json_str(&j, "config", s->config);
+		json_str(&j, "backend", s->backend);
+		json_u64(&j, "uplinks_up", s->uplinks_up);
+		json_u64(&j, "uplinks_total", s->uplinks_total);
+		json_u64(&j, "capacity_up", s->capacity_up);
+		json_u64(&j, "guests_attached", s->guests_attached);
+		json_u64(&j, "guests_total", s->guests_total);
+		json_u64(&j, "guaranteed", s->guaranteed);
+		json_obj_close(&j);
+		json_end(&j);
+		return;
+	}
+	fprintf(f, "gonad %s, pid %u, up %lluh%02llum%02llus\n", s->version,
+		s->pid, (unsigned long long)(up_s / 3600),
+		(unsigned long long)(up_s / 60 % 60),
+		(unsigned long long)(up_s % 60));
+	fprintf(f, "config    %s\n", s->config);
+	fprintf(f, "backend   %s\n", s->backend);
+	fprintf(f, "uplinks   %u/%u up, %s capacity up\n", s->uplinks_up,
+		s->uplinks_total, rate(s->capacity_up, a, sizeof(a)));
+	fprintf(f, "guests    %u/%u attached, %s guaranteed\n",
+		s->guests_attached, s->guests_total,
+		rate(s->guaranteed, b, sizeof(b)));
+}
+
+static void uplink_table(FILE *f, const struct ctl_uplink *u, size_t n)
+{
+	static const char *const head[] = { "NAME",	  "DEVICE", "STATE",
+					    "CARRIER",	  "BCAST",  "CAPACITY",
+					    "GUARANTEED", "GUESTS", "TX",
+					    "RX",	  "DROPS" };
+	struct table t = { .ncols = 11 };
+
+	table_row(&t, head);
+	for (size_t i = 0; i < n; i++) {
+		char cap[32], gua[32], ng[32], tx[32], rx[32], dr[32];
+		const char *row[] = {
+			u[i].name,
+			u[i].device,
+			uplink_state(&u[i]),
+			u[i].carrier ? "yes" : "no",
+			u[i].designated ? "yes" : "-",
+			rate(u[i].capacity, cap, sizeof(cap)),
+			rate(u[i].guaranteed, gua, sizeof(gua)),
+			u64s(u[i].n_guests, ng, sizeof(ng)),
+			rate(u[i].c.tx_bps, tx, sizeof(tx)),
+			rate(u[i].c.rx_bps, rx, sizeof(rx)),
+			u64s(drops_total(&u[i].c), dr, sizeof(dr)),
+		};
+		table_row(&t, row);
+	}
+	table_print(f, &t);
+}
+
+static void guest_table(FILE *f, const struct ctl_guest *g, size_t n)
+{
+	static const char *const head[] = { "NAME",   "DEVICE", "STATE",
+					    "MAC",    "HOME",	"TX.MIN",
+					    "TX.MAX", "TX",	"RX",
+					    "DROPS" };
+	struct table t = { .ncols = 10 };
+
+	table_row(&t, head);
+	for (size_t i = 0; i < n; i++) {
+		char m[32], mn[32], mx[32], tx[32], rx[32], dr[32];
+		const char *row[] = {
+			g[i].name,
+			g[i].device,
+			g[i].attached ? "attached" : "absent",
+			mac(g[i].mac, m, sizeof(m)),
+			g[i].homes[0] ? g[i].homes : "-",
+			g[i].tx_min ? rate(g[i].tx_min, mn, sizeof(mn)) : "-",
+			g[i].tx_max ? rate(g[i].tx_max, mx, sizeof(mx)) : "-",
+			rate(g[i].c.tx_bps, tx, sizeof(tx)),
+			rate(g[i].c.rx_bps, rx, sizeof(rx)),
+			u64s(drops_total(&g[i].c), dr, sizeof(dr)),
+		};
+		table_row(&t, row);
+	}
+	table_print(f, &t);
+}
+
+static void json_list(FILE *f, const struct reply *r, bool uplinks,
+		      bool guests)
+{
+	struct json j;
+
+	json_begin(&j, f);
+	if (uplinks && guests)
+		json_obj_open(&j, NULL);
+	if (uplinks) {
+		json_arr_open(&j, guests ? "uplinks" : NULL);
+		for (size_t i = 0; i < r->n_uplinks; i++)
+			json_uplink(&j, NULL, &r->uplinks[i]);
+		json_arr_close(&j);
+	}
+	if (guests) {
+		json_arr_open(&j, uplinks ? "guests" : NULL);
+		for (size_t i = 0; i < r->n_guests; i++)
+			json_guest(&j, NULL, &r->guests[i]);
+		json_arr_close(&j);
+	}
+	if (uplinks && guests)
+		json_obj_close(&j);
+	json_end(&j);
+}
+
+void show_uplink_list(FILE *f, const struct reply *r, bool json)
+{
+	if (json)
+		json_list(f, r, true, false);
+	else
+		uplink_table(f, r->uplinks, r->n_uplinks);
+}
+
+void show_guest_list(FILE *f, const struct reply *r, bool json)
+{
+	if (json)
+		json_list(f, r, false, true);
+	else
+		guest_table(f, r->guests, r->n_guests);
+}
+
+static void drops_lines(FILE *f, const struct ctl_counters *c)
+{
+	bool any = false;
+
+	for (unsigned int i = 0; i < CTL_DROP_SLOTS; i++) {
+		if (!c->drops[i] || !ctl_drop_name(i))
+			continue;
+		fprintf(f, "%s%s %llu", any ? ", " : "drops      ",
+			ctl_drop_name(i), (unsigned long long)c->drops[i]);
+		any = true;
+	}
+	fputs(any ? "\n" : "drops      none\n", f);
+}
+
+static void counter_lines(FILE *f, const struct ctl_counters *c)
+{
+	char a[32], b[32];
+
+	fprintf(f, "tx         %llu packets, %llu bytes, %s bit/s\n",
+		(unsigned long long)c->tx_packets,
+		(unsigned long long)c->tx_bytes, rate(c->tx_bps, a, sizeof(a)));
+	fprintf(f, "rx         %llu packets, %llu bytes, %s bit/s\n",
+		(unsigned long long)c->rx_packets,
+		(unsigned long long)c->rx_bytes, rate(c->rx_bps, b, sizeof(b)));
+	drops_lines(f, c);
+}
+
+void show_uplink(FILE *f, const struct reply *r, bool json)
+{
+	const struct ctl_uplink *u = r->uplinks;
+	char a[32], b[32];
+
+	if (!r->n_uplinks)
+		return;
+	if (json) {
+		struct json j;
+
+		json_begin(&j, f);
+		json_obj_open(&j, NULL);
+		json_uplink(&j, "uplink", u);
+		json_arr_open(&j, "guests");
+		for (size_t i = 0; i < r->n_guests; i++)
+			json_guest(&j, NULL, &r->guests[i]);
+		json_arr_close(&j);
+		json_obj_close(&j);
+		json_end(&j);
+		return;
+	}
+	fprintf(f, "uplink     %s\n", u->name);
+	fprintf(f, "device     %s (ifindex %u)\n", u->device, u->ifindex);
+	fprintf(f, "state      %s, carrier %s%s\n", uplink_state(u),
+		u->carrier ? "yes" : "no",
+		u->designated ? ", takes broadcast and multicast" : "");
+	fprintf(f, "capacity   %s, %s guaranteed to %u guests\n",
+		rate(u->capacity, a, sizeof(a)),
+		rate(u->guaranteed, b, sizeof(b)), u->n_guests);
+	counter_lines(f, &u->c);
+	if (r->n_guests) {
+		fputc('\n', f);
+		guest_table(f, r->guests, r->n_guests);
+	}
+}
+
+void show_guest(FILE *f, const struct reply *r, bool json)
+{
+	const struct ctl_guest *g = r->guests;
+	char a[64], b[32], c[32];
+
+	if (!r->n_guests)
+		return;
+	if (json) {
+		struct json j;
+
+		json_begin(&j, f);
+		json_guest(&j, NULL, g);
+		json_end(&j);
+		return;
+	}
+	fprintf(f, "guest      %s\n", g->name);
+	fprintf(f, "device     %s (%s", g->device,
+		g->attached ? "attached" : "absent");
+	if (g->attached)
+		fprintf(f, ", ifindex %u", g->ifindex);
+	fprintf(f, ")\nmac        %s\n", mac(g->mac, a, sizeof(a)));
+	for (uint32_t i = 0; i < g->n_ipv4; i++)
+		fprintf(f, "ipv4       %s\n",
+			inet_ntop(AF_INET, &g->ipv4[i], a, sizeof(a)));
+	for (uint32_t i = 0; i < g->n_ipv6; i++)
+		fprintf(f, "ipv6       %s\n",
+			inet_ntop(AF_INET6, g->ipv6[i], a, sizeof(a)));
+	fprintf(f, "home       %s (spread %u)\n",
+		g->homes[0] ? g->homes : "none: no uplink is up", g->spread);
+	fprintf(f, "tx.min     %s\n",
+		g->tx_min ? rate(g->tx_min, b, sizeof(b)) : "none");
+	fprintf(f, "tx.max     %s\n",
+		g->tx_max ? rate(g->tx_max, c, sizeof(c)) : "none");
+	fprintf(f, "tx.weight  %u\n", g->tx_weight);
+	if (g->tx_burst)
+		fprintf(f, "tx.burst   %u bytes\n", g->tx_burst);
+	fprintf(f, "rx.max     %s\n",
+		g->rx_max ? rate(g->rx_max, b, sizeof(b)) : "none");
+	counter_lines(f, &g->c);
+}
+
+void show_stats(FILE *f, const struct reply *r, bool json)
+{
+	static const char *const head[] = { "OBJECT",	  "NAME",
+					    "TX.PACKETS", "TX.BYTES",
+					    "RX.PACKETS", "RX.BYTES",
+					    "DROPS" };
+	struct table t = { .ncols = 7 };
+
+	if (json) {
+		json_list(f, r, true, true);
+		return;
+	}
+	table_row(&t, head);
+	for (size_t i = 0; i < r->n_uplinks + r->n_guests; i++) {
+		bool up = i < r->n_uplinks;
+		const struct ctl_counters *c =
+			up ? &r->uplinks[i].c : &r->guests[i - r->n_uplinks].c;
+		char v[4][32], dr[CELL_MAX] = "";
+		size_t off = 0;
+
+		for (unsigned int d = 0; d < CTL_DROP_SLOTS; d++)
+			if (c->drops[d] && ctl_drop_name(d) && off < sizeof(dr))
+				off += (size_t)snprintf(
+					dr + off, sizeof(dr) - off, "%s%s=%llu",
+					off ? "," : "", ctl_drop_name(d),
+					(unsigned long long)c->drops[d]);
+		const char *row[] = {
+			up ? "uplink" : "guest",
+			up ? r->uplinks[i].name :
+			     r->guests[i - r->n_uplinks].name,
+			u64s(c->tx_packets, v[0], 32),
+			u64s(c->tx_bytes, v[1], 32),
+			u64s(c->rx_packets, v[2], 32),
+			u64s(c->rx_bytes, v[3], 32),
+			off ? dr : "0",
+		};
+		table_row(&t, row);
+	}
+	table_print(f, &t);
+}

@@ -1,0 +1,164 @@
+/* SPDX-License-Identifier: MIT */
+/* The configuration of gona: its model, and how it is parsed, checked,
+ * printed and edited. The one public header of conf/. */
+#ifndef GONA_CONF_H
+#define GONA_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <net/if.h>
+#include <netinet/in.h>
+
+#define CONF_NAME_MAX 32 /* uplink and guest names, with the NUL */
+#define CONF_ADDRS_MAX 16 /* addresses per family and guest */
+#define CONF_UPLINKS_MAX 32 /* = GONA_MAX_UPLINKS */
+#define CONF_GUESTS_MAX 1024 /* = GONA_MAX_GUESTS */
+#define CONF_SOCKET_MAX 108 /* sizeof(sun_path) */
+#define CONF_PATH_MAX 256
+#define CONF_ERR_MAX 512
+#define CONF_MIN_BURST 1514 /* one MTU-sized Ethernet frame */
+
+#define CONF_DEFAULT_FILE "/etc/gona/gona.conf"
+#define CONF_DEFAULT_SOCKET "/run/gona/gonad.sock"
+#define CONF_DEFAULT_PIN_DIR "/sys/fs/bpf/gona"
+
+/* A message for the user: "FILE:LINE: object: cause" or "object: cause". */
+struct conf_err {
+	char msg[CONF_ERR_MAX];
+};
+
+enum conf_monitor_type {
+	CONF_MON_NONE = 0, /* carrier only */
+	CONF_MON_ARP, /* ARP requests to an IPv4 target */
+	CONF_MON_NS, /* neighbour solicitations to an IPv6 target */
+};
+
+struct conf_monitor {
+	enum conf_monitor_type type;
+	int target_af; /* AF_INET or AF_INET6 once a target is set, else 0 */
+	struct in_addr target4; /* CONF_MON_ARP */
+	struct in6_addr target6; /* CONF_MON_NS */
+	uint32_t interval_ms; /* between probes */
+	uint32_t missed; /* unanswered probes before the uplink is down */
+};
+
+struct conf_uplink {
+	char name[CONF_NAME_MAX];
+	char device[IFNAMSIZ];
+	uint64_t capacity; /* bits per second on the wire, > 0 */
+	struct conf_monitor monitor;
+	int line; /* where it was defined, 0 if not from a file */
+};
+
+/* What a guest is promised. A rate of 0 means "none": no guarantee for
+ * tx_min, no ceiling for tx_max and rx_max. */
+struct conf_slice {
+	uint64_t tx_min; /* guaranteed, bits per second */
+	uint64_t tx_max; /* ceiling, bits per second */
+	uint32_t tx_weight; /* share of spare capacity, 1..1000 */
+	uint32_t tx_burst; /* bytes, 0 = derived from the rate */
+	uint64_t rx_max; /* receive ceiling, bits per second */
+};
+
+struct conf_guest {
+	char name[CONF_NAME_MAX];
+	char device[IFNAMSIZ];
+	uint8_t mac[6];
+	size_t n_ipv4;
+	size_t n_ipv6;
+	struct in_addr ipv4[CONF_ADDRS_MAX];
+	struct in6_addr ipv6[CONF_ADDRS_MAX];
+	struct conf_slice slice;
+	uint32_t spread; /* hash flows over up to this many uplinks, >= 1 */
+	int line;
+};
+
+enum conf_admission {
+	CONF_ADMIT_N1 = 0, /* guarantees survive the loss of the largest uplink */
+	CONF_ADMIT_N, /* guarantees fit the sum of all uplinks */
+	CONF_ADMIT_OFF, /* no check */
+};
+
+struct conf_policy {
+	uint32_t rebalance_interval_ms;
+	bool failback; /* move guests back when their uplink returns */
+	enum conf_admission admission;
+};
+
+struct conf_daemon {
+	char socket[CONF_SOCKET_MAX];
+	char pin_dir[CONF_PATH_MAX];
+};
+
+struct conf {
+	struct conf_uplink *uplinks;
+	size_t n_uplinks;
+	struct conf_guest *guests;
+	size_t n_guests;
+	struct conf_policy policy;
+	struct conf_daemon daemon;
+};
+
+/* Parse and check FILE. On error returns a negative errno, *out is NULL and
+ * err says "FILE:LINE: message". */
+int conf_load(const char *file, struct conf **out, struct conf_err *err);
+void conf_free(struct conf *c);
+struct conf *conf_dup(const struct conf *c);
+
+/* Check the whole configuration (names, devices, MACs and addresses unique,
+ * every object valid). FILE, if not NULL, prefixes messages as FILE:LINE. */
+int conf_check(const struct conf *c, const char *file, struct conf_err *err);
+
+/* Print the configuration in normalised libconfig syntax; the output parses
+ * back to the same configuration. */
+void conf_print(FILE *f, const struct conf *c);
+
+/* Rates: "500M", "2.5G", "10G", "500mbit", "1gbit", "64000"; SI units.
+ * Returns 0, -EINVAL (not a rate), -EDOM (negative) or -ERANGE (above
+ * CONF_RATE_MAX, or not a whole number of bit/s). */
+#define CONF_RATE_MAX 10000000000000ull /* 10T */
+int conf_parse_rate(const char *s, uint64_t *bps);
+/* Shortest exact form: 2500000000 -> "2.5G". */
+char *conf_format_rate(uint64_t bps, char *buf, size_t len);
+/* Sizes: "64K", "1M" (binary units), "1514". -EINVAL or -ERANGE. */
+int conf_parse_size(const char *s, uint32_t *bytes);
+char *conf_format_size(uint32_t bytes, char *buf, size_t len);
+int conf_parse_mac(const char *s, uint8_t mac[6]);
+char *conf_format_mac(const uint8_t mac[6], char *buf, size_t len);
+
+/* Live editing, as gonactl does it. A guest starts from conf_guest_init()
+ * (best effort, spread 1, weight 1) and takes KEY VALUE pairs: device, mac,
+ * ipv4 and ipv6 (each adds one address), tx.min, tx.max, tx.weight,
+ * tx.burst, rx.max, spread. Errors name the guest and the key; on error the
+ * guest is unchanged. An unknown key returns -ENOENT, a bad value -EINVAL. */
+void conf_guest_init(struct conf_guest *g, const char *name);
+int conf_guest_set(struct conf_guest *g, const char *key, const char *value,
+		   struct conf_err *err);
+/* The guest's own invariants (tx.min <= tx.max, device and MAC set...). */
+int conf_guest_check(const struct conf_guest *g, struct conf_err *err);
+
+/* Uplinks take device, capacity, monitor.type, monitor.target,
+ * monitor.interval_ms and monitor.missed the same way. */
+void conf_uplink_init(struct conf_uplink *u, const char *name);
+int conf_uplink_set(struct conf_uplink *u, const char *key, const char *value,
+		    struct conf_err *err);
+int conf_uplink_check(const struct conf_uplink *u, struct conf_err *err);
+
+/* policy.* and daemon.* keys, without their prefix. */
+int conf_policy_set(struct conf_policy *p, const char *key, const char *value,
+		    struct conf_err *err);
+int conf_daemon_set(struct conf_daemon *d, const char *key, const char *value,
+		    struct conf_err *err);
+void conf_defaults(struct conf *c);
+
+struct conf_guest *conf_guest_find(const struct conf *c, const char *name);
+struct conf_uplink *conf_uplink_find(const struct conf *c, const char *name);
+/* Append a copy of G (checked against the rest with conf_check) or remove
+ * the guest NAME. */
+int conf_guest_add(struct conf *c, const struct conf_guest *g,
+		   struct conf_err *err);
+int conf_guest_del(struct conf *c, const char *name, struct conf_err *err);
+
+#endif

@@ -1,0 +1,475 @@
+/* SPDX-License-Identifier: MIT */
+/* Setting configuration keys from text, one key at a time: the single path
+ * every value takes, from the file and from gonactl alike. */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf/internal.h"
+
+int conf_unknown(struct conf_err *err, const char *obj, const char *key)
+{
+	conf_errf(err, "%s: unknown key \"%s\"", obj, key);
+	return -ENOENT;
+}
+
+int conf_errf(struct conf_err *err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+bool conf_name_ok(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (n == 0 || n >= CONF_NAME_MAX)
+		return false;
+	for (const char *p = name; *p; p++)
+		if (!isalnum((unsigned char)*p) && !strchr("_.-", *p))
+			return false;
+	return true;
+}
+
+bool conf_ifname_ok(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (n == 0 || n >= IFNAMSIZ || !strcmp(name, ".") ||
+	    !strcmp(name, ".."))
+		return false;
+	for (const char *p = name; *p; p++)
+		if (*p == '/' || *p == ':' || isspace((unsigned char)*p) ||
+		    !isprint((unsigned char)*p))
+			return false;
+	return true;
+}
+
+/* A rate for KEY of OBJ; ZERO_OK for guarantees, where 0 means none. */
+static int set_rate(uint64_t *out, const char *obj, const char *key,
+		    const char *value, bool zero_ok, struct conf_err *err)
+{
+	uint64_t v;
+	int r = conf_parse_rate(value, &v);
+
+	if (r == -EDOM)
+		return conf_errf(err, "%s: %s \"%s\" is negative", obj, key,
+				 value);
+	if (r == -ERANGE)
+		return conf_errf(err,
+				 "%s: %s \"%s\" is out of range (whole bit/s, "
+				 "at most 10T)",
+				 obj, key, value);
+	if (r)
+		return conf_errf(err, "%s: %s: cannot parse rate \"%s\"", obj,
+				 key, value);
+	if (!v && !zero_ok)
+		return conf_errf(err, "%s: %s 0 would stop all traffic", obj,
+				 key);
+	*out = v;
+	return 0;
+}
+
+static int set_uint(uint32_t *out, const char *obj, const char *key,
+		    const char *value, uint32_t min, uint32_t max,
+		    struct conf_err *err)
+{
+	unsigned long v;
+	char *end;
+
+	errno = 0;
+	v = strtoul(value, &end, 10);
+	if (!isdigit((unsigned char)value[0]) || *end || errno)
+		return conf_errf(err, "%s: %s \"%s\" is not a whole number",
+				 obj, key, value);
+	if (v < min || v > max)
+		return conf_errf(err, "%s: %s %s out of range %u..%u", obj, key,
+				 value, min, max);
+	*out = (uint32_t)v;
+	return 0;
+}
+
+static int set_bool(bool *out, const char *obj, const char *key,
+		    const char *value, struct conf_err *err)
+{
+	if (!strcmp(value, "true") || !strcmp(value, "yes") ||
+	    !strcmp(value, "on")) {
+		*out = true;
+		return 0;
+	}
+	if (!strcmp(value, "false") || !strcmp(value, "no") ||
+	    !strcmp(value, "off")) {
+		*out = false;
+		return 0;
+	}
+	return conf_errf(err, "%s: %s \"%s\" is not true or false", obj, key,
+			 value);
+}
+
+static int set_ifname(char out[IFNAMSIZ], const char *obj, const char *value,
+		      struct conf_err *err)
+{
+	if (!conf_ifname_ok(value))
+		return conf_errf(err,
+				 "%s: device \"%s\" is not a valid interface "
+				 "name (1 to 15 characters, no '/', ':' or "
+				 "space)",
+				 obj, value);
+	snprintf(out, IFNAMSIZ, "%s", value);
+	return 0;
+}
+
+static int set_path(char *out, size_t size, const char *obj, const char *key,
+		    const char *value, struct conf_err *err)
+{
+	if (value[0] != '/')
+		return conf_errf(err, "%s: %s \"%s\" is not an absolute path",
+				 obj, key, value);
+	if (strlen(value) >= size)
+		return conf_errf(err, "%s: %s is longer than %zu characters",
+				 obj, key, size - 1);
+	snprintf(out, size, "%s", value);
+	return 0;
+}
+
+void conf_guest_init(struct conf_guest *g, const char *name)
+{
+	memset(g, 0, sizeof(*g));
+	snprintf(g->name, sizeof(g->name), "%s", name);
+	g->slice.tx_weight = 1;
+	g->spread = 1;
+}
+
+static int add_ipv4(struct conf_guest *g, const char *obj, const char *value,
+		    struct conf_err *err)
+{
+	struct in_addr a;
+	uint32_t h;
+
+	if (inet_pton(AF_INET, value, &a) != 1)
+		return conf_errf(err, "%s: ipv4 \"%s\" is not an IPv4 address",
+				 obj, value);
+	h = ntohl(a.s_addr);
+	if (h == 0 || h == 0xffffffff || (h >> 28) == 0xe)
+		return conf_errf(err,
+				 "%s: ipv4 %s is not a unicast host address",
+				 obj, value);
+	for (size_t i = 0; i < g->n_ipv4; i++)
+		if (g->ipv4[i].s_addr == a.s_addr)
+			return conf_errf(err, "%s: ipv4 %s listed twice", obj,
+					 value);
+	if (g->n_ipv4 == CONF_ADDRS_MAX)
+		return conf_errf(err, "%s: more than %d ipv4 addresses", obj,
+				 CONF_ADDRS_MAX);
+	g->ipv4[g->n_ipv4++] = a;
+	return 0;
+}
+
+static int add_ipv6(struct conf_guest *g, const char *obj, const char *value,
+		    struct conf_err *err)
+{
+	struct in6_addr a;
+
+	if (inet_pton(AF_INET6, value, &a) != 1)
+		return conf_errf(err, "%s: ipv6 \"%s\" is not an IPv6 address",
+				 obj, value);
+	if (IN6_IS_ADDR_UNSPECIFIED(&a) || IN6_IS_ADDR_MULTICAST(&a))
+		return conf_errf(err,
+				 "%s: ipv6 %s is not a unicast host address",
+				 obj, value);
+	for (size_t i = 0; i < g->n_ipv6; i++)
+		if (IN6_ARE_ADDR_EQUAL(&g->ipv6[i], &a))
+			return conf_errf(err, "%s: ipv6 %s listed twice", obj,
+					 value);
+	if (g->n_ipv6 == CONF_ADDRS_MAX)
+		return conf_errf(err, "%s: more than %d ipv6 addresses", obj,
+				 CONF_ADDRS_MAX);
+	g->ipv6[g->n_ipv6++] = a;
+	return 0;
+}
+
+static int set_mac(uint8_t out[6], const char *obj, const char *value,
+		   struct conf_err *err)
+{
+	static const uint8_t zero[6];
+	uint8_t m[6];
+
+	if (conf_parse_mac(value, m))
+		return conf_errf(err, "%s: mac \"%s\" is not a MAC address",
+				 obj, value);
+	if (m[0] & 1)
+		return conf_errf(err, "%s: mac %s is a multicast address", obj,
+				 value);
+	if (!memcmp(m, zero, 6))
+		return conf_errf(err, "%s: mac %s is all zeros", obj, value);
+	memcpy(out, m, 6);
+	return 0;
+}
+
+int conf_guest_set(struct conf_guest *g, const char *key, const char *value,
+		   struct conf_err *err)
+{
+	struct conf_slice *s = &g->slice;
+	char obj[CONF_NAME_MAX + 8];
+	uint32_t burst;
+	int r;
+
+	snprintf(obj, sizeof(obj), "guest %s", g->name);
+	if (!strcmp(key, "device"))
+		return set_ifname(g->device, obj, value, err);
+	if (!strcmp(key, "mac"))
+		return set_mac(g->mac, obj, value, err);
+	if (!strcmp(key, "ipv4"))
+		return add_ipv4(g, obj, value, err);
+	if (!strcmp(key, "ipv6"))
+		return add_ipv6(g, obj, value, err);
+	if (!strcmp(key, "tx.min"))
+		return set_rate(&s->tx_min, obj, key, value, true, err);
+	if (!strcmp(key, "tx.max"))
+		return set_rate(&s->tx_max, obj, key, value, false, err);
+	if (!strcmp(key, "rx.max"))
+		return set_rate(&s->rx_max, obj, key, value, false, err);
+	if (!strcmp(key, "tx.weight"))
+		return set_uint(&s->tx_weight, obj, key, value, 1, 1000, err);
+	if (!strcmp(key, "spread"))
+		return set_uint(&g->spread, obj, key, value, 1,
+				CONF_UPLINKS_MAX, err);
+	if (!strcmp(key, "tx.burst")) {
+		r = conf_parse_size(value, &burst);
+		if (r)
+			return conf_errf(err,
+					 "%s: tx.burst: cannot parse size "
+					 "\"%s\"",
+					 obj, value);
+		/* A bucket smaller than one frame never lets a full-sized
+		 * frame through. */
+		if (burst < CONF_MIN_BURST)
+			return conf_errf(err,
+					 "%s: tx.burst %s is too small for one "
+					 "%d-byte frame",
+					 obj, value, CONF_MIN_BURST);
+		if (burst > 64 * 1024 * 1024)
+			return conf_errf(err, "%s: tx.burst %s exceeds 64M",
+					 obj, value);
+		s->tx_burst = burst;
+		return 0;
+	}
+	return conf_unknown(err, obj, key);
+}
+
+int conf_guest_check(const struct conf_guest *g, struct conf_err *err)
+{
+	static const uint8_t zero[6];
+	char a[32], b[32];
+
+	if (!conf_name_ok(g->name))
+		return conf_errf(err,
+				 "guest \"%s\": a name is 1 to %d characters "
+				 "of A-Z a-z 0-9 _ . -",
+				 g->name, CONF_NAME_MAX - 1);
+	if (!g->device[0])
+		return conf_errf(err, "guest %s: no device", g->name);
+	if (!memcmp(g->mac, zero, 6))
+		return conf_errf(err, "guest %s: no mac", g->name);
+	if (g->slice.tx_max && g->slice.tx_min > g->slice.tx_max)
+		return conf_errf(err, "guest %s: tx.min %s exceeds tx.max %s",
+				 g->name,
+				 conf_format_rate(g->slice.tx_min, a, sizeof(a)),
+				 conf_format_rate(g->slice.tx_max, b, sizeof(b)));
+	/* What conf_guest_set guarantees, for guests built otherwise. */
+	if (g->slice.tx_weight < 1 || g->slice.tx_weight > 1000 ||
+	    g->spread < 1 || g->spread > CONF_UPLINKS_MAX ||
+	    g->n_ipv4 > CONF_ADDRS_MAX || g->n_ipv6 > CONF_ADDRS_MAX ||
+	    (g->slice.tx_burst && g->slice.tx_burst < CONF_MIN_BURST))
+		return conf_errf(err, "guest %s: value out of range", g->name);
+	return 0;
+}
+
+void conf_uplink_init(struct conf_uplink *u, const char *name)
+{
+	memset(u, 0, sizeof(*u));
+	snprintf(u->name, sizeof(u->name), "%s", name);
+	u->monitor.interval_ms = 100;
+	u->monitor.missed = 3;
+}
+
+int conf_uplink_set(struct conf_uplink *u, const char *key, const char *value,
+		    struct conf_err *err)
+{
+	struct conf_monitor *m = &u->monitor;
+	char obj[CONF_NAME_MAX + 8];
+
+	snprintf(obj, sizeof(obj), "uplink %s", u->name);
+	if (!strcmp(key, "device"))
+		return set_ifname(u->device, obj, value, err);
+	if (!strcmp(key, "capacity"))
+		return set_rate(&u->capacity, obj, key, value, false, err);
+	if (!strcmp(key, "monitor.type")) {
+		if (!strcmp(value, "arp"))
+			m->type = CONF_MON_ARP;
+		else if (!strcmp(value, "ns"))
+			m->type = CONF_MON_NS;
+		else
+			return conf_errf(err,
+					 "%s: monitor.type \"%s\" is not arp "
+					 "or ns",
+					 obj, value);
+		return 0;
+	}
+	if (!strcmp(key, "monitor.target")) {
+		struct in6_addr a6;
+		struct in_addr a4;
+
+		if (inet_pton(AF_INET, value, &a4) == 1) {
+			m->target4 = a4;
+			m->target_af = AF_INET;
+		} else if (inet_pton(AF_INET6, value, &a6) == 1) {
+			m->target6 = a6;
+			m->target_af = AF_INET6;
+		} else {
+			return conf_errf(err,
+					 "%s: monitor.target \"%s\" is not an "
+					 "IP address",
+					 obj, value);
+		}
+		return 0;
+	}
+	if (!strcmp(key, "monitor.interval_ms"))
+		return set_uint(&m->interval_ms, obj, key, value, 1, 60000,
+				err);
+	if (!strcmp(key, "monitor.missed"))
+		return set_uint(&m->missed, obj, key, value, 1, 255, err);
+	return conf_unknown(err, obj, key);
+}
+
+int conf_uplink_check(const struct conf_uplink *u, struct conf_err *err)
+{
+	const struct conf_monitor *m = &u->monitor;
+
+	if (!conf_name_ok(u->name))
+		return conf_errf(err,
+				 "uplink \"%s\": a name is 1 to %d characters "
+				 "of A-Z a-z 0-9 _ . -",
+				 u->name, CONF_NAME_MAX - 1);
+	if (!u->device[0])
+		return conf_errf(err, "uplink %s: no device", u->name);
+	if (!u->capacity)
+		return conf_errf(err, "uplink %s: no capacity", u->name);
+	if (m->type == CONF_MON_NONE && m->target_af)
+		return conf_errf(err, "uplink %s: monitor needs a type",
+				 u->name);
+	if (m->type == CONF_MON_ARP && m->target_af != AF_INET)
+		return conf_errf(err,
+				 "uplink %s: an arp monitor needs an IPv4 "
+				 "target",
+				 u->name);
+	if (m->type == CONF_MON_NS && m->target_af != AF_INET6)
+		return conf_errf(err,
+				 "uplink %s: an ns monitor needs an IPv6 "
+				 "target",
+				 u->name);
+	return 0;
+}
+
+int conf_policy_set(struct conf_policy *p, const char *key, const char *value,
+		    struct conf_err *err)
+{
+	if (!strcmp(key, "rebalance_interval_ms"))
+		return set_uint(&p->rebalance_interval_ms, "policy", key, value,
+				10, 3600000, err);
+	if (!strcmp(key, "failback"))
+		return set_bool(&p->failback, "policy", key, value, err);
+	if (!strcmp(key, "admission")) {
+		if (!strcmp(value, "n-1"))
+			p->admission = CONF_ADMIT_N1;
+		else if (!strcmp(value, "n"))
+			p->admission = CONF_ADMIT_N;
+		else if (!strcmp(value, "off"))
+			p->admission = CONF_ADMIT_OFF;
+		else
+			return conf_errf(err,
+					 "policy: admission \"%s\" is not "
+					 "n-1, n or off",
+					 value);
+		return 0;
+	}
+	return conf_unknown(err, "policy", key);
+}
+
+int conf_daemon_set(struct conf_daemon *d, const char *key, const char *value,
+		    struct conf_err *err)
+{
+	if (!strcmp(key, "socket"))
+		return set_path(d->socket, sizeof(d->socket), "daemon", key,
+				value, err);
+	if (!strcmp(key, "pin_dir"))
+		return set_path(d->pin_dir, sizeof(d->pin_dir), "daemon", key,
+				value, err);
+	return conf_unknown(err, "daemon", key);
+}
+
+void conf_defaults(struct conf *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->policy.rebalance_interval_ms = 1000;
+	c->policy.failback = true;
+	c->policy.admission = CONF_ADMIT_N1;
+	snprintf(c->daemon.socket, sizeof(c->daemon.socket), "%s",
+		 CONF_DEFAULT_SOCKET);
+	snprintf(c->daemon.pin_dir, sizeof(c->daemon.pin_dir), "%s",
+		 CONF_DEFAULT_PIN_DIR);
+}
+
+struct conf_guest *conf_guest_find(const struct conf *c, const char *name)
+{
+	for (size_t i = 0; i < c->n_guests; i++)
+		if (!strcmp(c->guests[i].name, name))
+			return &c->guests[i];
+	return NULL;
+}
+
+struct conf_uplink *conf_uplink_find(const struct conf *c, const char *name)
+{
+	for (size_t i = 0; i < c->n_uplinks; i++)
+		if (!strcmp(c->uplinks[i].name, name))
+			return &c->uplinks[i];
+	return NULL;
+}
+
+int conf_guest_add(struct conf *c, const struct conf_guest *g,
+		   struct conf_err *err)
+{
+	struct conf_guest *gs;
+	int r;
+
+	gs = realloc(c->guests, (c->n_guests + 1) * sizeof(*gs));
+	if (!gs)
+		return conf_errf(err, "guest %s: out of memory", g->name);
+	c->guests = gs;
+	c->guests[c->n_guests++] = *g;
+	r = conf_check(c, NULL, err);
+	if (r)
+		c->n_guests--;
+	return r;
+}
+
+int conf_guest_del(struct conf *c, const char *name, struct conf_err *err)
+{
+	struct conf_guest *g = conf_guest_find(c, name);
+	size_t i;
+
+	if (!g)
+		return conf_errf(err, "guest %s: no such guest", name);
+	i = (size_t)(g - c->guests);
+	memmove(&c->guests[i], &c->guests[i + 1],
+		(c->n_guests - i - 1) * sizeof(*g));
+	c->n_guests--;
+	return 0;
+}

@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: MIT */
+/* Printing a configuration in normalised libconfig syntax: every value in
+ * its shortest exact form, defaults written out, the same order always. */
+#include <arpa/inet.h>
+#include <stdio.h>
+
+#include "conf/conf.h"
+
+/* KEY = "VALUE"; with libconfig's escapes, at DEPTH tabs. */
+static void print_str(FILE *f, int depth, const char *key, const char *v)
+{
+	fprintf(f, "%.*s%s = \"", depth, "\t\t\t\t", key);
+	for (; *v; v++) {
+		if (*v == '"' || *v == '\\')
+			fputc('\\', f);
+		fputc(*v, f);
+	}
+	fputs("\";\n", f);
+}
+
+static void print_addrs(FILE *f, const char *key, int af, const void *addrs,
+			size_t n, size_t size)
+{
+	char buf[INET6_ADDRSTRLEN];
+
+	if (!n)
+		return;
+	fprintf(f, "\t\t%s = [ ", key);
+	for (size_t i = 0; i < n; i++)
+		fprintf(f, "%s\"%s\"", i ? ", " : "",
+			inet_ntop(af, (const char *)addrs + i * size, buf,
+				  sizeof(buf)));
+	fprintf(f, " ];\n");
+}
+
+static void print_uplink(FILE *f, const struct conf_uplink *u, bool last)
+{
+	const struct conf_monitor *m = &u->monitor;
+	char buf[INET6_ADDRSTRLEN];
+
+	fprintf(f, "\t{\n");
+	print_str(f, 2, "name", u->name);
+	print_str(f, 2, "device", u->device);
+	fprintf(f, "\t\tcapacity = \"%s\";\n",
+		conf_format_rate(u->capacity, buf, sizeof(buf)));
+	if (m->type != CONF_MON_NONE) {
+		fprintf(f, "\t\tmonitor = {\n\t\t\ttype = \"%s\";\n",
+			m->type == CONF_MON_ARP ? "arp" : "ns");
+		fprintf(f, "\t\t\ttarget = \"%s\";\n",
+			m->target_af == AF_INET ?
+				inet_ntop(AF_INET, &m->target4, buf,
+					  sizeof(buf)) :
+				inet_ntop(AF_INET6, &m->target6, buf,
+					  sizeof(buf)));
+		fprintf(f, "\t\t\tinterval_ms = %u;\n\t\t\tmissed = %u;\n",
+			m->interval_ms, m->missed);
+		fprintf(f, "\t\t};\n");
+	}
+	fprintf(f, "\t}%s\n", last ? "" : ",");
+}
+
+static void print_guest(FILE *f, const struct conf_guest *g, bool last)
+{
+	const struct conf_slice *s = &g->slice;
+	char buf[32];
+
+	fprintf(f, "\t{\n");
+	print_str(f, 2, "name", g->name);
+	print_str(f, 2, "device", g->device);
+	fprintf(f, "\t\tmac = \"%s\";\n", conf_format_mac(g->mac, buf,
+							  sizeof(buf)));
+	print_addrs(f, "ipv4", AF_INET, g->ipv4, g->n_ipv4, sizeof(g->ipv4[0]));
+	print_addrs(f, "ipv6", AF_INET6, g->ipv6, g->n_ipv6,
+		    sizeof(g->ipv6[0]));
+	fprintf(f, "\t\ttx = {\n");
+	if (s->tx_min)
+		fprintf(f, "\t\t\tmin = \"%s\";\n",
+			conf_format_rate(s->tx_min, buf, sizeof(buf)));
+	if (s->tx_max)
+		fprintf(f, "\t\t\tmax = \"%s\";\n",
+			conf_format_rate(s->tx_max, buf, sizeof(buf)));
+	fprintf(f, "\t\t\tweight = %u;\n", s->tx_weight);
+	if (s->tx_burst)
+		fprintf(f, "\t\t\tburst = \"%s\";\n",
+			conf_format_size(s->tx_burst, buf, sizeof(buf)));
+	fprintf(f, "\t\t};\n");
+	if (s->rx_max)
+		fprintf(f, "\t\trx = {\n\t\t\tmax = \"%s\";\n\t\t};\n",
+			conf_format_rate(s->rx_max, buf, sizeof(buf)));
+	fprintf(f, "\t\tspread = %u;\n", g->spread);
+	fprintf(f, "\t}%s\n", last ? "" : ",");
+}
+
+void conf_print(FILE *f, const struct conf *c)
+{
+	static const char *const admission[] = {
+		[CONF_ADMIT_N1] = "n-1",
+		[CONF_ADMIT_N] = "n",
+		[CONF_ADMIT_OFF] = "off",
+	};
+
+	fprintf(f, "# gona configuration, normalised by gonad -n\n");
+	fprintf(f, "uplinks = (\n");
+	for (size_t i = 0; i < c->n_uplinks; i++)
+		print_uplink(f, &c->uplinks[i], i + 1 == c->n_uplinks);
+	fprintf(f, ");\n\nguests = (\n");
+	for (size_t i = 0; i < c->n_guests; i++)
+		print_guest(f, &c->guests[i], i + 1 == c->n_guests);
+	fprintf(f, ");\n\npolicy = {\n");
+	fprintf(f, "\trebalance_interval_ms = %u;\n",
+		c->policy.rebalance_interval_ms);
+	fprintf(f, "\tfailback = %s;\n", c->policy.failback ? "true" : "false");
+	fprintf(f, "\tadmission = \"%s\";\n", admission[c->policy.admission]);
+	fprintf(f, "};\n\ndaemon = {\n");
+	print_str(f, 1, "socket", c->daemon.socket);
+	print_str(f, 1, "pin_dir", c->daemon.pin_dir);
+	fprintf(f, "};\n");
+}

@@ -1,0 +1,512 @@
+/* SPDX-License-Identifier: MIT */
+/* The control socket: accepts gonactl's connections, checks each request
+ * and answers it through the command table. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "daemon/control.h"
+#include "daemon/gonad.h"
+
+#define CTL_MAX_CLIENTS 64
+
+struct ctl_msg {
+	struct ctl_msg *next;
+	size_t len;
+	char buf[];
+};
+
+struct ctl_client {
+	struct ev_source src;
+	struct ctl *ctl;
+	struct ctl_client *next;
+	struct ctl_msg *out; /* replies not yet sent */
+	struct ctl_msg **out_tail;
+	bool broken; /* a reply could not be queued: close after sending */
+};
+
+struct ctl {
+	struct gonad *g;
+	struct ev_source listen;
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	struct ctl_client *clients;
+	int n_clients;
+};
+
+/* Queue one reply record for the client. */
+static int ctl_reply(struct ctl_client *c, uint16_t type, const void *payload,
+		     size_t plen)
+{
+	struct ctl_msg *m = malloc(sizeof(*m) + sizeof(struct ctl_hdr) + plen);
+	ssize_t n;
+
+	if (!m)
+		return -ENOMEM;
+	n = ctl_rep_encode(m->buf, sizeof(struct ctl_hdr) + plen, type,
+			   payload, plen);
+	if (n < 0) {
+		free(m);
+		return (int)n;
+	}
+	m->len = (size_t)n;
+	m->next = NULL;
+	*c->out_tail = m;
+	c->out_tail = &m->next;
+	return 0;
+}
+
+static void drop_queue_after(struct ctl_client *c, struct ctl_msg **from)
+{
+	struct ctl_msg *m = *from, *next;
+
+	for (; m; m = next) {
+		next = m->next;
+		free(m);
+	}
+	*from = NULL;
+	c->out_tail = from;
+}
+
+static void fill_counters(struct ctl_counters *out, const struct rates *rt)
+{
+	out->tx_packets = rt->last.tx_packets;
+	out->tx_bytes = rt->last.tx_bytes;
+	out->rx_packets = rt->last.rx_packets;
+	out->rx_bytes = rt->last.rx_bytes;
+	out->tx_bps = rt->tx_bps;
+	out->rx_bps = rt->rx_bps;
+	for (int i = 0; i < CTL_DROP_SLOTS; i++)
+		out->drops[i] = rt->last.drops[i];
+}
+
+static int send_uplink(struct ctl_client *c, const struct uplink *u)
+{
+	struct gonad *g = c->ctl->g;
+	struct ctl_uplink r = { 0 };
+
+	snprintf(r.name, sizeof(r.name), "%s", u->conf.name);
+	snprintf(r.device, sizeof(r.device), "%s", u->conf.device);
+	r.ifindex = (uint32_t)u->ifindex;
+	r.slot = u->slot;
+	r.present = u->attached;
+	r.carrier = u->carrier;
+	r.admin_up = u->admin_up;
+	r.up = u->up;
+	r.designated = g->bcast_slot == u->slot;
+	r.capacity = u->conf.capacity;
+	r.guaranteed = state_uplink_guaranteed(g, u, &r.n_guests);
+	fill_counters(&r.c, &u->rates);
+	return ctl_reply(c, CTL_REP_UPLINK, &r, sizeof(r));
+}
+
+static int send_guest(struct ctl_client *c, const struct guest *gu)
+{
+	struct gonad *g = c->ctl->g;
+	struct ctl_guest r = { 0 };
+	size_t off = 0;
+
+	snprintf(r.name, sizeof(r.name), "%s", gu->conf.name);
+	snprintf(r.device, sizeof(r.device), "%s", gu->conf.device);
+	for (size_t i = 0; i < g->n_uplinks; i++) {
+		if (!(gu->homes & (1u << i)))
+			continue;
+		off += (size_t)snprintf(r.homes + off, sizeof(r.homes) - off,
+					"%s%s", off ? "," : "",
+					g->uplinks[i].conf.name);
+		if (off >= sizeof(r.homes))
+			break;
+	}
+	memcpy(r.mac, gu->conf.mac, 6);
+	r.attached = gu->attached;
+	r.ifindex = (uint32_t)gu->ifindex;
+	r.spread = gu->conf.spread;
+	r.n_ipv4 = (uint32_t)gu->conf.n_ipv4;
+	r.n_ipv6 = (uint32_t)gu->conf.n_ipv6;
+	for (size_t i = 0; i < gu->conf.n_ipv4; i++)
+		r.ipv4[i] = gu->conf.ipv4[i].s_addr;
+	for (size_t i = 0; i < gu->conf.n_ipv6; i++)
+		memcpy(r.ipv6[i], &gu->conf.ipv6[i], 16);
+	r.tx_min = gu->conf.slice.tx_min;
+	r.tx_max = gu->conf.slice.tx_max;
+	r.tx_weight = gu->conf.slice.tx_weight;
+	r.tx_burst = gu->conf.slice.tx_burst;
+	r.rx_max = gu->conf.slice.rx_max;
+	fill_counters(&r.c, &gu->rates);
+	return ctl_reply(c, CTL_REP_GUEST, &r, sizeof(r));
+}
+
+static int cmd_status(struct ctl_client *c, const struct ctl_req *req,
+		      char *err, size_t errlen)
+{
+	struct gonad *g = c->ctl->g;
+	struct ctl_status s = { 0 };
+
+	(void)req;
+	(void)err;
+	(void)errlen;
+	snprintf(s.version, sizeof(s.version), "%s", PACKAGE_VERSION);
+	/* QoS backends come with bandwidth slices; until then gonad
+	 * balances and filters but does not shape. */
+	snprintf(s.backend, sizeof(s.backend), "none");
+	snprintf(s.config, sizeof(s.config), "%s", g->conf_file);
+	s.pid = (uint32_t)getpid();
+	s.uptime_ms = now_ms() - g->started_ms;
+	s.uplinks_total = (uint32_t)g->n_uplinks;
+	for (size_t i = 0; i < g->n_uplinks; i++) {
+		if (!g->uplinks[i].up)
+			continue;
+		s.uplinks_up++;
+		s.capacity_up += g->uplinks[i].conf.capacity;
+	}
+	s.guests_total = (uint32_t)g->n_guests;
+	for (size_t i = 0; i < g->n_guests; i++) {
+		s.guests_attached += g->guests[i]->attached;
+		s.guaranteed += g->guests[i]->conf.slice.tx_min;
+	}
+	return ctl_reply(c, CTL_REP_STATUS, &s, sizeof(s));
+}
+
+static int cmd_uplink_show(struct ctl_client *c, const struct ctl_req *req,
+			   char *err, size_t errlen)
+{
+	struct gonad *g = c->ctl->g;
+	struct uplink *u;
+	int r = 0;
+
+	if (req->argc == 0) {
+		for (size_t i = 0; i < g->n_uplinks && !r; i++)
+			r = send_uplink(c, &g->uplinks[i]);
+		return r;
+	}
+	u = state_uplink(g, req->argv[0]);
+	if (!u) {
+		snprintf(err, errlen, "uplink %s: no such uplink", req->argv[0]);
+		return -ENOENT;
+	}
+	r = send_uplink(c, u);
+	for (size_t i = 0; i < g->n_guests && !r; i++)
+		if (g->guests[i]->homes & (1u << u->slot))
+			r = send_guest(c, g->guests[i]);
+	return r;
+}
+
+static int cmd_guest_show(struct ctl_client *c, const struct ctl_req *req,
+			  char *err, size_t errlen)
+{
+	struct gonad *g = c->ctl->g;
+	struct guest *gu;
+	int r = 0;
+
+	if (req->argc == 0) {
+		for (size_t i = 0; i < g->n_guests && !r; i++)
+			r = send_guest(c, g->guests[i]);
+		return r;
+	}
+	gu = state_guest(g, req->argv[0]);
+	if (!gu) {
+		snprintf(err, errlen, "guest %s: no such guest", req->argv[0]);
+		return -ENOENT;
+	}
+	return send_guest(c, gu);
+}
+
+static int cmd_stats(struct ctl_client *c, const struct ctl_req *req,
+		     char *err, size_t errlen)
+{
+	struct gonad *g = c->ctl->g;
+	int r = 0;
+
+	(void)req;
+	(void)err;
+	(void)errlen;
+	for (size_t i = 0; i < g->n_uplinks && !r; i++)
+		r = send_uplink(c, &g->uplinks[i]);
+	for (size_t i = 0; i < g->n_guests && !r; i++)
+		r = send_guest(c, g->guests[i]);
+	return r;
+}
+
+/* The commands: request type, name for messages, arguments, handler. */
+static const struct ctl_cmd {
+	uint16_t type;
+	const char *name;
+	uint32_t min_args, max_args;
+	int (*run)(struct ctl_client *c, const struct ctl_req *req, char *err,
+		   size_t errlen);
+} ctl_cmds[] = {
+	{ CTL_REQ_STATUS, "status", 0, 0, cmd_status },
+	{ CTL_REQ_UPLINK_SHOW, "uplink show", 0, 1, cmd_uplink_show },
+	{ CTL_REQ_GUEST_SHOW, "guest show", 0, 1, cmd_guest_show },
+	{ CTL_REQ_STATS, "stats", 0, 0, cmd_stats },
+};
+
+static const struct ctl_cmd *find_cmd(uint16_t type)
+{
+	for (size_t i = 0; i < sizeof(ctl_cmds) / sizeof(ctl_cmds[0]); i++)
+		if (ctl_cmds[i].type == type)
+			return &ctl_cmds[i];
+	return NULL;
+}
+
+/* Fresh samples make a reply reflect the counters of this moment. */
+static void handle(struct ctl_client *c, const void *buf, size_t len)
+{
+	struct ctl_msg **mark = c->out_tail;
+	const struct ctl_cmd *cmd;
+	char err[CTL_ERR_MAX] = "";
+	struct ctl_req req;
+	int r;
+
+	r = ctl_req_decode(buf, len, &req, err, sizeof(err));
+	if (!r) {
+		cmd = find_cmd(req.type);
+		if (!cmd) {
+			snprintf(err, sizeof(err), "request type %u is not "
+						   "supported",
+				 req.type);
+			r = -EOPNOTSUPP;
+		} else if (req.argc < cmd->min_args ||
+			   req.argc > cmd->max_args) {
+			snprintf(err, sizeof(err),
+				 "%s: takes %u to %u arguments, got %u",
+				 cmd->name, cmd->min_args, cmd->max_args,
+				 req.argc);
+			r = -EINVAL;
+		} else {
+			r = cmd->run(c, &req, err, sizeof(err));
+		}
+	} else {
+		char why[CTL_ERR_MAX - 32];
+
+		snprintf(why, sizeof(why), "%s", err);
+		snprintf(err, sizeof(err), "malformed request: %s", why);
+	}
+	if (r) {
+		/* All or nothing: records queued before the failure go. */
+		drop_queue_after(c, mark);
+		if (!err[0])
+			snprintf(err, sizeof(err), "%s", strerror(-r));
+		if (ctl_reply(c, CTL_REP_ERROR, err, strlen(err) + 1))
+			c->broken = true;
+	} else if (ctl_reply(c, CTL_REP_DONE, NULL, 0)) {
+		c->broken = true;
+	}
+}
+
+static void client_free(struct ctl_client *c)
+{
+	struct ctl *ctl = c->ctl;
+
+	for (struct ctl_client **p = &ctl->clients; *p; p = &(*p)->next) {
+		if (*p == c) {
+			*p = c->next;
+			break;
+		}
+	}
+	ev_del(ctl->g, &c->src);
+	close(c->src.fd);
+	drop_queue_after(c, &c->out);
+	ctl->n_clients--;
+	free(c);
+}
+
+/* Send what is queued; false if the client must be dropped. */
+static bool flush(struct ctl_client *c)
+{
+	while (c->out) {
+		struct ctl_msg *m = c->out;
+		ssize_t n = send(c->src.fd, m->buf, m->len,
+				 MSG_DONTWAIT | MSG_NOSIGNAL);
+
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			ev_mod(c->ctl->g, &c->src, EPOLLIN | EPOLLOUT);
+			return true;
+		}
+		if (n < 0)
+			return false;
+		c->out = m->next;
+		if (!c->out)
+			c->out_tail = &c->out;
+		free(m);
+	}
+	ev_mod(c->ctl->g, &c->src, EPOLLIN);
+	return !c->broken;
+}
+
+static void on_client(struct ev_source *src, uint32_t events)
+{
+	struct ctl_client *c = src->arg;
+	static char buf[CTL_MSG_MAX];
+	ssize_t n;
+
+	if (events & EPOLLIN) {
+		/* MSG_TRUNC returns the real size, so an oversized request is
+		 * refused instead of being read as a shorter one. */
+		n = recv(src->fd, buf, sizeof(buf), MSG_DONTWAIT | MSG_TRUNC);
+		if (n == 0 || (n < 0 && errno != EAGAIN)) {
+			client_free(c);
+			return;
+		}
+		if (n > (ssize_t)sizeof(buf)) {
+			char err[128];
+
+			snprintf(err, sizeof(err),
+				 "malformed request: %zd bytes, at most %d", n,
+				 CTL_MSG_MAX);
+			if (ctl_reply(c, CTL_REP_ERROR, err, strlen(err) + 1))
+				c->broken = true;
+		} else if (n > 0) {
+			state_sample(c->ctl->g);
+			handle(c, buf, (size_t)n);
+		}
+	} else if (events & (EPOLLHUP | EPOLLERR)) {
+		client_free(c);
+		return;
+	}
+	if (!flush(c))
+		client_free(c);
+}
+
+static void on_accept(struct ev_source *src, uint32_t events)
+{
+	struct ctl *ctl = src->arg;
+	struct ctl_client *c;
+	int fd;
+
+	(void)events;
+	fd = accept4(src->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd < 0) {
+		if (errno != EAGAIN && errno != EINTR)
+			log_warn("control: accept");
+		return;
+	}
+	if (ctl->n_clients >= CTL_MAX_CLIENTS) {
+		log_warnx("control: %d clients connected; refusing another",
+			  ctl->n_clients);
+		close(fd);
+		return;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		close(fd);
+		return;
+	}
+	c->ctl = ctl;
+	c->src.fd = fd;
+	c->src.ready = on_client;
+	c->src.arg = c;
+	c->out_tail = &c->out;
+	if (ev_add(ctl->g, &c->src, EPOLLIN)) {
+		close(fd);
+		free(c);
+		return;
+	}
+	c->next = ctl->clients;
+	ctl->clients = c;
+	ctl->n_clients++;
+}
+
+/* Create the socket's directory if needed (systemd's RuntimeDirectory=
+ * does it for the service). */
+static int make_parent(const char *path)
+{
+	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	char *slash;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (!slash || slash == dir)
+		return 0;
+	*slash = '\0';
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+		if (errno == ENOENT && make_parent(dir) == 0 &&
+		    mkdir(dir, 0755) == 0)
+			return 0;
+		return -errno;
+	}
+	return 0;
+}
+
+int ctl_open(struct gonad *g, struct ctl **out, const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct ctl *ctl;
+	mode_t old_mask;
+	int fd, r;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	r = make_parent(path);
+	if (r) {
+		log_warnx("control socket %s: cannot create its directory: %s",
+			  path, strerror(-r));
+		return r;
+	}
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	/* A socket file nobody answers on is a leftover; one that answers
+	 * belongs to a running gonad, which we must not steal it from. */
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+		log_warnx("control socket %s: another gonad is running", path);
+		close(fd);
+		return -EADDRINUSE;
+	}
+	close(fd);
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	unlink(path);
+	/* Never reachable by others, not even between bind and chmod. */
+	old_mask = umask(0117);
+	r = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	umask(old_mask);
+	if (r < 0 || chmod(path, 0660) < 0 || listen(fd, 16) < 0) {
+		r = -errno;
+		log_warn("control socket %s", path);
+		close(fd);
+		unlink(path);
+		return r;
+	}
+	ctl = calloc(1, sizeof(*ctl));
+	if (!ctl) {
+		close(fd);
+		unlink(path);
+		return -ENOMEM;
+	}
+	ctl->g = g;
+	snprintf(ctl->path, sizeof(ctl->path), "%s", path);
+	ctl->listen.fd = fd;
+	ctl->listen.ready = on_accept;
+	ctl->listen.arg = ctl;
+	r = ev_add(g, &ctl->listen, EPOLLIN);
+	if (r) {
+		close(fd);
+		unlink(path);
+		free(ctl);
+		return r;
+	}
+	*out = ctl;
+	return 0;
+}
+
+void ctl_close(struct gonad *g, struct ctl *ctl)
+{
+	if (!ctl)
+		return;
+	while (ctl->clients)
+		client_free(ctl->clients);
+	ev_del(g, &ctl->listen);
+	close(ctl->listen.fd);
+	unlink(ctl->path);
+	free(ctl);
+}

@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: MIT */
+/* The control protocol between gonad and gonactl: message layout, request
+ * and reply records, and their checked encoding. gonactl includes this. */
+#ifndef GONA_CONTROL_H
+#define GONA_CONTROL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/*
+ * Messages travel over a SOCK_SEQPACKET UNIX socket, one message per
+ * datagram. A client sends one request; gonad answers with zero or more
+ * records and ends with CTL_REP_DONE or CTL_REP_ERROR. Every message starts
+ * with struct ctl_hdr and is checked in full (ctl_req_decode,
+ * ctl_rep_decode) before any of it is used.
+ */
+#define CTL_MAGIC 0x474f4e41u /* "GONA" */
+#define CTL_VERSION 1
+#define CTL_MSG_MAX 65536
+#define CTL_ARGS_MAX 64 /* strings in one request */
+#define CTL_ARG_MAX 256 /* bytes in one string, with the NUL */
+#define CTL_NAME_MAX 32
+#define CTL_DEV_MAX 16
+#define CTL_ADDRS_MAX 16
+#define CTL_DROP_SLOTS 16
+#define CTL_ERR_MAX 1024
+
+struct ctl_hdr {
+	uint32_t magic;
+	uint16_t version;
+	uint16_t type; /* enum ctl_type */
+	uint32_t len; /* the whole message, this header included */
+	uint32_t argc; /* requests: NUL-terminated strings after the header */
+};
+
+enum ctl_type {
+	/* Requests; their strings are the command's arguments. */
+	CTL_REQ_STATUS = 1, /* none */
+	CTL_REQ_UPLINK_SHOW, /* [NAME]: the uplink, then its guests */
+	CTL_REQ_GUEST_SHOW, /* [NAME] */
+	CTL_REQ_STATS, /* none: every uplink, then every guest */
+	CTL_REQ_MAX,
+	/* Replies. */
+	CTL_REP_DONE = 100, /* no payload */
+	CTL_REP_ERROR, /* payload: a NUL-terminated message */
+	CTL_REP_STATUS, /* struct ctl_status */
+	CTL_REP_UPLINK, /* struct ctl_uplink */
+	CTL_REP_GUEST, /* struct ctl_guest */
+	CTL_REP_MAX,
+};
+
+/* Counters summed over CPUs, and rates measured over the last interval. */
+struct ctl_counters {
+	uint64_t tx_packets;
+	uint64_t tx_bytes;
+	uint64_t rx_packets;
+	uint64_t rx_bytes;
+	uint64_t tx_bps; /* bits per second on the wire */
+	uint64_t rx_bps;
+	uint64_t drops[CTL_DROP_SLOTS]; /* by reason, see ctl_drop_name() */
+};
+
+struct ctl_status {
+	char version[16];
+	char backend[16]; /* QoS backend in use */
+	char config[256]; /* the file gonad was started with */
+	uint32_t pid;
+	uint32_t uplinks_up;
+	uint32_t uplinks_total;
+	uint32_t guests_attached; /* guest interfaces present and served */
+	uint32_t guests_total;
+	uint32_t pad;
+	uint64_t uptime_ms;
+	uint64_t capacity_up; /* sum over uplinks that are up, bit/s */
+	uint64_t guaranteed; /* sum of tx.min over all guests, bit/s */
+};
+
+struct ctl_uplink {
+	char name[CTL_NAME_MAX];
+	char device[CTL_DEV_MAX];
+	uint32_t ifindex; /* 0 while the device does not exist */
+	uint32_t slot;
+	uint8_t present; /* the device exists and gona is attached to it */
+	uint8_t carrier;
+	uint8_t admin_up; /* not drained by the operator */
+	uint8_t up; /* carries traffic */
+	uint8_t designated; /* takes broadcast and multicast for the guests */
+	uint8_t pad[3];
+	uint32_t n_guests; /* guests placed on it */
+	uint64_t capacity;
+	uint64_t guaranteed; /* sum of the guarantees placed on it */
+	struct ctl_counters c;
+};
+
+struct ctl_guest {
+	char name[CTL_NAME_MAX];
+	char device[CTL_DEV_MAX];
+	char homes[256]; /* uplink names, comma separated */
+	uint8_t mac[6];
+	uint8_t attached; /* the interface exists and gona is attached to it */
+	uint8_t pad;
+	uint32_t ifindex;
+	uint32_t spread;
+	uint32_t n_ipv4;
+	uint32_t n_ipv6;
+	uint32_t ipv4[CTL_ADDRS_MAX]; /* network byte order */
+	uint8_t ipv6[CTL_ADDRS_MAX][16];
+	uint32_t tx_weight;
+	uint32_t tx_burst;
+	uint64_t tx_min;
+	uint64_t tx_max;
+	uint64_t rx_max;
+	struct ctl_counters c;
+};
+
+/* A decoded request; argv points into the buffer it was decoded from. */
+struct ctl_req {
+	uint16_t type;
+	uint32_t argc;
+	const char *argv[CTL_ARGS_MAX];
+};
+
+/* Encode a request of TYPE with ARGC strings into BUF; returns its length
+ * or -E2BIG / -EINVAL. */
+ssize_t ctl_req_encode(void *buf, size_t size, uint16_t type, int argc,
+		       const char *const argv[]);
+/* Check a received request completely; on error returns -EBADMSG and says
+ * why in ERR. */
+int ctl_req_decode(const void *buf, size_t len, struct ctl_req *req, char *err,
+		   size_t errlen);
+
+ssize_t ctl_rep_encode(void *buf, size_t size, uint16_t type,
+		       const void *payload, size_t plen);
+/* Check a received reply: header, the payload size its type fixes, and every
+ * string in it NUL-terminated. */
+int ctl_rep_decode(const void *buf, size_t len, uint16_t *type,
+		   const void **payload, size_t *plen, char *err, size_t errlen);
+
+/* Short names of the drop reasons ("src-mac", ...), NULL past the last. */
+const char *ctl_drop_name(unsigned int reason);
+
+#endif

@@ -1,0 +1,645 @@
+/* SPDX-License-Identifier: MIT */
+/* The eBPF data path as gonad sees it: bpffs, loading the programs with
+ * their maps pinned, tc attachment, and every map read and write. */
+#include <errno.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+#include <linux/magic.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "daemon/gonad.h"
+#include "ebpf/gona.skel.h"
+
+/* The programs read these layouts; a change here must be a change there. */
+_Static_assert(sizeof(struct gona_counters) == 32 + 8 * GONA_DROP_SLOTS,
+	       "gona_counters layout");
+_Static_assert(sizeof(struct gona_guest) == 16 + GONA_SPREAD_SLOTS,
+	       "gona_guest layout");
+_Static_assert(offsetof(struct gona_guest, mac) == 8, "gona_guest.mac");
+_Static_assert(offsetof(struct gona_guest, slots) == 16, "gona_guest.slots");
+_Static_assert(sizeof(struct gona_mac_key) == 8, "gona_mac_key layout");
+_Static_assert(sizeof(struct gona_port) == 8, "gona_port layout");
+_Static_assert(sizeof(struct gona_ip4_key) == 8, "gona_ip4_key layout");
+_Static_assert(sizeof(struct gona_ip6_key) == 20, "gona_ip6_key layout");
+_Static_assert(offsetof(struct gona_ip6_key, addr) == 4, "gona_ip6_key.addr");
+_Static_assert(sizeof(struct gona_uplink) == 8, "gona_uplink layout");
+_Static_assert(sizeof(struct gona_globals) == 16, "gona_globals layout");
+_Static_assert(GONA_MAX_UPLINKS == CONF_UPLINKS_MAX, "uplink limits");
+_Static_assert(GONA_MAX_GUESTS == CONF_GUESTS_MAX, "guest limits");
+_Static_assert(GONA_MAX_ADDRS == CONF_ADDRS_MAX, "address limits");
+
+#define DP_MAX_DIRS 8
+
+struct dp {
+	struct gona *skel;
+	char pin_dir[CONF_PATH_MAX];
+	char mounted[PATH_MAX]; /* where we mounted bpffs, "" if nowhere */
+	char made_dirs[DP_MAX_DIRS][PATH_MAX]; /* directories we created */
+	int n_made_dirs;
+	int ncpus;
+};
+
+static int libbpf_log(enum libbpf_print_level level, const char *fmt,
+		      va_list ap)
+{
+	/* libbpf's messages end with a newline already. */
+	char buf[1024];
+	size_t n;
+
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	n = strlen(buf);
+	if (n && buf[n - 1] == '\n')
+		buf[n - 1] = '\0';
+	if (level == LIBBPF_WARN)
+		log_warnx("libbpf: %s", buf);
+	else
+		log_debug("libbpf: %s", buf);
+	return 0;
+}
+
+static bool is_bpffs(const char *path)
+{
+	struct statfs st;
+
+	return statfs(path, &st) == 0 && st.f_type == BPF_FS_MAGIC;
+}
+
+static bool exists(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0;
+}
+
+/* mkdir -p below an existing directory, remembering what we made. */
+static int make_dirs(struct dp *dp, const char *dir)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s", dir);
+	for (char *p = path + 1;; p++) {
+		bool end = *p == '\0';
+
+		if (*p != '/' && !end)
+			continue;
+		*p = '\0';
+		if (!exists(path)) {
+			if (mkdir(path, 0700) < 0)
+				return -errno;
+			if (dp->n_made_dirs < DP_MAX_DIRS)
+				snprintf(dp->made_dirs[dp->n_made_dirs++],
+					 PATH_MAX, "%s", path);
+		}
+		if (end)
+			break;
+		*p = '/';
+	}
+	return 0;
+}
+
+static int mount_bpffs(struct dp *dp, const char *where)
+{
+	if (mount("bpffs", where, "bpf", 0, "mode=0700") < 0)
+		return -errno;
+	snprintf(dp->mounted, sizeof(dp->mounted), "%s", where);
+	log_info("mounted bpffs on %s", where);
+	return 0;
+}
+
+/*
+ * Make the pin directory a directory on bpffs. Where bpffs is not mounted,
+ * mount it on the pin directory itself if that can be created (tmpfs), or
+ * else on its deepest existing ancestor: /sys/fs/bpf is an empty directory
+ * of sysfs, in which nothing can be created.
+ */
+static int pin_dir_prepare(struct dp *dp, const char *dir)
+{
+	char anc[PATH_MAX];
+	char *slash;
+	int r;
+
+	if (dir[0] != '/')
+		return -EINVAL;
+	if (exists(dir))
+		return is_bpffs(dir) ? 0 : mount_bpffs(dp, dir);
+
+	snprintf(anc, sizeof(anc), "%s", dir);
+	do {
+		slash = strrchr(anc, '/');
+		if (slash == anc)
+			anc[1] = '\0';
+		else
+			*slash = '\0';
+	} while (!exists(anc));
+
+	if (is_bpffs(anc))
+		return make_dirs(dp, dir);
+	r = make_dirs(dp, dir);
+	if (r == 0)
+		return mount_bpffs(dp, dir);
+	if (strcmp(anc, "/") == 0)
+		return r;
+	r = mount_bpffs(dp, anc);
+	if (r < 0)
+		return r;
+	return make_dirs(dp, dir);
+}
+
+/* PIN_DIR/MAP: pin_dir is at most CONF_PATH_MAX, map names are short. */
+static char *pin_path(const struct dp *dp, const struct bpf_map *map,
+		      char path[PATH_MAX])
+{
+	snprintf(path, PATH_MAX, "%.*s/%.64s", CONF_PATH_MAX, dp->pin_dir,
+		 bpf_map__name(map));
+	return path;
+}
+
+static void unpin_all(struct dp *dp)
+{
+	struct bpf_map *map;
+
+	bpf_object__for_each_map(map, dp->skel->obj)
+	{
+		char path[PATH_MAX];
+
+		if (bpf_map__is_internal(map))
+			continue;
+		if (unlink(pin_path(dp, map, path)) < 0 && errno != ENOENT)
+			log_warn("cannot remove pin %s", path);
+	}
+}
+
+static int set_pin_paths(struct dp *dp)
+{
+	struct bpf_map *map;
+
+	bpf_object__for_each_map(map, dp->skel->obj)
+	{
+		char path[PATH_MAX];
+		int r;
+
+		/* Internal maps (.rodata, .bss) are the program's own. */
+		if (bpf_map__is_internal(map))
+			continue;
+		r = bpf_map__set_pin_path(map, pin_path(dp, map, path));
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+static int load(struct dp *dp)
+{
+	int r;
+
+	dp->skel = gona__open();
+	if (!dp->skel)
+		return -errno;
+	r = set_pin_paths(dp);
+	if (r)
+		return r;
+	/* Pins a previous gonad left are reused: the data path it fed
+	 * keeps running while this gonad takes it over. */
+	return gona__load(dp->skel);
+}
+
+int dp_open(struct dp **out, const char *pin_dir)
+{
+	struct dp *dp;
+	int r;
+
+	libbpf_set_print(libbpf_log);
+	dp = calloc(1, sizeof(*dp));
+	if (!dp)
+		return -ENOMEM;
+	snprintf(dp->pin_dir, sizeof(dp->pin_dir), "%s", pin_dir);
+	dp->ncpus = libbpf_num_possible_cpus();
+	if (dp->ncpus < 1) {
+		r = dp->ncpus ? dp->ncpus : -EINVAL;
+		goto err;
+	}
+	r = pin_dir_prepare(dp, pin_dir);
+	if (r) {
+		log_warnx("pin directory %s: %s", pin_dir, strerror(-r));
+		goto err;
+	}
+	r = load(dp);
+	if (r) {
+		/* Most likely pins of an incompatible gonad: start afresh. */
+		log_warnx("cannot load the data path with the maps pinned in "
+			  "%s (%s); replacing them",
+			  pin_dir, strerror(-r));
+		if (dp->skel) {
+			unpin_all(dp);
+			gona__destroy(dp->skel);
+		}
+		r = load(dp);
+		if (r) {
+			log_warnx("cannot load the data path: %s", strerror(-r));
+			goto err;
+		}
+	}
+	*out = dp;
+	return 0;
+err:
+	dp_close(dp, false);
+	return r;
+}
+
+/* Whether DIR is the mount point we made or one of its ancestors. */
+static bool holds_mount(const struct dp *dp, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	return dp->mounted[0] && !strncmp(dp->mounted, dir, n) &&
+	       (dp->mounted[n] == '\0' || dp->mounted[n] == '/');
+}
+
+/* Deepest first; the directories holding our mount only after umount. */
+static void remove_dirs(struct dp *dp, bool mount_holders)
+{
+	for (int i = dp->n_made_dirs - 1; i >= 0; i--)
+		if (holds_mount(dp, dp->made_dirs[i]) == mount_holders &&
+		    rmdir(dp->made_dirs[i]) < 0 && errno != ENOENT)
+			log_warn("cannot remove %s", dp->made_dirs[i]);
+}
+
+void dp_close(struct dp *dp, bool keep_pins)
+{
+	if (!dp)
+		return;
+	if (dp->skel) {
+		if (!keep_pins)
+			unpin_all(dp);
+		gona__destroy(dp->skel);
+	}
+	if (!keep_pins) {
+		remove_dirs(dp, false);
+		if (dp->mounted[0] && umount2(dp->mounted, MNT_DETACH) < 0)
+			log_warn("cannot unmount bpffs from %s", dp->mounted);
+		remove_dirs(dp, true);
+	}
+	free(dp);
+}
+
+int dp_attach(struct dp *dp, int ifindex, enum dp_role role, bool *made_clsact)
+{
+	struct bpf_program *prog = role == DP_GUEST ?
+					   dp->skel->progs.gona_guest_tx :
+					   dp->skel->progs.gona_uplink_rx;
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+		    .attach_point = BPF_TC_INGRESS);
+	/* REPLACE: a filter a previous gonad left is swapped atomically for
+	 * ours, so no frame passes unfiltered during a takeover. */
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = GONA_TC_HANDLE,
+		    .priority = GONA_TC_PRIO, .flags = BPF_TC_F_REPLACE,
+		    .prog_fd = bpf_program__fd(prog));
+	int r;
+
+	r = bpf_tc_hook_create(&hook);
+	if (r && r != -EEXIST)
+		return r;
+	*made_clsact = r == 0;
+	r = bpf_tc_attach(&hook, &opts);
+	if (r && *made_clsact) {
+		hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
+		bpf_tc_hook_destroy(&hook);
+		*made_clsact = false;
+	}
+	return r;
+}
+
+int dp_detach(struct dp *dp, int ifindex, bool destroy_clsact)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+		    .attach_point = BPF_TC_INGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = GONA_TC_HANDLE,
+		    .priority = GONA_TC_PRIO);
+	int r;
+
+	(void)dp;
+	r = bpf_tc_detach(&hook, &opts);
+	if (destroy_clsact) {
+		/* Both attach points: that is what removes the qdisc. */
+		hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
+		int r2 = bpf_tc_hook_destroy(&hook);
+
+		if (!r)
+			r = r2;
+	}
+	return r;
+}
+
+static int update(struct bpf_map *map, const void *key, size_t ksz,
+		  const void *val, size_t vsz)
+{
+	return bpf_map__update_elem(map, key, ksz, val, vsz, BPF_ANY);
+}
+
+static int delete(struct bpf_map *map, const void *key, size_t ksz)
+{
+	int r = bpf_map__delete_elem(map, key, ksz, 0);
+
+	return r == -ENOENT ? 0 : r;
+}
+
+int dp_set_uplink(struct dp *dp, unsigned int slot, int old_ifindex,
+		  const struct gona_uplink *u)
+{
+	__u32 key = slot, ifi;
+	int r;
+
+	if (slot >= GONA_MAX_UPLINKS)
+		return -EINVAL;
+	/* The state first: a packet racing with this sees either the old or
+	 * the new entry, never a half-written one. */
+	r = update(dp->skel->maps.uplinks, &key, sizeof(key), u, sizeof(*u));
+	if (r)
+		return r;
+	if (old_ifindex > 0 && (__u32)old_ifindex != u->ifindex) {
+		ifi = (__u32)old_ifindex;
+		r = delete(dp->skel->maps.uplink_by_ifindex, &ifi, sizeof(ifi));
+		if (r)
+			return r;
+	}
+	if (u->ifindex) {
+		ifi = u->ifindex;
+		r = update(dp->skel->maps.uplink_by_ifindex, &ifi, sizeof(ifi),
+			   &key, sizeof(key));
+	}
+	return r;
+}
+
+int dp_set_globals(struct dp *dp, const struct gona_globals *gl)
+{
+	__u32 key = 0;
+
+	return update(dp->skel->maps.globals, &key, sizeof(key), gl,
+		      sizeof(*gl));
+}
+
+int dp_set_guest(struct dp *dp, int ifindex, const struct gona_guest *v)
+{
+	__u32 key = (__u32)ifindex;
+
+	return update(dp->skel->maps.guests, &key, sizeof(key), v, sizeof(*v));
+}
+
+int dp_del_guest(struct dp *dp, int ifindex)
+{
+	__u32 key = (__u32)ifindex;
+
+	return delete(dp->skel->maps.guests, &key, sizeof(key));
+}
+
+static struct gona_mac_key mac_key(const uint8_t mac[6])
+{
+	struct gona_mac_key k = { 0 };
+
+	memcpy(k.addr, mac, 6);
+	return k;
+}
+
+int dp_set_mac(struct dp *dp, const uint8_t mac[6], const struct gona_port *p)
+{
+	struct gona_mac_key k = mac_key(mac);
+
+	return update(dp->skel->maps.guest_by_mac, &k, sizeof(k), p,
+		      sizeof(*p));
+}
+
+int dp_del_mac(struct dp *dp, const uint8_t mac[6])
+{
+	struct gona_mac_key k = mac_key(mac);
+
+	return delete(dp->skel->maps.guest_by_mac, &k, sizeof(k));
+}
+
+/* Write (SET) or remove the guest's allowed source addresses. */
+static int addrs(struct dp *dp, uint32_t id, const struct conf_guest *cg,
+		 bool set)
+{
+	__u8 one = 1;
+	int r = 0;
+
+	for (size_t i = 0; i < cg->n_ipv4 && !r; i++) {
+		struct gona_ip4_key k = { .id = id,
+					  .addr = cg->ipv4[i].s_addr };
+
+		r = set ? update(dp->skel->maps.guest_ip4, &k, sizeof(k), &one,
+				 sizeof(one)) :
+			  delete(dp->skel->maps.guest_ip4, &k, sizeof(k));
+	}
+	for (size_t i = 0; i < cg->n_ipv6 && !r; i++) {
+		struct gona_ip6_key k = { .id = id };
+
+		memcpy(k.addr, &cg->ipv6[i], 16);
+		r = set ? update(dp->skel->maps.guest_ip6, &k, sizeof(k), &one,
+				 sizeof(one)) :
+			  delete(dp->skel->maps.guest_ip6, &k, sizeof(k));
+	}
+	return r;
+}
+
+int dp_set_addrs(struct dp *dp, uint32_t id, const struct conf_guest *cg)
+{
+	return addrs(dp, id, cg, true);
+}
+
+int dp_del_addrs(struct dp *dp, uint32_t id, const struct conf_guest *cg)
+{
+	return addrs(dp, id, cg, false);
+}
+
+int dp_set_flood(struct dp *dp, const struct gona_port *ports, uint32_t n)
+{
+	if (n > GONA_MAX_GUESTS)
+		return -EINVAL;
+	for (__u32 i = 0; i < n; i++) {
+		int r = update(dp->skel->maps.flood, &i, sizeof(i), &ports[i],
+			       sizeof(ports[i]));
+
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+static int read_percpu(struct dp *dp, struct bpf_map *map, __u32 key,
+		       struct gona_counters *sum)
+{
+	struct gona_counters *v;
+	int r;
+
+	v = calloc((size_t)dp->ncpus, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	r = bpf_map__lookup_elem(map, &key, sizeof(key), v,
+				 sizeof(*v) * (size_t)dp->ncpus, 0);
+	memset(sum, 0, sizeof(*sum));
+	for (int c = 0; !r && c < dp->ncpus; c++) {
+		sum->tx_packets += v[c].tx_packets;
+		sum->tx_bytes += v[c].tx_bytes;
+		sum->rx_packets += v[c].rx_packets;
+		sum->rx_bytes += v[c].rx_bytes;
+		for (int d = 0; d < GONA_DROP_SLOTS; d++)
+			sum->drops[d] += v[c].drops[d];
+	}
+	free(v);
+	return r;
+}
+
+int dp_read_guest_stats(struct dp *dp, uint32_t id, struct gona_counters *sum)
+{
+	return read_percpu(dp, dp->skel->maps.guest_stats, id, sum);
+}
+
+int dp_read_uplink_stats(struct dp *dp, unsigned int slot,
+			 struct gona_counters *sum)
+{
+	return read_percpu(dp, dp->skel->maps.uplink_stats, slot, sum);
+}
+
+static int zero_percpu(struct dp *dp, struct bpf_map *map, __u32 n)
+{
+	struct gona_counters *v;
+	int r = 0;
+
+	v = calloc((size_t)dp->ncpus, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (__u32 i = 0; i < n && !r; i++)
+		r = update(map, &i, sizeof(i), v,
+			   sizeof(*v) * (size_t)dp->ncpus);
+	free(v);
+	return r;
+}
+
+int dp_zero_stats(struct dp *dp)
+{
+	int r = zero_percpu(dp, dp->skel->maps.guest_stats, GONA_MAX_GUESTS);
+
+	return r ? r : zero_percpu(dp, dp->skel->maps.uplink_stats,
+				   GONA_MAX_UPLINKS);
+}
+
+/* Whether the current state owns a key of one of the hash maps. */
+static bool owns_guest_ifindex(const struct gonad *g, const void *key)
+{
+	__u32 ifi;
+
+	memcpy(&ifi, key, sizeof(ifi));
+	for (size_t i = 0; i < g->n_guests; i++)
+		if (g->guests[i]->attached &&
+		    (__u32)g->guests[i]->ifindex == ifi)
+			return true;
+	return false;
+}
+
+static bool owns_mac(const struct gonad *g, const void *key)
+{
+	const struct gona_mac_key *k = key;
+
+	for (size_t i = 0; i < g->n_guests; i++)
+		if (!memcmp(g->guests[i]->conf.mac, k->addr, 6))
+			return true;
+	return false;
+}
+
+static bool owns_ip4(const struct gonad *g, const void *key)
+{
+	const struct gona_ip4_key *k = key;
+
+	for (size_t i = 0; i < g->n_guests; i++) {
+		const struct guest *gu = g->guests[i];
+
+		if (gu->id != k->id)
+			continue;
+		for (size_t a = 0; a < gu->conf.n_ipv4; a++)
+			if (gu->conf.ipv4[a].s_addr == k->addr)
+				return true;
+	}
+	return false;
+}
+
+static bool owns_ip6(const struct gonad *g, const void *key)
+{
+	const struct gona_ip6_key *k = key;
+
+	for (size_t i = 0; i < g->n_guests; i++) {
+		const struct guest *gu = g->guests[i];
+
+		if (gu->id != k->id)
+			continue;
+		for (size_t a = 0; a < gu->conf.n_ipv6; a++)
+			if (!memcmp(&gu->conf.ipv6[a], k->addr, 16))
+				return true;
+	}
+	return false;
+}
+
+static bool owns_uplink_ifindex(const struct gonad *g, const void *key)
+{
+	__u32 ifi;
+
+	memcpy(&ifi, key, sizeof(ifi));
+	for (size_t i = 0; i < g->n_uplinks; i++)
+		if (g->uplinks[i].attached && (__u32)g->uplinks[i].ifindex == ifi)
+			return true;
+	return false;
+}
+
+static int prune(struct bpf_map *map, const struct gonad *g,
+		 bool (*owns)(const struct gonad *, const void *))
+{
+	size_t ksz = bpf_map__key_size(map);
+	char key[64], next[64];
+	bool first = true;
+	int r;
+
+	if (ksz > sizeof(key))
+		return -EINVAL;
+	/* Deleting the current key would restart the walk; step first. */
+	for (;;) {
+		r = bpf_map__get_next_key(map, first ? NULL : key, next, ksz);
+		if (r == -ENOENT)
+			break;
+		if (r)
+			return r;
+		if (!first && !owns(g, key))
+			delete(map, key, ksz);
+		memcpy(key, next, ksz);
+		first = false;
+	}
+	if (!first && !owns(g, key))
+		delete(map, key, ksz);
+	return 0;
+}
+
+int dp_prune(struct dp *dp, const struct gonad *g)
+{
+	struct gona_skel_maps {
+		struct bpf_map *map;
+		bool (*owns)(const struct gonad *, const void *);
+	} maps[] = {
+		{ dp->skel->maps.guests, owns_guest_ifindex },
+		{ dp->skel->maps.guest_by_mac, owns_mac },
+		{ dp->skel->maps.guest_ip4, owns_ip4 },
+		{ dp->skel->maps.guest_ip6, owns_ip6 },
+		{ dp->skel->maps.uplink_by_ifindex, owns_uplink_ifindex },
+	};
+	int r = 0;
+
+	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]) && !r; i++)
+		r = prune(maps[i].map, g, maps[i].owns);
+	return r;
+}

@@ -1,0 +1,156 @@
+/* SPDX-License-Identifier: MIT */
+/* gonad's internal interfaces: the daemon context, the running state of
+ * uplinks and guests, and the modules of daemon/ that act on them. */
+#ifndef GONA_GONAD_H
+#define GONA_GONAD_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "conf/conf.h"
+#include "ebpf/gona_shared.h"
+
+struct dp;
+struct nlmon;
+struct ctl;
+
+/* A file descriptor in the event loop and what to do when it is ready. */
+struct ev_source {
+	int fd;
+	void (*ready)(struct ev_source *src, uint32_t events);
+	void *arg;
+};
+
+/* Rates measured from the data path counters over the last interval. */
+struct rates {
+	struct gona_counters last; /* counters at the last sample */
+	uint64_t tx_bps;
+	uint64_t rx_bps;
+};
+
+struct uplink {
+	struct conf_uplink conf;
+	unsigned int slot; /* index in the uplinks map and in gonad.uplinks */
+	int ifindex; /* 0 while the device does not exist */
+	bool attached; /* our filter is on the device */
+	bool made_clsact; /* we created its clsact qdisc */
+	bool made_promisc; /* we turned promiscuous mode on */
+	bool carrier; /* IFF_UP and IFF_LOWER_UP */
+	bool admin_up; /* not drained */
+	bool up; /* carries traffic: attached, carrier and admin up */
+	bool seen; /* during a resync: present in the dump */
+	struct rates rates;
+};
+
+struct guest {
+	struct conf_guest conf;
+	uint32_t id; /* index in guest_stats and the address maps */
+	int ifindex; /* 0 while the interface does not exist */
+	bool attached;
+	bool made_clsact;
+	uint32_t homes; /* uplink slots it is placed on, a bit each */
+	bool seen;
+	struct rates rates;
+};
+
+struct gonad {
+	const char *conf_file;
+	struct conf *conf;
+	struct uplink *uplinks; /* conf->n_uplinks, by slot */
+	size_t n_uplinks;
+	struct guest **guests; /* in configuration order */
+	size_t n_guests;
+	uint64_t id_used[GONA_MAX_GUESTS / 64]; /* guest ids taken */
+	unsigned int bcast_slot; /* designated uplink, or GONA_MAX_UPLINKS */
+	uint32_t n_flood; /* guest interfaces in the flood map */
+
+	struct dp *dp;
+	struct nlmon *nl;
+	struct ctl *ctl;
+	int epfd;
+	struct ev_source sig;
+	struct ev_source timer;
+	uint64_t started_ms;
+	uint64_t sampled_ms;
+	bool quit;
+};
+
+/* log.c: stderr with -d, syslog otherwise. log_warn appends strerror(errno). */
+void log_init(bool foreground, int verbose);
+void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void fatal(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2), noreturn));
+void fatalx(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2), noreturn));
+void log_vmsg(int prio, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+uint64_t now_ms(void);
+
+/* gonad.c: the event loop. */
+int ev_add(struct gonad *g, struct ev_source *src, uint32_t events);
+int ev_mod(struct gonad *g, struct ev_source *src, uint32_t events);
+void ev_del(struct gonad *g, struct ev_source *src);
+
+/* datapath.c: the BPF objects, their pins and their tc attachments. */
+enum dp_role { DP_GUEST, DP_UPLINK };
+int dp_open(struct dp **out, const char *pin_dir);
+/* KEEP_PINS leaves the maps in bpffs (a restart will adopt them). */
+void dp_close(struct dp *dp, bool keep_pins);
+int dp_attach(struct dp *dp, int ifindex, enum dp_role role, bool *made_clsact);
+int dp_detach(struct dp *dp, int ifindex, bool destroy_clsact);
+int dp_set_uplink(struct dp *dp, unsigned int slot, int old_ifindex,
+		  const struct gona_uplink *u);
+int dp_set_globals(struct dp *dp, const struct gona_globals *gl);
+int dp_set_guest(struct dp *dp, int ifindex, const struct gona_guest *v);
+int dp_del_guest(struct dp *dp, int ifindex);
+int dp_set_mac(struct dp *dp, const uint8_t mac[6], const struct gona_port *p);
+int dp_del_mac(struct dp *dp, const uint8_t mac[6]);
+int dp_set_addrs(struct dp *dp, uint32_t id, const struct conf_guest *cg);
+int dp_del_addrs(struct dp *dp, uint32_t id, const struct conf_guest *cg);
+int dp_set_flood(struct dp *dp, const struct gona_port *ports, uint32_t n);
+int dp_read_guest_stats(struct dp *dp, uint32_t id, struct gona_counters *sum);
+int dp_read_uplink_stats(struct dp *dp, unsigned int slot,
+			 struct gona_counters *sum);
+int dp_zero_stats(struct dp *dp);
+/* Remove map entries a previous gonad left that the current state does not
+ * own (after a crash), so the data path holds exactly what gonad knows. */
+int dp_prune(struct dp *dp, const struct gonad *g);
+
+/* netlink.c: rtnetlink link events and link changes. */
+struct nl_link_info {
+	int ifindex;
+	char name[IFNAMSIZ];
+	unsigned int flags; /* IFF_* */
+	bool gone; /* RTM_DELLINK */
+};
+typedef void (*nl_link_cb)(struct gonad *g, const struct nl_link_info *li);
+int nlmon_open(struct gonad *g, struct nlmon **out, nl_link_cb cb);
+void nlmon_close(struct gonad *g, struct nlmon *nl);
+/* Dump every link through the callback, then call DONE. */
+int nlmon_resync(struct nlmon *nl);
+int nl_set_promisc(struct nlmon *nl, int ifindex, bool on);
+
+/* state.c: what gonad knows and how events change it. */
+int state_init(struct gonad *g, struct conf *c);
+void state_fini(struct gonad *g);
+void state_link(struct gonad *g, const struct nl_link_info *li);
+/* Called after a full link dump: links not seen are gone. */
+void state_resync_begin(struct gonad *g);
+void state_resync_end(struct gonad *g);
+void state_sample(struct gonad *g);
+void state_detach_all(struct gonad *g);
+struct uplink *state_uplink(struct gonad *g, const char *name);
+struct guest *state_guest(struct gonad *g, const char *name);
+uint64_t state_uplink_guaranteed(const struct gonad *g, const struct uplink *u,
+				 uint32_t *n_guests);
+int state_admit(const struct conf *c, char *msg, size_t len);
+
+/* control.c: the control socket and its commands. */
+int ctl_open(struct gonad *g, struct ctl **out, const char *path);
+void ctl_close(struct gonad *g, struct ctl *ctl);
+
+#endif

@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: MIT */
+/* gonad's logging: to stderr in the foreground, to syslog as a daemon. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+
+#include "daemon/gonad.h"
+
+static bool log_stderr = true;
+static int log_verbose;
+
+void log_init(bool foreground, int verbose)
+{
+	log_stderr = foreground;
+	log_verbose = verbose;
+	if (!foreground)
+		openlog("gonad", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+}
+
+void log_vmsg(int prio, const char *fmt, va_list ap)
+{
+	if (prio == LOG_DEBUG && !log_verbose)
+		return;
+	if (log_stderr) {
+		vfprintf(stderr, fmt, ap);
+		fputc('\n', stderr);
+		fflush(stderr);
+	} else {
+		vsyslog(prio, fmt, ap);
+	}
+}
+
+/* Append ": strerror(errno)" to the message, keeping errno for the caller. */
+static void log_errno(int prio, const char *fmt, va_list ap)
+{
+	int saved = errno;
+	char buf[1024];
+
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	if (log_stderr)
+		fprintf(stderr, "%s: %s\n", buf, strerror(saved));
+	else
+		syslog(prio, "%s: %s", buf, strerror(saved));
+	errno = saved;
+}
+
+void log_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_errno(LOG_WARNING, fmt, ap);
+	va_end(ap);
+}
+
+void log_warnx(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vmsg(LOG_WARNING, fmt, ap);
+	va_end(ap);
+}
+
+void log_info(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vmsg(LOG_INFO, fmt, ap);
+	va_end(ap);
+}
+
+void log_debug(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vmsg(LOG_DEBUG, fmt, ap);
+	va_end(ap);
+}
+
+void fatal(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_errno(LOG_CRIT, fmt, ap);
+	va_end(ap);
+	exit(1);
+}
+
+void fatalx(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vmsg(LOG_CRIT, fmt, ap);
+	va_end(ap);
+	exit(1);
+}
+
+uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}

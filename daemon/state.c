@@ -1,0 +1,538 @@
+/* SPDX-License-Identifier: MIT */
+/* gonad's running state: uplinks and guests, how link events change them,
+ * and how placement decisions reach the data path maps. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <net/if.h> /* before linux/if.h, which then adds only IFF_LOWER_UP */
+#include <linux/if.h>
+
+#include "daemon/gonad.h"
+#include "policy/policy.h"
+
+static const char *err_str(int r)
+{
+	return strerror(r < 0 ? -r : r);
+}
+
+static uint32_t alloc_id(struct gonad *g)
+{
+	for (uint32_t i = 0; i < GONA_MAX_GUESTS; i++) {
+		if (!(g->id_used[i / 64] & (1ull << (i % 64)))) {
+			g->id_used[i / 64] |= 1ull << (i % 64);
+			return i;
+		}
+	}
+	return GONA_MAX_GUESTS; /* conf_check keeps us below the limit */
+}
+
+static struct gona_uplink uplink_value(const struct uplink *u)
+{
+	struct gona_uplink v = {
+		.ifindex = u->attached ? (__u32)u->ifindex : 0,
+		.flags = u->up ? GONA_UF_UP : 0,
+	};
+
+	return v;
+}
+
+static void build_pol_uplinks(const struct gonad *g, struct pol_uplink *pu)
+{
+	for (size_t i = 0; i < g->n_uplinks; i++) {
+		pu[i].capacity = g->uplinks[i].conf.capacity;
+		pu[i].up = g->uplinks[i].up;
+	}
+}
+
+/* Write the guest's entry in `guests` (only while its interface exists). */
+static void push_guest(struct gonad *g, struct guest *gu)
+{
+	struct pol_uplink pu[GONA_MAX_UPLINKS];
+	struct gona_guest v = { .id = gu->id };
+	int r;
+
+	if (!gu->ifindex)
+		return;
+	memcpy(v.mac, gu->conf.mac, 6);
+	if (gu->homes) {
+		build_pol_uplinks(g, pu);
+		v.flags |= GONA_GF_PLACED;
+		v.n_uplinks = (__u8)__builtin_popcount(gu->homes);
+		pol_fill_slots(pu, g->n_uplinks, gu->homes, v.slots);
+	}
+	r = dp_set_guest(g->dp, gu->ifindex, &v);
+	if (r)
+		log_warnx("guest %s (%s): cannot update the data path: %s",
+			  gu->conf.name, gu->conf.device, err_str(r));
+}
+
+static void homes_str(const struct gonad *g, uint32_t homes, char *buf,
+		      size_t len)
+{
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < g->n_uplinks && off < len; i++) {
+		if (!(homes & (1u << i)))
+			continue;
+		off += (size_t)snprintf(buf + off, len - off, "%s%s",
+					off ? "," : "",
+					g->uplinks[i].conf.name);
+	}
+}
+
+/* Re-place guests after uplinks changed and push whatever moved. */
+static void place(struct gonad *g, enum pol_mode mode)
+{
+	struct pol_uplink pu[GONA_MAX_UPLINKS];
+	struct pol_guest *pg;
+	int moved;
+
+	if (!g->n_guests)
+		return;
+	pg = calloc(g->n_guests, sizeof(*pg));
+	if (!pg) {
+		log_warnx("placement: out of memory");
+		return;
+	}
+	build_pol_uplinks(g, pu);
+	for (size_t i = 0; i < g->n_guests; i++) {
+		pg[i].tx_min = g->guests[i]->conf.slice.tx_min;
+		pg[i].spread = g->guests[i]->conf.spread;
+		pg[i].homes = g->guests[i]->homes;
+	}
+	moved = pol_place(pu, g->n_uplinks, pg, g->n_guests, mode);
+	if (moved < 0) {
+		log_warnx("placement failed: %s", err_str(moved));
+		free(pg);
+		return;
+	}
+	for (size_t i = 0; i < g->n_guests; i++) {
+		struct guest *gu = g->guests[i];
+		char buf[256];
+
+		if (pg[i].homes == gu->homes)
+			continue;
+		gu->homes = pg[i].homes;
+		push_guest(g, gu);
+		homes_str(g, gu->homes, buf, sizeof(buf));
+		log_info("guest %s: placed on %s", gu->conf.name,
+			 buf[0] ? buf : "no uplink (none is up)");
+	}
+	free(pg);
+}
+
+/* The globals: the designated broadcast uplink (the first that is up) and
+ * the number of flood entries. */
+static void push_globals(struct gonad *g, uint32_t n_flood)
+{
+	struct gona_globals gl = { .n_uplinks = (__u32)g->n_uplinks,
+				   .n_flood = n_flood };
+	unsigned int slot = GONA_MAX_UPLINKS;
+	int r;
+
+	for (size_t i = 0; i < g->n_uplinks; i++) {
+		if (g->uplinks[i].up) {
+			slot = (unsigned int)i;
+			gl.bcast_ifindex = (__u32)g->uplinks[i].ifindex;
+			break;
+		}
+	}
+	r = dp_set_globals(g->dp, &gl);
+	if (r)
+		log_warnx("cannot update the data path globals: %s",
+			  err_str(r));
+	if (slot != g->bcast_slot && slot < GONA_MAX_UPLINKS)
+		log_info("uplink %s: takes broadcast and multicast",
+			 g->uplinks[slot].conf.name);
+	g->bcast_slot = slot;
+	g->n_flood = n_flood;
+}
+
+/* The flood list: every guest interface that exists. */
+static void rebuild_flood(struct gonad *g)
+{
+	struct gona_port ports[GONA_MAX_GUESTS];
+	uint32_t n = 0, old = g->n_flood;
+	int r;
+
+	for (size_t i = 0; i < g->n_guests; i++) {
+		const struct guest *gu = g->guests[i];
+
+		if (gu->attached)
+			ports[n++] = (struct gona_port){
+				.ifindex = (__u32)gu->ifindex,
+				.id = gu->id,
+			};
+	}
+	/* A reader must never count entries not written yet: a shrinking
+	 * list gets its count first, a growing one last. */
+	if (n < old)
+		push_globals(g, n);
+	r = dp_set_flood(g->dp, ports, n);
+	if (r)
+		log_warnx("cannot update the flood list: %s", err_str(r));
+	if (n >= old)
+		push_globals(g, n);
+}
+
+/* Recompute whether the uplink carries traffic; act at once if it changed. */
+static void uplink_update(struct gonad *g, struct uplink *u)
+{
+	bool up = u->attached && u->carrier && u->admin_up;
+	struct gona_uplink v;
+	int r;
+
+	if (up == u->up)
+		return;
+	u->up = up;
+	/* The map first: from the next packet on, the data path avoids a
+	 * dead uplink, before any placement work is done. */
+	v = uplink_value(u);
+	r = dp_set_uplink(g->dp, u->slot, u->ifindex, &v);
+	if (r)
+		log_warnx("uplink %s (%s): cannot update the data path: %s",
+			  u->conf.name, u->conf.device, err_str(r));
+	log_info("uplink %s (%s): %s", u->conf.name, u->conf.device,
+		 up ? "up" : "down");
+	push_globals(g, g->n_flood);
+	place(g, up && g->conf->policy.failback ? POL_FULL : POL_KEEP);
+}
+
+static void uplink_vanish(struct gonad *g, struct uplink *u, bool gone)
+{
+	struct gona_uplink v = { 0 };
+	int old = u->ifindex, r;
+
+	if (!u->attached)
+		return;
+	r = dp_set_uplink(g->dp, u->slot, old, &v);
+	if (r)
+		log_warnx("uplink %s (%s): cannot update the data path: %s",
+			  u->conf.name, u->conf.device, err_str(r));
+	/* A device that still exists (renamed away) keeps nothing of ours. */
+	if (!gone) {
+		dp_detach(g->dp, old, u->made_clsact);
+		if (u->made_promisc)
+			nl_set_promisc(g->nl, old, false);
+	}
+	u->attached = false;
+	u->made_clsact = false;
+	u->made_promisc = false;
+	u->carrier = false;
+	u->ifindex = 0;
+	log_info("uplink %s (%s): device gone, waiting for it", u->conf.name,
+		 u->conf.device);
+	uplink_update(g, u);
+}
+
+static void uplink_appear(struct gonad *g, struct uplink *u,
+			  const struct nl_link_info *li)
+{
+	int r;
+
+	if (u->attached && u->ifindex != li->ifindex)
+		uplink_vanish(g, u, false);
+	if (!u->attached) {
+		struct gona_uplink v;
+
+		u->ifindex = li->ifindex;
+		/* Frames for the guests carry the guests' MACs; a NIC drops
+		 * them in hardware unless it is promiscuous. */
+		if (!(li->flags & IFF_PROMISC)) {
+			r = nl_set_promisc(g->nl, li->ifindex, true);
+			if (r)
+				log_warnx("uplink %s (%s): cannot set "
+					  "promiscuous mode: %s",
+					  u->conf.name, u->conf.device,
+					  err_str(r));
+			else
+				u->made_promisc = true;
+		}
+		v = uplink_value(u);
+		r = dp_set_uplink(g->dp, u->slot, 0, &v);
+		if (!r)
+			r = dp_attach(g->dp, li->ifindex, DP_UPLINK,
+				      &u->made_clsact);
+		if (r) {
+			log_warnx("uplink %s (%s): cannot attach: %s",
+				  u->conf.name, u->conf.device, err_str(r));
+			if (u->made_promisc)
+				nl_set_promisc(g->nl, li->ifindex, false);
+			u->made_promisc = false;
+			u->ifindex = 0;
+			v = uplink_value(u);
+			dp_set_uplink(g->dp, u->slot, li->ifindex, &v);
+			return;
+		}
+		u->attached = true;
+		log_info("uplink %s (%s): attached, ifindex %d", u->conf.name,
+			 u->conf.device, u->ifindex);
+	}
+	u->carrier = (li->flags & IFF_UP) && (li->flags & IFF_LOWER_UP);
+	uplink_update(g, u);
+}
+
+static void guest_vanish(struct gonad *g, struct guest *gu, bool gone)
+{
+	struct gona_port p = { .ifindex = 0, .id = gu->id };
+	int old = gu->ifindex;
+
+	if (!gu->attached)
+		return;
+	if (!gone)
+		dp_detach(g->dp, old, gu->made_clsact);
+	gu->attached = false;
+	gu->made_clsact = false;
+	gu->ifindex = 0;
+	dp_set_mac(g->dp, gu->conf.mac, &p);
+	dp_del_guest(g->dp, old);
+	rebuild_flood(g);
+	log_info("guest %s (%s): interface gone, waiting for it",
+		 gu->conf.name, gu->conf.device);
+}
+
+static void guest_appear(struct gonad *g, struct guest *gu,
+			 const struct nl_link_info *li)
+{
+	struct gona_port p = { .ifindex = (__u32)li->ifindex, .id = gu->id };
+	int r;
+
+	if (gu->attached && gu->ifindex == li->ifindex)
+		return;
+	if (gu->attached)
+		guest_vanish(g, gu, false);
+	/* Maps before the filter: its first frame must find the guest. */
+	gu->ifindex = li->ifindex;
+	push_guest(g, gu);
+	r = dp_set_mac(g->dp, gu->conf.mac, &p);
+	if (!r)
+		r = dp_attach(g->dp, li->ifindex, DP_GUEST, &gu->made_clsact);
+	if (r) {
+		log_warnx("guest %s (%s): cannot attach: %s", gu->conf.name,
+			  gu->conf.device, err_str(r));
+		p.ifindex = 0;
+		dp_set_mac(g->dp, gu->conf.mac, &p);
+		dp_del_guest(g->dp, li->ifindex);
+		gu->ifindex = 0;
+		return;
+	}
+	gu->attached = true;
+	rebuild_flood(g);
+	log_info("guest %s (%s): attached, ifindex %d", gu->conf.name,
+		 gu->conf.device, gu->ifindex);
+}
+
+void state_link(struct gonad *g, const struct nl_link_info *li)
+{
+	for (size_t i = 0; i < g->n_uplinks; i++) {
+		struct uplink *u = &g->uplinks[i];
+		bool named = !strcmp(u->conf.device, li->name);
+
+		if (u->attached && u->ifindex == li->ifindex &&
+		    (li->gone || !named))
+			uplink_vanish(g, u, li->gone);
+		else if (named && !li->gone) {
+			u->seen = true;
+			uplink_appear(g, u, li);
+		}
+	}
+	for (size_t i = 0; i < g->n_guests; i++) {
+		struct guest *gu = g->guests[i];
+		bool named = !strcmp(gu->conf.device, li->name);
+
+		if (gu->attached && gu->ifindex == li->ifindex &&
+		    (li->gone || !named))
+			guest_vanish(g, gu, li->gone);
+		else if (named && !li->gone) {
+			gu->seen = true;
+			guest_appear(g, gu, li);
+		}
+	}
+}
+
+void state_resync_begin(struct gonad *g)
+{
+	for (size_t i = 0; i < g->n_uplinks; i++)
+		g->uplinks[i].seen = false;
+	for (size_t i = 0; i < g->n_guests; i++)
+		g->guests[i]->seen = false;
+}
+
+/* What the dump did not show has gone while events were being lost. */
+void state_resync_end(struct gonad *g)
+{
+	for (size_t i = 0; i < g->n_uplinks; i++)
+		if (!g->uplinks[i].seen)
+			uplink_vanish(g, &g->uplinks[i], true);
+	for (size_t i = 0; i < g->n_guests; i++)
+		if (!g->guests[i]->seen)
+			guest_vanish(g, g->guests[i], true);
+}
+
+int state_admit(const struct conf *c, char *msg, size_t len)
+{
+	static const char *const why[] = {
+		[POL_ADMIT_N1] = "left if the largest uplink fails",
+		[POL_ADMIT_N] = "of all uplinks together",
+		[POL_ADMIT_OFF] = "",
+	};
+	struct pol_uplink pu[GONA_MAX_UPLINKS];
+	enum pol_admission mode;
+	uint64_t sum = 0, limit;
+	char a[32], b[32];
+
+	for (size_t i = 0; i < c->n_uplinks && i < GONA_MAX_UPLINKS; i++)
+		pu[i] = (struct pol_uplink){ .capacity = c->uplinks[i].capacity,
+					     .up = true };
+	for (size_t i = 0; i < c->n_guests; i++)
+		sum += c->guests[i].slice.tx_min;
+	mode = c->policy.admission == CONF_ADMIT_N   ? POL_ADMIT_N :
+	       c->policy.admission == CONF_ADMIT_OFF ? POL_ADMIT_OFF :
+						       POL_ADMIT_N1;
+	if (!pol_admit(pu, c->n_uplinks, sum, mode, &limit))
+		return 0;
+	if (mode == POL_ADMIT_N1 && c->n_uplinks == 1)
+		mode = POL_ADMIT_N;
+	snprintf(msg, len, "guaranteed %s exceeds %s %s",
+		 conf_format_rate(sum, a, sizeof(a)),
+		 conf_format_rate(limit, b, sizeof(b)), why[mode]);
+	return -ENOSPC;
+}
+
+int state_init(struct gonad *g, struct conf *c)
+{
+	struct gona_globals gl = { .n_uplinks = (__u32)c->n_uplinks };
+	int r;
+
+	g->conf = c;
+	g->bcast_slot = GONA_MAX_UPLINKS;
+	g->uplinks = calloc(c->n_uplinks, sizeof(*g->uplinks));
+	g->guests = calloc(c->n_guests ? c->n_guests : 1, sizeof(*g->guests));
+	if (!g->uplinks || !g->guests)
+		return -ENOMEM;
+	g->n_uplinks = c->n_uplinks;
+	for (size_t i = 0; i < c->n_uplinks; i++) {
+		struct uplink *u = &g->uplinks[i];
+		struct gona_uplink v = { 0 };
+
+		u->conf = c->uplinks[i];
+		u->slot = (unsigned int)i;
+		u->admin_up = true;
+		r = dp_set_uplink(g->dp, u->slot, 0, &v);
+		if (r)
+			return r;
+	}
+	for (size_t i = 0; i < c->n_guests; i++) {
+		struct guest *gu = calloc(1, sizeof(*gu));
+		struct gona_port p;
+
+		if (!gu)
+			return -ENOMEM;
+		g->guests[g->n_guests++] = gu;
+		gu->conf = c->guests[i];
+		gu->id = alloc_id(g);
+		p = (struct gona_port){ .ifindex = 0, .id = gu->id };
+		r = dp_set_mac(g->dp, gu->conf.mac, &p);
+		if (!r)
+			r = dp_set_addrs(g->dp, gu->id, &gu->conf);
+		if (r)
+			return r;
+	}
+	r = dp_set_globals(g->dp, &gl);
+	if (!r)
+		r = dp_zero_stats(g->dp);
+	return r;
+}
+
+void state_detach_all(struct gonad *g)
+{
+	for (size_t i = 0; i < g->n_guests; i++) {
+		struct guest *gu = g->guests[i];
+
+		if (gu->attached)
+			dp_detach(g->dp, gu->ifindex, gu->made_clsact);
+		gu->attached = false;
+	}
+	for (size_t i = 0; i < g->n_uplinks; i++) {
+		struct uplink *u = &g->uplinks[i];
+
+		if (!u->attached)
+			continue;
+		dp_detach(g->dp, u->ifindex, u->made_clsact);
+		if (u->made_promisc)
+			nl_set_promisc(g->nl, u->ifindex, false);
+		u->attached = false;
+	}
+}
+
+void state_fini(struct gonad *g)
+{
+	for (size_t i = 0; i < g->n_guests; i++)
+		free(g->guests[i]);
+	free(g->guests);
+	free(g->uplinks);
+	g->guests = NULL;
+	g->uplinks = NULL;
+	g->n_guests = g->n_uplinks = 0;
+}
+
+static void rate(struct rates *rt, const struct gona_counters *now,
+		 uint64_t dt_ms)
+{
+	if (dt_ms) {
+		rt->tx_bps = (now->tx_bytes - rt->last.tx_bytes) * 8000 / dt_ms;
+		rt->rx_bps = (now->rx_bytes - rt->last.rx_bytes) * 8000 / dt_ms;
+	}
+	rt->last = *now;
+}
+
+void state_sample(struct gonad *g)
+{
+	uint64_t t = now_ms(), dt = g->sampled_ms ? t - g->sampled_ms : 0;
+	struct gona_counters c;
+
+	for (size_t i = 0; i < g->n_uplinks; i++)
+		if (!dp_read_uplink_stats(g->dp, g->uplinks[i].slot, &c))
+			rate(&g->uplinks[i].rates, &c, dt);
+	for (size_t i = 0; i < g->n_guests; i++)
+		if (!dp_read_guest_stats(g->dp, g->guests[i]->id, &c))
+			rate(&g->guests[i]->rates, &c, dt);
+	g->sampled_ms = t;
+}
+
+struct uplink *state_uplink(struct gonad *g, const char *name)
+{
+	for (size_t i = 0; i < g->n_uplinks; i++)
+		if (!strcmp(g->uplinks[i].conf.name, name))
+			return &g->uplinks[i];
+	return NULL;
+}
+
+struct guest *state_guest(struct gonad *g, const char *name)
+{
+	for (size_t i = 0; i < g->n_guests; i++)
+		if (!strcmp(g->guests[i]->conf.name, name))
+			return g->guests[i];
+	return NULL;
+}
+
+uint64_t state_uplink_guaranteed(const struct gonad *g, const struct uplink *u,
+				 uint32_t *n_guests)
+{
+	uint64_t sum = 0;
+	uint32_t n = 0;
+
+	for (size_t i = 0; i < g->n_guests; i++) {
+		const struct guest *gu = g->guests[i];
+
+		if (!(gu->homes & (1u << u->slot)))
+			continue;
+		n++;
+		sum += gu->conf.slice.tx_min /
+		       (uint64_t)__builtin_popcount(gu->homes);
+	}
+	if (n_guests)
+		*n_guests = n;
+	return sum;
+}

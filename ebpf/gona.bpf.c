@@ -1,0 +1,292 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* gona's data path: tc ingress of guest interfaces and of uplinks. */
+#include <stdbool.h>
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/pkt_cls.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+
+#include "ebpf/gona_shared.h"
+#include "ebpf/maps.h"
+#include "ebpf/parse.h"
+#include "ebpf/counters.h"
+#include "ebpf/redirect.h"
+#include "ebpf/spoof.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+struct gona_flood_ctx {
+	struct __sk_buff *skb;
+	struct gona_wire wire;
+	__u32 skip; /* the sender's own interface, 0 for none */
+};
+
+/* One guest of the flood list gets a copy; bpf_loop callback. */
+static long gona_flood_one(__u32 i, void *arg)
+{
+	struct gona_flood_ctx *fc = arg;
+	struct gona_port *port;
+
+	port = bpf_map_lookup_elem(&flood, &i);
+	if (!port)
+		return 1;
+	if (!port->ifindex || port->ifindex == fc->skip)
+		return 0;
+	if (gona_redirect(fc->skb, port->ifindex, true) == 0)
+		gona_count_rx(&guest_stats, port->id, &fc->wire);
+	return 0;
+}
+
+/*
+ * A copy of a broadcast or multicast frame to every guest interface but
+ * SKIP. bpf_loop keeps the verifier's work constant however many guests
+ * the flood list may hold. Packet pointers are stale afterwards.
+ */
+static __always_inline void gona_flood(struct __sk_buff *skb, __u32 n,
+				       __u32 skip, const struct gona_wire *w)
+{
+	struct gona_flood_ctx fc = { .skb = skb, .wire = *w, .skip = skip };
+
+	if (n > GONA_MAX_GUESTS)
+		n = GONA_MAX_GUESTS;
+	bpf_loop(n, gona_flood_one, &fc, 0);
+}
+
+static __always_inline struct gona_globals *gona_globals(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&globals, &zero);
+}
+
+static __always_inline bool gona_uplink_ok(const struct gona_uplink *up)
+{
+	return (up->flags & GONA_UF_UP) && up->ifindex;
+}
+
+/*
+ * The first usable uplink after *SLOT, wrapping over the slots in use;
+ * *SLOT becomes its slot. NULL when every uplink is down.
+ */
+static __always_inline struct gona_uplink *gona_uplink_fallback(__u32 *slot)
+{
+	struct gona_globals *gl = gona_globals();
+	struct gona_uplink *up;
+	__u32 n, s;
+
+	if (!gl)
+		return NULL;
+	n = gl->n_uplinks;
+	for (__u32 i = 1; i < GONA_MAX_UPLINKS; i++) {
+		if (i >= n)
+			break;
+		s = (*slot + i) % n;
+		up = bpf_map_lookup_elem(&uplinks, &s);
+		if (up && gona_uplink_ok(up)) {
+			*slot = s;
+			return up;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * To the fabric through the guest's uplink, in the guest's HTB class. A
+ * guest on one uplink has every slot naming it, so the flow hash is only
+ * computed for a spread guest (n_uplinks > 1).
+ */
+static __always_inline int gona_to_uplink(struct __sk_buff *skb,
+					  const struct gona_guest *g,
+					  const struct gona_wire *w)
+{
+	struct gona_uplink *up;
+	__u32 slot, hash;
+
+	if (!(g->flags & GONA_GF_PLACED))
+		return -GONA_DROP_NO_UPLINK;
+	if (g->n_uplinks > 1) {
+		hash = bpf_get_hash_recalc(skb);
+		gona_test_note_hash(hash);
+		slot = g->slots[hash % GONA_SPREAD_SLOTS];
+	} else {
+		slot = g->slots[0];
+	}
+	up = bpf_map_lookup_elem(&uplinks, &slot);
+	if (!up || !gona_uplink_ok(up)) {
+		up = gona_uplink_fallback(&slot);
+		if (!up)
+			return -GONA_DROP_NO_UPLINK;
+	}
+	/*
+	 * Always written, 0 included: a container guest can set SO_PRIORITY,
+	 * which crosses the veth, and would otherwise pick its own HTB class
+	 * (another guest's, or the qdisc's handle, which HTB sends unshaped).
+	 */
+	skb->priority = g->priority;
+	gona_count_tx(&guest_stats, g->id, w);
+	gona_count_tx(&uplink_stats, slot, w);
+	return gona_redirect(skb, up->ifindex, false);
+}
+
+/* Guest to guest, without touching the fabric. */
+static __always_inline int gona_to_guest(struct __sk_buff *skb,
+					 const struct gona_guest *g,
+					 const struct gona_port *port,
+					 const struct gona_wire *w)
+{
+	if (!port->ifindex)
+		return -GONA_DROP_GUEST_ABSENT;
+	gona_count_tx(&guest_stats, g->id, w);
+	gona_count_rx(&guest_stats, port->id, w);
+	return gona_redirect(skb, port->ifindex, false);
+}
+
+static __always_inline int gona_guest_tx_frame(struct __sk_buff *skb,
+					       const struct gona_guest *g)
+{
+	struct gona_mac_key dst;
+	struct gona_globals *gl;
+	struct gona_port *port;
+	struct gona_wire wire;
+	void *data, *data_end;
+	struct ethhdr *eth;
+	__u32 l4_off = ETH_HLEN, segs, hdr_len;
+	__u8 l4_proto = 0;
+	bool group;
+	int ret;
+
+	gona_pull(skb);
+	data = (void *)(long)skb->data;
+	data_end = (void *)(long)skb->data_end;
+	eth = data;
+	if ((void *)(eth + 1) > data_end)
+		return -GONA_DROP_MALFORMED;
+	if (!gona_mac_eq(eth->h_source, g->mac))
+		return -GONA_DROP_SRC_MAC;
+	/* The receive path takes the outer VLAN tag off before tc sees it. */
+	if (skb->vlan_present)
+		return -GONA_DROP_ETHERTYPE;
+	switch (eth->h_proto) {
+	case bpf_htons(ETH_P_IP):
+		ret = gona_check_ip4(data, data_end, g, &l4_off, &l4_proto);
+		break;
+	case bpf_htons(ETH_P_IPV6):
+		ret = gona_check_ip6(data, data_end, g, &l4_off, &l4_proto);
+		break;
+	case bpf_htons(ETH_P_ARP):
+		ret = gona_check_arp(data, data_end, g);
+		break;
+	default:
+		return -GONA_DROP_ETHERTYPE;
+	}
+	if (ret < 0)
+		return ret;
+
+	segs = skb->gso_segs;
+	hdr_len = 0;
+	if (segs > 1)
+		hdr_len = gona_l4_hdr_end(data, data_end, l4_off, l4_proto);
+	gona_wire_set(&wire, skb, segs, hdr_len);
+	group = gona_mac_is_group(eth->h_dest);
+	gona_mac_key_set(&dst, eth->h_dest);
+	if (group) {
+		gl = gona_globals();
+		if (gl)
+			gona_flood(skb, gl->n_flood, skb->ifindex, &wire);
+	} else {
+		port = bpf_map_lookup_elem(&guest_by_mac, &dst);
+		if (port)
+			return gona_to_guest(skb, g, port, &wire);
+	}
+	return gona_to_uplink(skb, g, &wire);
+}
+
+/*
+ * tc ingress of a guest interface: what the guest sends. Frames of
+ * interfaces gona does not know pass untouched.
+ */
+SEC("tc")
+int gona_guest_tx(struct __sk_buff *skb)
+{
+	struct gona_guest *g;
+	__u32 ifindex = skb->ifindex;
+
+	g = bpf_map_lookup_elem(&guests, &ifindex);
+	if (!g)
+		return TC_ACT_OK;
+	return gona_verdict(&guest_stats, g->id, gona_guest_tx_frame(skb, g));
+}
+
+static __always_inline void gona_rx_wire(struct __sk_buff *skb,
+					 struct gona_wire *w)
+{
+	__u32 segs = skb->gso_segs;
+
+	gona_wire_set(w, skb, segs, segs > 1 ? gona_hdr_len(skb) : 0);
+}
+
+static __always_inline int gona_uplink_rx_frame(struct __sk_buff *skb,
+						__u32 slot)
+{
+	struct gona_mac_key src, dst;
+	struct gona_globals *gl;
+	struct gona_port *port;
+	struct gona_wire wire;
+	void *data, *data_end;
+	struct ethhdr *eth;
+	bool group;
+
+	data = (void *)(long)skb->data;
+	data_end = (void *)(long)skb->data_end;
+	eth = data;
+	if ((void *)(eth + 1) > data_end)
+		return TC_ACT_OK;
+	/* Guests are untagged; tagged frames are the driver domain's. */
+	if (skb->vlan_present)
+		return TC_ACT_OK;
+	group = gona_mac_is_group(eth->h_dest);
+	gona_mac_key_set(&src, eth->h_source);
+	gona_mac_key_set(&dst, eth->h_dest);
+
+	if (group) {
+		if (bpf_map_lookup_elem(&guest_by_mac, &src))
+			return -GONA_DROP_LOOP;
+		gl = gona_globals();
+		if (!gl || skb->ifindex != gl->bcast_ifindex)
+			return -GONA_DROP_BCAST_DUP;
+		gona_rx_wire(skb, &wire);
+		gona_flood(skb, gl->n_flood, 0, &wire);
+		gona_count_rx(&uplink_stats, slot, &wire);
+		return TC_ACT_OK;
+	}
+
+	port = bpf_map_lookup_elem(&guest_by_mac, &dst);
+	if (!port)
+		return TC_ACT_OK;
+	if (bpf_map_lookup_elem(&guest_by_mac, &src))
+		return -GONA_DROP_LOOP;
+	if (!port->ifindex)
+		return -GONA_DROP_GUEST_ABSENT;
+	gona_rx_wire(skb, &wire);
+	gona_count_rx(&uplink_stats, slot, &wire);
+	gona_count_rx(&guest_stats, port->id, &wire);
+	return gona_redirect(skb, port->ifindex, false);
+}
+
+/*
+ * tc ingress of an uplink: frames for the guests go to them, the rest on
+ * to the driver domain's own stack.
+ */
+SEC("tc")
+int gona_uplink_rx(struct __sk_buff *skb)
+{
+	__u32 ifindex = skb->ifindex;
+	__u32 *slot;
+
+	slot = bpf_map_lookup_elem(&uplink_by_ifindex, &ifindex);
+	if (!slot)
+		return TC_ACT_OK;
+	return gona_verdict(&uplink_stats, *slot,
+			    gona_uplink_rx_frame(skb, *slot));
+}

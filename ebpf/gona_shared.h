@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* Map keys, values and limits shared by the eBPF data path and gonad. */
+#ifndef GONA_SHARED_H
+#define GONA_SHARED_H
+
+/*
+ * Only fixed-width types and explicit padding here: the same bytes are read
+ * by the BPF programs and by gonad, and gonad asserts every size and offset
+ * (daemon/datapath.c) so a layout change cannot slip through silently.
+ */
+#include <linux/types.h>
+
+#define GONA_MAX_UPLINKS 32
+#define GONA_MAX_GUESTS 1024
+#define GONA_MAX_ADDRS 16 /* per address family and guest */
+#define GONA_SPREAD_SLOTS 64 /* flow-hash slots of one guest */
+#define GONA_DROP_SLOTS 16 /* room for drop reasons in the counters */
+
+/*
+ * Why a frame was dropped. The programs return these as negative codes from
+ * their helpers; one place turns a code into TC_ACT_SHOT and a counter.
+ */
+enum gona_drop {
+	GONA_DROP_MALFORMED = 1, /* headers shorter than they claim */
+	GONA_DROP_SRC_MAC, /* guest frame whose source MAC is not the guest's */
+	GONA_DROP_SRC_IP4, /* guest IPv4 source not among its addresses */
+	GONA_DROP_SRC_IP6, /* guest IPv6 source not among its addresses */
+	GONA_DROP_ARP_SPOOF, /* guest ARP sender MAC or IP not the guest's */
+	GONA_DROP_ND_SPOOF, /* guest neighbour advertisement for another's address */
+	GONA_DROP_ETHERTYPE, /* guest frame neither IPv4, IPv6 nor ARP */
+	GONA_DROP_NO_UPLINK, /* every uplink of the guest is down */
+	GONA_DROP_BCAST_DUP, /* broadcast/multicast on a non-designated uplink */
+	GONA_DROP_LOOP, /* a guest's own frame reflected back by the fabric */
+	GONA_DROP_GUEST_ABSENT, /* unicast for a guest whose interface is gone */
+	GONA_DROP_HORIZON, /* paced departure time beyond the drop horizon */
+	GONA_DROP_MAX,
+};
+
+/* Per-CPU counters, one slot per guest id and per uplink slot. */
+struct gona_counters {
+	__u64 tx_packets; /* guest: sent by it; uplink: sent out on it */
+	__u64 tx_bytes; /* bytes on the wire (GSO segments counted each) */
+	__u64 rx_packets; /* guest: delivered to it; uplink: received for guests */
+	__u64 rx_bytes;
+	__u64 drops[GONA_DROP_SLOTS]; /* indexed by enum gona_drop */
+};
+
+#define GONA_GF_PLACED 0x01 /* the guest has at least one uplink */
+
+/* guests: key __u32 ifindex of the guest interface. */
+struct gona_guest {
+	__u32 id; /* index into guest_stats and the address maps */
+	__u32 priority; /* skb->priority given to its frames (HTB class), 0 none */
+	__u8 mac[6];
+	__u8 flags; /* GONA_GF_* */
+	__u8 n_uplinks; /* distinct uplinks in slots[] */
+	__u8 slots[GONA_SPREAD_SLOTS]; /* flow hash % SLOTS -> uplink slot */
+};
+
+/* guest_by_mac: key struct gona_mac_key, value struct gona_port. */
+struct gona_mac_key {
+	__u8 addr[6];
+	__u8 pad[2];
+};
+
+/* A guest's interface and id: guest_by_mac values and flood entries. */
+struct gona_port {
+	__u32 ifindex; /* guest interface, 0 while it does not exist */
+	__u32 id; /* guest id */
+};
+
+/* guest_ip4 / guest_ip6: presence of the key allows the source address. */
+struct gona_ip4_key {
+	__u32 id; /* guest id */
+	__u32 addr; /* network byte order */
+};
+
+struct gona_ip6_key {
+	__u32 id;
+	__u8 addr[16];
+};
+
+#define GONA_UF_UP 0x01 /* carries traffic: present, carrier, admin up */
+
+/* uplinks: array indexed by uplink slot. */
+struct gona_uplink {
+	__u32 ifindex; /* 0 while the device does not exist */
+	__u32 flags; /* GONA_UF_* */
+};
+
+/* globals: array of one element. */
+struct gona_globals {
+	__u32 bcast_ifindex; /* the uplink broadcast/multicast is taken from */
+	__u32 n_flood; /* entries in use at the head of the flood map */
+	__u32 n_uplinks; /* uplink slots in use */
+	__u32 pad;
+};
+
+/* Handle and priority of gona's tc filters, so gonad can find its own. */
+#define GONA_TC_HANDLE 0x60a
+#define GONA_TC_PRIO 0x60a
+
+#ifdef GONA_TEST
+/*
+ * Built with GONA_TEST only: each redirect the programs make is appended
+ * here, because BPF_PROG_TEST_RUN reports the verdict but not where a
+ * frame would have gone. The tests zero the log before each run.
+ */
+#define GONA_TEST_LOG_MAX 32
+
+struct gona_test_event {
+	__u32 ifindex; /* target of bpf_redirect or bpf_clone_redirect */
+	__u32 clone;   /* 1 for bpf_clone_redirect */
+};
+
+struct gona_test_log {
+	__u32 n;    /* redirects made, may exceed GONA_TEST_LOG_MAX */
+	__u32 hash; /* flow hash the uplink choice used, if it used one */
+	struct gona_test_event ev[GONA_TEST_LOG_MAX];
+};
+#endif
+
+#endif

@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* The maps of gona's data path; their names are the contract with gonad. */
+#ifndef GONA_MAPS_H
+#define GONA_MAPS_H
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+
+#include "ebpf/gona_shared.h"
+
+/* Room for every address of every guest, per family. */
+#define GONA_MAX_ADDR_KEYS (GONA_MAX_GUESTS * GONA_MAX_ADDRS)
+
+/*
+ * Nothing is pinned here: gonad sets every map's pin path before it loads
+ * the object, so that several gonad instances can keep their own.
+ */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, GONA_MAX_GUESTS);
+	__type(key, __u32); /* ifindex of the guest interface */
+	__type(value, struct gona_guest);
+} guests SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, GONA_MAX_GUESTS);
+	__type(key, struct gona_mac_key);
+	__type(value, struct gona_port);
+} guest_by_mac SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, GONA_MAX_ADDR_KEYS);
+	__type(key, struct gona_ip4_key);
+	__type(value, __u8);
+} guest_ip4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, GONA_MAX_ADDR_KEYS);
+	__type(key, struct gona_ip6_key);
+	__type(value, __u8);
+} guest_ip6 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, GONA_MAX_UPLINKS);
+	__type(key, __u32); /* uplink slot */
+	__type(value, struct gona_uplink);
+} uplinks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, GONA_MAX_UPLINKS);
+	__type(key, __u32);   /* ifindex of the uplink */
+	__type(value, __u32); /* uplink slot */
+} uplink_by_ifindex SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct gona_globals);
+} globals SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, GONA_MAX_GUESTS);
+	__type(key, __u32);
+	__type(value, struct gona_port);
+} flood SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, GONA_MAX_GUESTS);
+	__type(key, __u32); /* guest id */
+	__type(value, struct gona_counters);
+} guest_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, GONA_MAX_UPLINKS);
+	__type(key, __u32); /* uplink slot */
+	__type(value, struct gona_counters);
+} uplink_stats SEC(".maps");
+
+#ifdef GONA_TEST
+/* Where each frame was sent, for the BPF_PROG_TEST_RUN tests only. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct gona_test_log);
+} test_log SEC(".maps");
+#endif
+
+#endif

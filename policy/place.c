@@ -1,0 +1,217 @@
+/* SPDX-License-Identifier: MIT */
+/* Placement of guests on uplinks and of a guest's flows on its uplinks. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "policy/policy.h"
+
+struct load {
+	uint64_t guaranteed; /* sum of the guaranteed shares placed */
+	uint64_t guests;
+};
+
+/* a/b < c/d for positive b and d, exactly. */
+static int frac_cmp(uint64_t a, uint64_t b, uint64_t c, uint64_t d)
+{
+	unsigned __int128 l = (unsigned __int128)a * d;
+	unsigned __int128 r = (unsigned __int128)c * b;
+
+	return l < r ? -1 : l > r;
+}
+
+static unsigned int popcount32(uint32_t x)
+{
+	return (unsigned int)__builtin_popcount(x);
+}
+
+/* The uplink, not yet in TAKEN, where adding SHARE keeps the guaranteed load
+ * lowest relative to capacity; -1 if every uplink is down or taken. */
+static int best_uplink(const struct pol_uplink *u, size_t nu,
+		       const struct load *load, uint64_t share, uint32_t taken)
+{
+	int best = -1;
+
+	for (size_t i = 0; i < nu; i++) {
+		int c;
+
+		if (!u[i].up || !u[i].capacity || (taken & (1u << i)))
+			continue;
+		if (best < 0) {
+			best = (int)i;
+			continue;
+		}
+		c = frac_cmp(load[i].guaranteed + share, u[i].capacity,
+			     load[best].guaranteed + share, u[best].capacity);
+		if (!c)
+			c = frac_cmp(load[i].guests + 1, u[i].capacity,
+				     load[best].guests + 1, u[best].capacity);
+		if (c < 0)
+			best = (int)i;
+	}
+	return best;
+}
+
+/* Falling guarantee, then the caller's order, so placement is repeatable. */
+static int by_guarantee(const void *a, const void *b, void *arg)
+{
+	const struct pol_guest *g = arg;
+	size_t ia = *(const size_t *)a, ib = *(const size_t *)b;
+	uint64_t ma = g[ia].tx_min, mb = g[ib].tx_min;
+
+	if (ma != mb)
+		return ma > mb ? -1 : 1;
+	return ia < ib ? -1 : ia > ib;
+}
+
+static uint32_t up_mask(const struct pol_uplink *u, size_t nu)
+{
+	uint32_t m = 0;
+
+	for (size_t i = 0; i < nu; i++)
+		if (u[i].up && u[i].capacity)
+			m |= 1u << i;
+	return m;
+}
+
+static void add_load(struct load *load, uint32_t homes, uint64_t tx_min)
+{
+	unsigned int k = popcount32(homes);
+
+	for (unsigned int i = 0; i < POL_MAX_UPLINKS; i++) {
+		if (!(homes & (1u << i)))
+			continue;
+		load[i].guaranteed += tx_min / k;
+		load[i].guests++;
+	}
+}
+
+int pol_place(const struct pol_uplink *u, size_t nu, struct pol_guest *g,
+	      size_t ng, enum pol_mode mode)
+{
+	struct load load[POL_MAX_UPLINKS] = { 0 };
+	uint32_t up, *old;
+	size_t *order, n = 0;
+	unsigned int n_up;
+	int moved = 0;
+
+	if (nu > POL_MAX_UPLINKS)
+		return -EINVAL;
+	up = up_mask(u, nu);
+	n_up = popcount32(up);
+	order = calloc(ng ? ng : 1, sizeof(*order));
+	old = calloc(ng ? ng : 1, sizeof(*old));
+	if (!order || !old) {
+		free(order);
+		free(old);
+		return -ENOMEM;
+	}
+
+	for (size_t i = 0; i < ng; i++) {
+		unsigned int want = g[i].spread < n_up ? g[i].spread : n_up;
+		bool keep = mode == POL_KEEP && g[i].homes &&
+			    (g[i].homes & ~up) == 0 &&
+			    popcount32(g[i].homes) == (want ? want : 1);
+
+		old[i] = g[i].homes;
+		if (keep)
+			add_load(load, g[i].homes, g[i].tx_min);
+		else
+			order[n++] = i;
+	}
+
+	qsort_r(order, n, sizeof(*order), by_guarantee, g);
+
+	for (size_t k = 0; k < n; k++) {
+		struct pol_guest *gi = &g[order[k]];
+		unsigned int want = gi->spread ? gi->spread : 1;
+		uint32_t homes = 0;
+		uint64_t share;
+
+		if (want > n_up)
+			want = n_up;
+		share = want ? gi->tx_min / want : 0;
+		for (unsigned int j = 0; j < want; j++) {
+			int b = best_uplink(u, nu, load, share, homes);
+
+			if (b < 0)
+				break;
+			homes |= 1u << b;
+			/* Charge as we go so a spread guest's next uplink
+			 * sees its earlier shares. */
+			load[b].guaranteed += share;
+			load[b].guests++;
+		}
+		gi->homes = homes;
+	}
+
+	for (size_t i = 0; i < ng; i++)
+		if (g[i].homes != old[i])
+			moved++;
+	free(order);
+	free(old);
+	return moved;
+}
+
+void pol_fill_slots(const struct pol_uplink *u, size_t nu, uint32_t homes,
+		    uint8_t slots[POL_SLOTS])
+{
+	int64_t current[POL_MAX_UPLINKS] = { 0 };
+	int64_t weight[POL_MAX_UPLINKS] = { 0 };
+	int64_t total = 0;
+
+	if (!homes)
+		return;
+	/* Weights in Mbit/s (at least 1) keep the sums far from overflow. */
+	for (size_t i = 0; i < nu && i < POL_MAX_UPLINKS; i++) {
+		if (!(homes & (1u << i)))
+			continue;
+		weight[i] = (int64_t)(u[i].capacity / 1000000);
+		if (weight[i] < 1)
+			weight[i] = 1;
+		total += weight[i];
+	}
+	if (!total)
+		return;
+	/* Smooth weighted round robin: each slot goes to the uplink furthest
+	 * behind its share, which interleaves the uplinks evenly. */
+	for (int s = 0; s < POL_SLOTS; s++) {
+		int best = -1;
+
+		for (size_t i = 0; i < nu && i < POL_MAX_UPLINKS; i++) {
+			if (!weight[i])
+				continue;
+			current[i] += weight[i];
+			if (best < 0 || current[i] > current[best])
+				best = (int)i;
+		}
+		current[best] -= total;
+		slots[s] = (uint8_t)best;
+	}
+}
+
+int pol_admit(const struct pol_uplink *u, size_t nu, uint64_t guaranteed,
+	      enum pol_admission admission, uint64_t *limit)
+{
+	uint64_t total = 0, largest = 0;
+
+	for (size_t i = 0; i < nu; i++) {
+		total += u[i].capacity;
+		if (u[i].capacity > largest)
+			largest = u[i].capacity;
+	}
+	switch (admission) {
+	case POL_ADMIT_OFF:
+		*limit = UINT64_MAX;
+		return 0;
+	case POL_ADMIT_N1:
+		/* With a single uplink there is nothing to fail over to, so
+		 * n-1 means n. */
+		*limit = nu > 1 ? total - largest : total;
+		break;
+	case POL_ADMIT_N:
+		*limit = total;
+		break;
+	}
+	return guaranteed > *limit ? -ENOSPC : 0;
+}

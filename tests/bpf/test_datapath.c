@@ -1,0 +1,1553 @@
+/* SPDX-License-Identifier: MIT */
+/* BPF_PROG_TEST_RUN tests of gona's tc programs on crafted frames. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <net/if.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/pkt_cls.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <check.h>
+
+#define GONA_TEST 1
+#include "ebpf/gona_shared.h"
+#include "ebpf/gona_test.skel.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Exit status of a test that cannot run here (automake's SKIP). */
+#define EXIT_SKIP 77
+
+/* Devices of the private namespace; each is a veth with a peer "<name>p". */
+enum dev { D_G1, D_G2, D_G3, D_G4, D_U0, D_U1, D_U2, D_X, D_N };
+
+static const char *const dev_names[D_N] = {
+	[D_G1] = "g1", [D_G2] = "g2", [D_G3] = "g3", [D_G4] = "g4",
+	[D_U0] = "u0", [D_U1] = "u1", [D_U2] = "u2", [D_X] = "x0",
+};
+
+static int ifi[D_N];
+
+/* Guest ids are deliberately not 0..n, so an index mix-up shows. */
+enum { ID_G1 = 3, ID_G2 = 5, ID_G3 = 7, ID_G4 = 9, ID_ABSENT = 11 };
+
+#define N_IDS 16
+#define N_SLOTS 4
+#define PRIO_G1 0x10010u
+
+static const __u8 MAC_G1[6] = { 0x02, 0, 0, 0, 0, 0x01 };
+static const __u8 MAC_G2[6] = { 0x02, 0, 0, 0, 0, 0x02 };
+static const __u8 MAC_G3[6] = { 0x02, 0, 0, 0, 0, 0x03 };
+static const __u8 MAC_G4[6] = { 0x02, 0, 0, 0, 0, 0x04 };
+static const __u8 MAC_ABSENT[6] = { 0x02, 0, 0, 0, 0, 0x05 };
+static const __u8 MAC_EXT[6] = { 0x02, 0, 0, 0, 0x99, 0x01 };
+static const __u8 MAC_EXT2[6] = { 0x02, 0, 0, 0, 0x99, 0x02 };
+static const __u8 MAC_BCAST[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+static const __u8 MAC_ND_G1[6] = { 0x33, 0x33, 0xff, 0, 0, 0x01 };
+
+struct tguest {
+	enum dev dev; /* D_N: no interface */
+	__u32 id;
+	const __u8 *mac;
+	const char *ip4;
+	const char *ip6;
+	__u32 priority;
+	int placed;
+	int spread; /* slots alternate between uplink slots 0 and 1 */
+	__u8 home;
+};
+
+static const struct tguest tguests[] = {
+	{ D_G1, ID_G1, MAC_G1, "192.0.2.1", "2001:db8::1", PRIO_G1, 1, 0, 0 },
+	{ D_G2, ID_G2, MAC_G2, "192.0.2.2", "2001:db8::2", 0, 1, 0, 1 },
+	{ D_G3, ID_G3, MAC_G3, "192.0.2.3", "2001:db8::3", 0, 1, 1, 0 },
+	{ D_G4, ID_G4, MAC_G4, "192.0.2.4", "2001:db8::4", 0, 0, 0, 0 },
+	{ D_N, ID_ABSENT, MAC_ABSENT, "192.0.2.5", "2001:db8::5", 0, 1, 0, 0 },
+};
+
+/* The slot table of the spread guest g3: uneven on purpose. */
+static __u8 spread_slot(unsigned int i)
+{
+	return i % 3 == 0 ? 1 : 0;
+}
+
+static struct gona_test *skel;
+static int ncpus;
+
+static void sys(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void sys(const char *fmt, ...)
+{
+	char cmd[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	if (system(cmd) != 0) {
+		fprintf(stderr, "test_datapath: '%s' failed\n", cmd);
+		exit(EXIT_FAILURE);
+	}
+}
+
+static void update(struct bpf_map *map, const void *key, size_t ksz,
+		   const void *val, size_t vsz)
+{
+	int r = bpf_map__update_elem(map, key, ksz, val, vsz, BPF_ANY);
+
+	ck_assert_msg(r == 0, "update of map %s: %s", bpf_map__name(map),
+		      strerror(-r));
+}
+
+static void set_uplink(__u32 slot, enum dev dev, __u32 flags)
+{
+	struct gona_uplink up = { .ifindex = dev == D_N ? 0 : (__u32)ifi[dev],
+				  .flags = flags };
+
+	update(skel->maps.uplinks, &slot, sizeof(slot), &up, sizeof(up));
+}
+
+/* What gonad writes: the guests, their addresses, uplinks and globals. */
+static void fill_maps(void)
+{
+	struct gona_globals gl = { .bcast_ifindex = (__u32)ifi[D_U0],
+				   .n_uplinks = 3 };
+	__u8 one = 1;
+	__u32 key;
+
+	for (size_t i = 0; i < ARRAY_SIZE(tguests); i++) {
+		const struct tguest *t = &tguests[i];
+		__u32 ifindex = t->dev == D_N ? 0 : (__u32)ifi[t->dev];
+		struct gona_guest g = { .id = t->id, .priority = t->priority };
+		struct gona_port port = { .ifindex = ifindex, .id = t->id };
+		struct gona_mac_key mk;
+		struct gona_ip4_key k4 = { .id = t->id };
+		struct gona_ip6_key k6 = { .id = t->id };
+
+		memcpy(g.mac, t->mac, 6);
+		if (t->placed) {
+			g.flags = GONA_GF_PLACED;
+			g.n_uplinks = t->spread ? 2 : 1;
+		}
+		for (unsigned int s = 0; s < GONA_SPREAD_SLOTS; s++)
+			g.slots[s] = t->spread ? spread_slot(s) : t->home;
+		if (ifindex) {
+			update(skel->maps.guests, &ifindex, sizeof(ifindex), &g,
+			       sizeof(g));
+			key = gl.n_flood++;
+			update(skel->maps.flood, &key, sizeof(key), &port,
+			       sizeof(port));
+		}
+		memset(&mk, 0, sizeof(mk));
+		memcpy(mk.addr, t->mac, 6);
+		update(skel->maps.guest_by_mac, &mk, sizeof(mk), &port,
+		       sizeof(port));
+		ck_assert_int_eq(inet_pton(AF_INET, t->ip4, &k4.addr), 1);
+		update(skel->maps.guest_ip4, &k4, sizeof(k4), &one,
+		       sizeof(one));
+		ck_assert_int_eq(inet_pton(AF_INET6, t->ip6, k6.addr), 1);
+		update(skel->maps.guest_ip6, &k6, sizeof(k6), &one,
+		       sizeof(one));
+	}
+	for (__u32 slot = 0; slot < 3; slot++) {
+		__u32 ifindex = (__u32)ifi[D_U0 + slot];
+
+		set_uplink(slot, D_U0 + slot, GONA_UF_UP);
+		update(skel->maps.uplink_by_ifindex, &ifindex, sizeof(ifindex),
+		       &slot, sizeof(slot));
+	}
+	key = 0;
+	update(skel->maps.globals, &key, sizeof(key), &gl, sizeof(gl));
+}
+
+static void setup(void)
+{
+	skel = gona_test__open_and_load();
+	ck_assert_msg(skel, "cannot load gona_test: %s", strerror(errno));
+	fill_maps();
+}
+
+static void teardown(void)
+{
+	gona_test__destroy(skel);
+	skel = NULL;
+}
+
+/* Frames ------------------------------------------------------------- */
+
+struct frame {
+	__u8 b[2048];
+	size_t len;
+};
+
+static void put(struct frame *f, const void *p, size_t n)
+{
+	ck_assert_uint_le(f->len + n, sizeof(f->b));
+	memcpy(f->b + f->len, p, n);
+	f->len += n;
+}
+
+static void put8(struct frame *f, __u8 v)
+{
+	put(f, &v, 1);
+}
+
+static void put16(struct frame *f, __u16 v)
+{
+	__u16 n = htons(v);
+
+	put(f, &n, 2);
+}
+
+static void put32(struct frame *f, __u32 v)
+{
+	__u32 n = htonl(v);
+
+	put(f, &n, 4);
+}
+
+static void put_zero(struct frame *f, size_t n)
+{
+	ck_assert_uint_le(f->len + n, sizeof(f->b));
+	memset(f->b + f->len, 0, n);
+	f->len += n;
+}
+
+static void put_addr(struct frame *f, int family, const char *a)
+{
+	__u8 buf[16];
+
+	ck_assert_msg(inet_pton(family, a, buf) == 1, "bad address %s", a);
+	put(f, buf, family == AF_INET ? 4 : 16);
+}
+
+static void set16(struct frame *f, size_t off, __u16 v)
+{
+	__u16 n = htons(v);
+
+	memcpy(f->b + off, &n, 2);
+}
+
+/* An IPv4 or IPv6 packet; zero fields take sensible defaults. */
+struct pkt {
+	const __u8 *dst, *src;
+	int family; /* AF_INET or AF_INET6 */
+	const char *saddr, *daddr;
+	__u8 proto; /* IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMPV6 */
+	__u16 sport, dport;
+	__u8 ihl;  /* IPv4 header words, default 5 */
+	__u8 doff; /* TCP header words, default 5 */
+	__u8 icmp6_type;
+	const char *target; /* neighbour solicitation/advertisement */
+	int dstopts;	    /* IPv6: a destination options header before L4 */
+	size_t payload;
+};
+
+static void build(struct frame *f, const struct pkt *p)
+{
+	size_t l3, l4;
+
+	f->len = 0;
+	put(f, p->dst, 6);
+	put(f, p->src, 6);
+	put16(f, p->family == AF_INET ? ETH_P_IP : ETH_P_IPV6);
+	l3 = f->len;
+	if (p->family == AF_INET) {
+		__u8 ihl = p->ihl ? p->ihl : 5;
+
+		put8(f, 0x40 | ihl);
+		put8(f, 0);
+		put16(f, 0); /* total length, set below */
+		put16(f, 0x1234);
+		put16(f, 0x4000); /* DF */
+		put8(f, 64);
+		put8(f, p->proto);
+		put16(f, 0);
+		put_addr(f, AF_INET, p->saddr);
+		put_addr(f, AF_INET, p->daddr);
+		put_zero(f, (ihl - 5) * 4u);
+	} else {
+		put32(f, 0x60000000);
+		put16(f, 0); /* payload length, set below */
+		put8(f, p->dstopts ? 60 : p->proto);
+		put8(f, 255);
+		put_addr(f, AF_INET6, p->saddr);
+		put_addr(f, AF_INET6, p->daddr);
+		if (p->dstopts) {
+			put8(f, p->proto);
+			put8(f, 0); /* 8 bytes */
+			put8(f, 1); /* PadN */
+			put8(f, 4);
+			put_zero(f, 4);
+		}
+	}
+	l4 = f->len;
+	if (p->proto == IPPROTO_TCP) {
+		__u8 doff = p->doff ? p->doff : 5;
+
+		put16(f, p->sport);
+		put16(f, p->dport);
+		put32(f, 1);
+		put32(f, 0);
+		put8(f, (__u8)(doff << 4));
+		put8(f, 0x18); /* PSH ACK */
+		put16(f, 65535);
+		put32(f, 0);
+		put_zero(f, (doff - 5) * 4u);
+	} else if (p->proto == IPPROTO_UDP) {
+		put16(f, p->sport);
+		put16(f, p->dport);
+		put16(f, 0); /* length, set below */
+		put16(f, 0);
+	} else if (p->proto == IPPROTO_ICMPV6) {
+		put8(f, p->icmp6_type);
+		put8(f, 0);
+		put16(f, 0);
+		put32(f, p->icmp6_type == 136 ? 0x60000000 : 0);
+		if (p->target)
+			put_addr(f, AF_INET6, p->target);
+	}
+	put_zero(f, p->payload);
+	if (p->proto == IPPROTO_UDP)
+		set16(f, l4 + 4, (__u16)(f->len - l4));
+	if (p->family == AF_INET)
+		set16(f, l3 + 2, (__u16)(f->len - l3));
+	else
+		set16(f, l3 + 4, (__u16)(f->len - l3 - 40));
+}
+
+static void build_arp(struct frame *f, const __u8 *dst, const __u8 *src,
+		      __u16 op, const __u8 *sha, const char *sip,
+		      const char *tip)
+{
+	f->len = 0;
+	put(f, dst, 6);
+	put(f, src, 6);
+	put16(f, ETH_P_ARP);
+	put16(f, 1);
+	put16(f, ETH_P_IP);
+	put8(f, 6);
+	put8(f, 4);
+	put16(f, op);
+	put(f, sha, 6);
+	put_addr(f, AF_INET, sip);
+	put_zero(f, 6);
+	put_addr(f, AF_INET, tip);
+	put_zero(f, 18); /* Ethernet padding to 60 bytes */
+}
+
+/* A TCP segment from guest g1 to a host beyond the fabric. */
+static void build_g1_tcp(struct frame *f)
+{
+	build(f, &(struct pkt){ .dst = MAC_EXT,
+				.src = MAC_G1,
+				.family = AF_INET,
+				.saddr = "192.0.2.1",
+				.daddr = "198.51.100.1",
+				.proto = IPPROTO_TCP,
+				.sport = 40000,
+				.dport = 5201,
+				.payload = 100 });
+}
+
+/* Running the programs ----------------------------------------------- */
+
+struct run {
+	int ret;
+	struct __sk_buff ctx;
+	struct gona_test_log log;
+	__u8 out[2048]; /* the frame as the program left it */
+};
+
+static void run_ctx(struct bpf_program *prog, enum dev dev,
+		    const struct frame *f, struct __sk_buff *ctx, struct run *r)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = f->b,
+		    .data_size_in = (__u32)f->len, .data_out = r->out,
+		    .data_size_out = sizeof(r->out), .ctx_in = ctx,
+		    .ctx_size_in = sizeof(*ctx), .ctx_out = &r->ctx,
+		    .ctx_size_out = sizeof(r->ctx), .repeat = 1);
+	struct gona_test_log empty = { 0 };
+	__u32 zero = 0;
+	int err;
+
+	ctx->ifindex = (__u32)ifi[dev];
+	update(skel->maps.test_log, &zero, sizeof(zero), &empty, sizeof(empty));
+	memset(r, 0, sizeof(*r));
+	err = bpf_prog_test_run_opts(bpf_program__fd(prog), &opts);
+	ck_assert_msg(err == 0, "test run of %s on %s, %zu bytes: %s",
+		      bpf_program__name(prog), dev_names[dev], f->len,
+		      strerror(-err));
+	r->ret = (int)opts.retval;
+	err = bpf_map__lookup_elem(skel->maps.test_log, &zero, sizeof(zero),
+				   &r->log, sizeof(r->log), 0);
+	ck_assert_int_eq(err, 0);
+}
+
+static void run(struct bpf_program *prog, enum dev dev, const struct frame *f,
+		struct run *r)
+{
+	struct __sk_buff ctx = { 0 };
+
+	run_ctx(prog, dev, f, &ctx, r);
+}
+
+static void guest_tx(enum dev dev, const struct frame *f, struct run *r)
+{
+	run(skel->progs.gona_guest_tx, dev, f, r);
+}
+
+static void uplink_rx(enum dev dev, const struct frame *f, struct run *r)
+{
+	run(skel->progs.gona_uplink_rx, dev, f, r);
+}
+
+/* The redirects the run made, in order: a device and 1 for a clone. */
+struct hop {
+	enum dev dev;
+	int clone;
+};
+
+static void expect_hops(const struct run *r, const struct hop *hops, size_t n)
+{
+	ck_assert_msg(r->log.n == n, "%u redirects, expected %zu", r->log.n, n);
+	for (size_t i = 0; i < n; i++) {
+		const struct gona_test_event *ev = &r->log.ev[i];
+
+		ck_assert_msg(ev->ifindex == (__u32)ifi[hops[i].dev] &&
+				      ev->clone == (__u32)hops[i].clone,
+			      "redirect %zu: ifindex %u clone %u, expected %s "
+			      "(%d) clone %d",
+			      i, ev->ifindex, ev->clone, dev_names[hops[i].dev],
+			      ifi[hops[i].dev], hops[i].clone);
+	}
+}
+
+#define EXPECT_HOPS(r, ...)                                 \
+	do {                                                \
+		const struct hop hops_[] = { __VA_ARGS__ }; \
+		expect_hops(r, hops_, ARRAY_SIZE(hops_));   \
+	} while (0)
+
+/* Counters ------------------------------------------------------------ */
+
+struct snap {
+	struct gona_counters g[N_IDS];
+	struct gona_counters u[N_SLOTS];
+};
+
+static void read_sum(struct bpf_map *map, __u32 key, struct gona_counters *sum)
+{
+	struct gona_counters v[ncpus];
+	int err;
+
+	/* Zeroed first: valgrind cannot tell the kernel fills every CPU's. */
+	memset(v, 0, sizeof(v));
+	err = bpf_map__lookup_elem(map, &key, sizeof(key), v, sizeof(v), 0);
+	ck_assert_int_eq(err, 0);
+	memset(sum, 0, sizeof(*sum));
+	for (int c = 0; c < ncpus; c++) {
+		sum->tx_packets += v[c].tx_packets;
+		sum->tx_bytes += v[c].tx_bytes;
+		sum->rx_packets += v[c].rx_packets;
+		sum->rx_bytes += v[c].rx_bytes;
+		for (int d = 0; d < GONA_DROP_SLOTS; d++)
+			sum->drops[d] += v[c].drops[d];
+	}
+}
+
+static void snap_take(struct snap *s)
+{
+	for (__u32 i = 0; i < N_IDS; i++)
+		read_sum(skel->maps.guest_stats, i, &s->g[i]);
+	for (__u32 i = 0; i < N_SLOTS; i++)
+		read_sum(skel->maps.uplink_stats, i, &s->u[i]);
+}
+
+static void cmp_counters(const char *what, unsigned int i,
+			 const struct gona_counters *want,
+			 const struct gona_counters *got)
+{
+	static const char *const names[] = { "tx_packets", "tx_bytes",
+					     "rx_packets", "rx_bytes" };
+	const __u64 *w = &want->tx_packets, *g = &got->tx_packets;
+
+	for (size_t f = 0; f < ARRAY_SIZE(names); f++)
+		ck_assert_msg(w[f] == g[f], "%s %u %s: %llu, expected %llu",
+			      what, i, names[f], (unsigned long long)g[f],
+			      (unsigned long long)w[f]);
+	for (int d = 0; d < GONA_DROP_SLOTS; d++)
+		ck_assert_msg(want->drops[d] == got->drops[d],
+			      "%s %u drops[%d]: %llu, expected %llu", what, i,
+			      d, (unsigned long long)got->drops[d],
+			      (unsigned long long)want->drops[d]);
+}
+
+/* Every counter must be as WANT says: the expected ones moved, no other. */
+static void snap_expect(const struct snap *want)
+{
+	struct snap got;
+
+	snap_take(&got);
+	for (unsigned int i = 0; i < N_IDS; i++)
+		cmp_counters("guest id", i, &want->g[i], &got.g[i]);
+	for (unsigned int i = 0; i < N_SLOTS; i++)
+		cmp_counters("uplink slot", i, &want->u[i], &got.u[i]);
+}
+
+static void add_tx(struct gona_counters *c, __u64 packets, __u64 bytes)
+{
+	c->tx_packets += packets;
+	c->tx_bytes += bytes;
+}
+
+static void add_rx(struct gona_counters *c, __u64 packets, __u64 bytes)
+{
+	c->rx_packets += packets;
+	c->rx_bytes += bytes;
+}
+
+/* F from guest DEV (id ID) is dropped for REASON, counted there only. */
+static void expect_guest_drop(enum dev dev, __u32 id, const struct frame *f,
+			      enum gona_drop reason)
+{
+	struct snap want;
+	struct run r;
+
+	snap_take(&want);
+	guest_tx(dev, f, &r);
+	ck_assert_int_eq(r.ret, TC_ACT_SHOT);
+	ck_assert_uint_eq(r.log.n, 0);
+	want.g[id].drops[reason]++;
+	snap_expect(&want);
+}
+
+/* F from guest g1 goes to uplink slot SLOT alone, counted as sent. */
+static void expect_g1_to_uplink(const struct frame *f, __u32 slot)
+{
+	struct snap want;
+	struct run r;
+
+	snap_take(&want);
+	guest_tx(D_G1, f, &r);
+	ck_assert_int_eq(r.ret, TC_ACT_REDIRECT);
+	EXPECT_HOPS(&r, { D_U0 + slot, 0 });
+	add_tx(&want.g[ID_G1], 1, f->len);
+	add_tx(&want.u[slot], 1, f->len);
+	snap_expect(&want);
+}
+
+/* gona_guest_tx: frames to the fabric ---------------------------------- */
+
+START_TEST(test_ip4_to_fabric)
+{
+	struct frame f;
+
+	build_g1_tcp(&f);
+	expect_g1_to_uplink(&f, 0);
+}
+END_TEST
+
+START_TEST(test_ip6_to_fabric)
+{
+	struct frame f;
+
+	build(&f, &(struct pkt){ .dst = MAC_EXT,
+				 .src = MAC_G1,
+				 .family = AF_INET6,
+				 .saddr = "2001:db8::1",
+				 .daddr = "2001:db8:ffff::1",
+				 .proto = IPPROTO_UDP,
+				 .sport = 5000,
+				 .dport = 53,
+				 .payload = 40 });
+	expect_g1_to_uplink(&f, 0);
+}
+END_TEST
+
+START_TEST(test_ip6_link_local_eui64)
+{
+	struct frame f;
+
+	/* 02:00:00:00:00:01 -> fe80::ff:fe00:1 */
+	build(&f, &(struct pkt){ .dst = MAC_EXT,
+				 .src = MAC_G1,
+				 .family = AF_INET6,
+				 .saddr = "fe80::ff:fe00:1",
+				 .daddr = "fe80::1",
+				 .proto = IPPROTO_TCP,
+				 .sport = 1,
+				 .dport = 2 });
+	expect_g1_to_uplink(&f, 0);
+}
+END_TEST
+
+START_TEST(test_arp_reply_to_fabric)
+{
+	struct frame f;
+
+	build_arp(&f, MAC_EXT, MAC_G1, 2, MAC_G1, "192.0.2.1", "198.51.100.1");
+	expect_g1_to_uplink(&f, 0);
+}
+END_TEST
+
+START_TEST(test_arp_probe_allowed)
+{
+	struct frame f;
+
+	build_arp(&f, MAC_EXT, MAC_G1, 1, MAC_G1, "0.0.0.0", "192.0.2.1");
+	expect_g1_to_uplink(&f, 0);
+}
+END_TEST
+
+START_TEST(test_na_own_target_allowed)
+{
+	struct frame f;
+
+	build(&f, &(struct pkt){ .dst = MAC_EXT,
+				 .src = MAC_G1,
+				 .family = AF_INET6,
+				 .saddr = "fe80::ff:fe00:1",
+				 .daddr = "fe80::99",
+				 .proto = IPPROTO_ICMPV6,
+				 .icmp6_type = 136,
+				 .target = "2001:db8::1" });
+	expect_g1_to_uplink(&f, 0);
+	build(&f, &(struct pkt){ .dst = MAC_EXT,
+				 .src = MAC_G1,
+				 .family = AF_INET6,
+				 .saddr = "2001:db8::1",
+				 .daddr = "fe80::99",
+				 .proto = IPPROTO_ICMPV6,
+				 .icmp6_type = 136,
+				 .target = "fe80::ff:fe00:1" });
+	expect_g1_to_uplink(&f, 0);
+}
+END_TEST
+
+START_TEST(test_priority_set)
+{
+	struct __sk_buff ctx = { .priority = 0x10002 };
+	struct frame f;
+	struct run r;
+
+	build_g1_tcp(&f);
+	run_ctx(skel->progs.gona_guest_tx, D_G1, &f, &ctx, &r);
+	ck_assert_int_eq(r.ret, TC_ACT_REDIRECT);
+	ck_assert_uint_eq(r.ctx.priority, PRIO_G1);
+
+	/* g2 has no class yet: it gets none, not the one it asked for, even
+	 * the HTB root's handle (1:0), which HTB would send unshaped. */
+	build(&f, &(struct pkt){ .dst = MAC_EXT,
+				 .src = MAC_G2,
+				 .family = AF_INET,
+				 .saddr = "192.0.2.2",
+				 .daddr = "198.51.100.1",
+				 .proto = IPPROTO_UDP,
+				 .sport = 1,
+				 .dport = 2 });
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.priority = 0x10000;
+	run_ctx(skel->progs.gona_guest_tx, D_G2, &f, &ctx, &r);
+	ck_assert_int_eq(r.ret, TC_ACT_REDIRECT);
+	EXPECT_HOPS(&r, { D_U1, 0 });
+	ck_assert_uint_eq(r.ctx.priority, 0);
+}
+END_TEST
+
+START_TEST(test_not_a_guest)
+{
+	struct snap want;
+	struct frame f;
+	struct run r;
+
+	build_g1_tcp(&f);
+	snap_take(&want);
+	guest_tx(D_X, &f, &r);
+	ck_assert_int_eq(r.ret, TC_ACT_OK);
+	ck_assert_uint_eq(r.log.n, 0);
+	/* An uplink is no guest interface either. */
+	guest_tx(D_U0, &f, &r);
+	ck_assert_int_eq(r.ret, TC_ACT_OK);
+	ck_assert_uint_eq(r.log.n, 0);
+	snap_expect(&want);
+}
+END_TEST
+
+/* gona_guest_tx: anti-spoofing ---------------------------------------- */
+
+START_TEST(test_forged_src_mac)
+{
+	struct frame f;
+
+	build(&f, &(struct pkt){ .dst = MAC_EXT,
+				 .src = MAC_G2,
+				 .family = AF_INET,
+				 .saddr = "192.0.2.1",
+				 .daddr = "198.51.100.1",
+				 .proto = IPPROTO_TCP });
+	expect_guest_drop(D_G1, ID_G1, &f, GONA_DROP_SRC_MAC);
+	/* Checked before the ethertype: a forged ARP is a forged MAC. */
+	build_arp(&f, MAC_BCAST, MAC_EXT, 1, MAC_G1, "192.0.2.1", "192.0.2.9");
+	expect_guest_drop(D_G1, ID_G1, &f, GONA_DROP_SRC_MAC);
+}
+END_TEST
+
+START_TEST(test_forged_ip4)
+{
+	struct frame f;
+
+	/* Another guest's address is as forbidden as a stranger's. */
+	build(&f, &(struct pkt){ .dst = MAC_EXT,
+				 .src = MAC_G1,
+				 .family = AF_INET,
+				 .saddr = "192.0.2.2",
+				 .daddr = "198.51.100.1",
+				 .proto = IPPROTO_TCP });
+	expect_guest_drop(D_G1, ID_G1, &f, GONA_DROP_SRC_IP4);
+	build(&f, &(struct pkt){ .dst = MAC_EXT,
+				 .src = MAC_G1,
+				 .family = AF_INET,
+				 .saddr = "10.9.9.9",
+				 .daddr = "198.51.100.1",
+				 .proto = IPPROTO_UDP });
+	expect_guest_drop(D_G1, ID_G1, &f, GONA_DROP_SRC_IP4);
+}
+END_TEST
+
+START_TEST(test_dhcp_from_zero_allowed)
+{
+	struct snap want;
+	struct frame f;
+	struct run r;
+
+	build(&f, &(struct pkt){ .dst = MAC_BCAST,
+				 .src = MAC_G1,
+				 .family = AF_INET,
+				 .saddr = "0.0.0.0",
+				 .daddr = "255.255.255.255",
+				 .proto = IPPROTO_UDP,
+				 .sport = 68,
+				 .dport = 67,
+				 .payload = 240 });
+	snap_take(&want);
+	guest_tx(D_G1, &f, &r);
+	ck_assert_int_eq(r.ret, TC_ACT_REDIRECT);
+	EXPECT_HOPS(&r, { D_G2, 1 }, { D_G3, 1 }, { D_G4, 1 }, { D_U0, 0 });
+	add_tx(&want.g[ID_G1], 1, f.len);
+	add_rx(&want.g[ID_G2], 1, f.len);
+	add_rx(&want.g[ID_G3], 1, f.len);
+	add_rx(&want.g[ID_G4], 1, f.len);
+	add_tx(&want.u[0], 1, f.len);
+	snap_expect(&want);
+}
+END_TEST
+
+START_TEST(test_zero_src_not_dhcp)
+{
+	struct frame f;
+
+	build(&f, &(struct pkt){ .dst = MAC_BCAST,
+				 .src = MAC_G1,
+				 .family = AF_INET,
+				 .saddr = "0.0.0.0",
+				 .daddr = "255.255.255.255",
+				 .proto = IPPROTO_UDP,
+				 .sport = 68,
+				 .dport = 1234 });
+	expect_guest_drop(D_G1, ID_G1, &f, GONA_DROP_SRC_IP4);
+	build(&f, &(struct pkt){ .dst = MAC_EXT,
+				 .src = MAC_G1,
+				 .family = AF_INET,
+				 .saddr = "0.0.0.0",
+				 .daddr = "198.51.100.1",
+				 .proto = IPPROTO_TCP,
+				 .sport = 68,
+				 .dport = 67 });
+	expect_guest_drop(D_G1, ID_G1, &f, GONA_DROP_SRC_IP4);
+}
+END_TEST
+
+START_TEST(test_forged_ip6)
+{
+	struct frame f;
+
+	build(&f, &(struct pkt){ .dst = MAC_EXT,
+				 .src = MAC_G1,
+				 .family = AF_INET6,
+				 .saddr = "2001:db8::2",
+				 .daddr = "2001:db8:ffff::1",
+				 .proto = IPPROTO_TCP });
+	expect_guest_drop(D_G1, ID_G1, &f, GONA_DROP_SRC_IP6);
+	/* Another guest's link-local address. */
+	build(&f, &(struct pkt){ .dst = MAC_EXT,
+				 .src = MAC_G1,
+				 .family = AF_INET6,
+				 .saddr = "fe80::ff:fe00:2",
+				 .daddr = "fe80::1",
+				 .proto = IPPROTO_UDP });
+	expect_guest_drop(D_G1, ID_G1, &f, GONA_DROP_SRC_IP6);
+	/* :: is for neighbour discovery, not for UDP. */
+	build(&f, &(struct pkt){ .dst = MAC_EXT,
+				 .src = MAC_G1,
+				 .family = AF_INET6,
+				 .saddr = "::",
+				 .daddr = "2001:db8:ffff::1",
+				 .proto = IPPROTO_UDP });
+	expect_guest_drop(D_G1, ID_G1, &f, GONA_DROP_SRC_IP6);
+}
+END_TEST
+
+START_TEST(test_dad_from_any_allowed)
+{
+	struct snap want;
+	struct frame f;
+	struct run r;
+
+	build(&f, &(struct pkt){ .dst = MAC_ND_G1,
+				 .src = MAC_G1,
+				 .family = AF_INET6,
+				 .saddr = "::",
+				 .daddr = "ff02::1:ff00:1",
+				 .proto = IPPROTO_ICMPV6,
+				 .icmp6_type = 135,
+				 .target = "2001:db8::1" });
+	snap_take(&want);
+	guest_tx(D_G1, &f, &r);
+	ck_assert_int_eq(r.ret, TC_ACT_REDIRECT);
+	EXPECT_HOPS(&r, { D_G2, 1 }, { D_G3, 1 }, { D_G4, 1 }, { D_U0, 0 });
+	add_tx(&want.g[ID_G1], 1, f.len);
+	add_rx(&want.g[ID_G2], 1, f.len);
+	add_rx(&want.g[ID_G3], 1, f.len);
+	add_rx(&want.g[ID_G4], 1, f.len);
+	add_tx(&want.u[0], 1, f.len);
+	snap_expect(&want);
+}
+END_TEST
+
+START_TEST(test_forged_arp_sender_mac)
+{
+	struct frame f;
+
+	build_arp(&f, MAC_BCAST, MAC_G1, 1, MAC_G2, "192.0.2.1", "192.0.2.9");
+	expect_guest_drop(D_G1, ID_G1, &f, GONA_DROP_ARP_SPOOF);
+}
+END_TEST
+
+START_TEST(test_forged_arp_sender_ip)
+{
+	struct frame f;
+
+	build_arp(&f, MAC_BCAST, MAC_G1, 2, MAC_G1, "192.0.2.2", "192.0.2.9");
+	expect_guest_drop(D_G1, ID_G1, &f, GONA_DROP_ARP_SPOOF);
+}
+END_TEST
+
+START_TEST(test_spoofed_na_target)
+{
+	struct frame f;
+
+	build(&f, &(struct pkt){ .dst = MAC_BCAST,
+				 .src = MAC_G1,
+				 .family = AF_INET6,
+				 .saddr = "2001:db8::1",
+				 .daddr = "ff02::1",
+				 .proto = IPPROTO_ICMPV6,
+				 .icmp6_type = 136,
+				 .target = "2001:db8::2" });
+	expect_guest_drop(D_G1, ID_G1, &f, GONA_DROP_ND_SPOOF);
+	/* Hidden behind an extension header it is still seen. */
+	build(&f, &(struct pkt){ .dst = MAC_BCAST,
+				 .src = MAC_G1,
+				 .family = AF_INET6,
+				 .saddr = "fe80::ff:fe00:1",
+				 .daddr = "ff02::1",
+				 .proto = IPPROTO_ICMPV6,
+				 .icmp6_type = 136,
+				 .dstopts = 1,
+				 .target = "fe80::ff:fe00:2" });
+	expect_guest_drop(D_G1, ID_G1, &f, GONA_DROP_ND_SPOOF);
+}
+END_TEST
+
+START_TEST(test_vlan_tagged)
+{
+	struct frame f;
+
+	build_g1_tcp(&f);
+	/* Insert an 802.1Q tag (VID 10) before the IPv4 ethertype. */
+	memmove(f.b + 16, f.b + 12, f.len - 12);
+	set16(&f, 12, 0x8100);
+	set16(&f, 14, 10);
+	f.len += 4;
+	expect_guest_drop(D_G1, ID_G1, &f, GONA_DROP_ETHERTYPE);
+	/* Neither IPv4, IPv6 nor ARP: LLDP. */
+	build_g1_tcp(&f);
+	set16(&f, 12, 0x88cc);
+	expect_guest_drop(D_G1, ID_G1, &f, GONA_DROP_ETHERTYPE);
+}
+END_TEST
+
+START_TEST(test_truncated)
+{
+	struct frame f;
+
+	/* test_run refuses frames shorter than an Ethernet header, and on
+	 * this kernel IPv4 and IPv6 frames without a whole fixed L3 header,
+	 * so the truncations here are of what those headers announce. */
+	build_arp(&f, MAC_BCAST, MAC_G1, 1, MAC_G1, "192.0.2.1", "192.0.2.9");
+	f.len = 14;
+	expect_guest_drop(D_G1, ID_G1, &f, GONA_DROP_MALFORMED);
+	f.len = 14 + 27;
+	expect_guest_drop(D_G1, ID_G1, &f, GONA_DROP_MALFORMED);
+
+	/* IPv4 announcing options the frame does not have. */
+	build_g1_tcp(&f);
+	f.b[14] = 0x46;
+	f.len = 14 + 20;
+	expect_guest_drop(D_G1, ID_G1, &f, GONA_DROP_MALFORMED);
+
+	build_g1_tcp(&f);
+	f.b[14] = 0x44; /* IHL 4: shorter than a header can be */
+	expect_guest_drop(D_G1, ID_G1, &f, GONA_DROP_MALFORMED);
+
+	/* IPv6 whose extension header is cut off. */
+	build(&f, &(struct pkt){ .dst = MAC_EXT,
+				 .src = MAC_G1,
+				 .family = AF_INET6,
+				 .saddr = "2001:db8::1",
+				 .daddr = "2001:db8:ffff::1",
+				 .proto = IPPROTO_TCP,
+				 .dstopts = 1 });
+	f.len = 14 + 40 + 4;
+	expect_guest_drop(D_G1, ID_G1, &f, GONA_DROP_MALFORMED);
+
+	/* A neighbour advertisement cut inside its target. */
+	build(&f, &(struct pkt){ .dst = MAC_BCAST,
+				 .src = MAC_G1,
+				 .family = AF_INET6,
+				 .saddr = "2001:db8::1",
+				 .daddr = "ff02::1",
+				 .proto = IPPROTO_ICMPV6,
+				 .icmp6_type = 136,
+				 .target = "2001:db8::1" });
+	f.len -= 4;
+	expect_guest_drop(D_G1, ID_G1, &f, GONA_DROP_MALFORMED);
+
+	/* A DHCP client whose UDP header is missing. */
+	build(&f, &(struct pkt){ .dst = MAC_BCAST,
+				 .src = MAC_G1,
+				 .family = AF_INET,
+				 .saddr = "0.0.0.0",
+				 .daddr = "255.255.255.255",
+				 .proto = IPPROTO_UDP,
+				 .sport = 68,
+				 .dport = 67 });
+	f.len = 14 + 20 + 2;
+	expect_guest_drop(D_G1, ID_G1, &f, GONA_DROP_MALFORMED);
+}
+END_TEST
+
+/* gona_guest_tx: where frames go --------------------------------------- */
+
+START_TEST(test_guest_to_guest)
+{
+	struct snap want;
+	struct frame f;
+	struct run r;
+
+	build(&f, &(struct pkt){ .dst = MAC_G2,
+				 .src = MAC_G1,
+				 .family = AF_INET,
+				 .saddr = "192.0.2.1",
+				 .daddr = "192.0.2.2",
+				 .proto = IPPROTO_TCP,
+				 .payload = 500 });
+	snap_take(&want);
+	guest_tx(D_G1, &f, &r);
+	ck_assert_int_eq(r.ret, TC_ACT_REDIRECT);
+	EXPECT_HOPS(&r, { D_G2, 0 });
+	add_tx(&want.g[ID_G1], 1, f.len);
+	add_rx(&want.g[ID_G2], 1, f.len);
+	snap_expect(&want);
+	/* The guest's class is for its uplink, not for its neighbours. */
+	ck_assert_uint_eq(r.ctx.priority, 0);
+}
+END_TEST
+
+START_TEST(test_guest_to_absent_guest)
+{
+	struct frame f;
+
+	build(&f, &(struct pkt){ .dst = MAC_ABSENT,
+				 .src = MAC_G1,
+				 .family = AF_INET,
+				 .saddr = "192.0.2.1",
+				 .daddr = "192.0.2.5",
+				 .proto = IPPROTO_TCP });
+	expect_guest_drop(D_G1, ID_G1, &f, GONA_DROP_GUEST_ABSENT);
+}
+END_TEST
+
+START_TEST(test_guest_broadcast)
+{
+	struct snap want;
+	struct frame f;
+	struct run r;
+
+	/* g2 lives on uplink slot 1; its broadcast goes out there. */
+	build_arp(&f, MAC_BCAST, MAC_G2, 1, MAC_G2, "192.0.2.2", "192.0.2.9");
+	snap_take(&want);
+	guest_tx(D_G2, &f, &r);
+	ck_assert_int_eq(r.ret, TC_ACT_REDIRECT);
+	EXPECT_HOPS(&r, { D_G1, 1 }, { D_G3, 1 }, { D_G4, 1 }, { D_U1, 0 });
+	add_tx(&want.g[ID_G2], 1, f.len);
+	add_rx(&want.g[ID_G1], 1, f.len);
+	add_rx(&want.g[ID_G3], 1, f.len);
+	add_rx(&want.g[ID_G4], 1, f.len);
+	add_tx(&want.u[1], 1, f.len);
+	snap_expect(&want);
+}
+END_TEST
+
+START_TEST(test_home_uplink_down)
+{
+	struct frame f;
+
+	build_g1_tcp(&f);
+	set_uplink(0, D_U0, 0);
+	expect_g1_to_uplink(&f, 1);
+	/* Up, but its device is gone. */
+	set_uplink(0, D_N, GONA_UF_UP);
+	expect_g1_to_uplink(&f, 1);
+	/* The scan starts after the home slot and wraps: g1 is at home on 0,
+	 * so with 1 down it is 2; g2 (home 1) with 1 and 2 down wraps to 0. */
+	set_uplink(0, D_U0, 0);
+	set_uplink(1, D_U1, 0);
+	expect_g1_to_uplink(&f, 2);
+}
+END_TEST
+
+START_TEST(test_failover_wraps)
+{
+	struct snap want;
+	struct frame f;
+	struct run r;
+
+	build(&f, &(struct pkt){ .dst = MAC_EXT,
+				 .src = MAC_G2,
+				 .family = AF_INET,
+				 .saddr = "192.0.2.2",
+				 .daddr = "198.51.100.1",
+				 .proto = IPPROTO_UDP,
+				 .sport = 9,
+				 .dport = 9 });
+	set_uplink(1, D_U1, 0);
+	guest_tx(D_G2, &f, &r);
+	ck_assert_int_eq(r.ret, TC_ACT_REDIRECT);
+	EXPECT_HOPS(&r, { D_U2, 0 });
+	set_uplink(2, D_U2, 0);
+	snap_take(&want);
+	guest_tx(D_G2, &f, &r);
+	ck_assert_int_eq(r.ret, TC_ACT_REDIRECT);
+	EXPECT_HOPS(&r, { D_U0, 0 });
+	add_tx(&want.g[ID_G2], 1, f.len);
+	add_tx(&want.u[0], 1, f.len);
+	snap_expect(&want);
+}
+END_TEST
+
+START_TEST(test_all_uplinks_down)
+{
+	struct frame f;
+
+	build_g1_tcp(&f);
+	for (__u32 s = 0; s < 3; s++)
+		set_uplink(s, D_U0 + s, 0);
+	expect_guest_drop(D_G1, ID_G1, &f, GONA_DROP_NO_UPLINK);
+}
+END_TEST
+
+START_TEST(test_unplaced_guest)
+{
+	struct frame f;
+
+	build(&f, &(struct pkt){ .dst = MAC_EXT,
+				 .src = MAC_G4,
+				 .family = AF_INET,
+				 .saddr = "192.0.2.4",
+				 .daddr = "198.51.100.1",
+				 .proto = IPPROTO_TCP });
+	expect_guest_drop(D_G4, ID_G4, &f, GONA_DROP_NO_UPLINK);
+}
+END_TEST
+
+START_TEST(test_spread_guest)
+{
+	unsigned int seen[N_SLOTS] = { 0 };
+	struct snap want;
+	struct frame f;
+	struct run r;
+	__u32 hash0 = 0;
+
+	snap_take(&want);
+	for (unsigned int flow = 0; flow < 48; flow++) {
+		__u8 slot;
+
+		build(&f, &(struct pkt){ .dst = MAC_EXT,
+					 .src = MAC_G3,
+					 .family = AF_INET,
+					 .saddr = "192.0.2.3",
+					 .daddr = "198.51.100.1",
+					 .proto = IPPROTO_TCP,
+					 .sport = (__u16)(30000 + flow),
+					 .dport = 443 });
+		guest_tx(D_G3, &f, &r);
+		ck_assert_int_eq(r.ret, TC_ACT_REDIRECT);
+		/* Exactly the uplink the slot of the flow's hash names. */
+		slot = spread_slot(r.log.hash % GONA_SPREAD_SLOTS);
+		EXPECT_HOPS(&r, { D_U0 + slot, 0 });
+		seen[slot]++;
+		add_tx(&want.g[ID_G3], 1, f.len);
+		add_tx(&want.u[slot], 1, f.len);
+		if (flow == 0)
+			hash0 = r.log.hash;
+	}
+	snap_expect(&want);
+	/* 48 flows over a 1:2 table: both uplinks, never the third. */
+	ck_assert_uint_gt(seen[0], 0);
+	ck_assert_uint_gt(seen[1], 0);
+	ck_assert_uint_eq(seen[2], 0);
+
+	/* A flow keeps its hash, hence its uplink. */
+	build(&f, &(struct pkt){ .dst = MAC_EXT,
+				 .src = MAC_G3,
+				 .family = AF_INET,
+				 .saddr = "192.0.2.3",
+				 .daddr = "198.51.100.1",
+				 .proto = IPPROTO_TCP,
+				 .sport = 30000,
+				 .dport = 443 });
+	guest_tx(D_G3, &f, &r);
+	ck_assert_uint_eq(r.log.hash, hash0);
+}
+END_TEST
+
+/* Wire bytes ------------------------------------------------------------ */
+
+/* F from g1 as a GSO packet of SEGS segments: HDR bytes repeat per segment. */
+static void expect_g1_gso(const struct frame *f, __u32 segs, __u32 hdr)
+{
+	struct __sk_buff ctx = { .gso_segs = segs, .gso_size = 100 };
+	__u64 wire = f->len + (__u64)(segs - 1) * hdr;
+	struct snap want;
+	struct run r;
+
+	snap_take(&want);
+	run_ctx(skel->progs.gona_guest_tx, D_G1, f, &ctx, &r);
+	ck_assert_int_eq(r.ret, TC_ACT_REDIRECT);
+	EXPECT_HOPS(&r, { D_U0, 0 });
+	add_tx(&want.g[ID_G1], segs, wire);
+	add_tx(&want.u[0], segs, wire);
+	snap_expect(&want);
+}
+
+START_TEST(test_gso_tcp4)
+{
+	struct frame f;
+
+	/* TCP with timestamps: a 32-byte header. */
+	build(&f, &(struct pkt){ .dst = MAC_EXT,
+				 .src = MAC_G1,
+				 .family = AF_INET,
+				 .saddr = "192.0.2.1",
+				 .daddr = "198.51.100.1",
+				 .proto = IPPROTO_TCP,
+				 .doff = 8,
+				 .payload = 400 });
+	expect_g1_gso(&f, 4, 14 + 20 + 32);
+	/* IPv4 options count too. */
+	build(&f, &(struct pkt){ .dst = MAC_EXT,
+				 .src = MAC_G1,
+				 .family = AF_INET,
+				 .saddr = "192.0.2.1",
+				 .daddr = "198.51.100.1",
+				 .proto = IPPROTO_TCP,
+				 .ihl = 6,
+				 .payload = 300 });
+	expect_g1_gso(&f, 3, 14 + 24 + 20);
+}
+END_TEST
+
+START_TEST(test_gso_udp6)
+{
+	struct frame f;
+
+	build(&f, &(struct pkt){ .dst = MAC_EXT,
+				 .src = MAC_G1,
+				 .family = AF_INET6,
+				 .saddr = "2001:db8::1",
+				 .daddr = "2001:db8:ffff::1",
+				 .proto = IPPROTO_UDP,
+				 .payload = 300 });
+	expect_g1_gso(&f, 3, 14 + 40 + 8);
+	build(&f, &(struct pkt){ .dst = MAC_EXT,
+				 .src = MAC_G1,
+				 .family = AF_INET6,
+				 .saddr = "2001:db8::1",
+				 .daddr = "2001:db8:ffff::1",
+				 .proto = IPPROTO_TCP,
+				 .dstopts = 1,
+				 .payload = 300 });
+	expect_g1_gso(&f, 2, 14 + 40 + 8 + 20);
+}
+END_TEST
+
+START_TEST(test_gso_one_segment)
+{
+	struct frame f;
+
+	build_g1_tcp(&f);
+	expect_g1_gso(&f, 1, 0);
+}
+END_TEST
+
+START_TEST(test_gso_uplink_rx)
+{
+	struct __sk_buff ctx = { .gso_segs = 5, .gso_size = 200 };
+	struct snap want;
+	struct frame f;
+	struct run r;
+	__u64 wire;
+
+	build(&f, &(struct pkt){ .dst = MAC_G2,
+				 .src = MAC_EXT,
+				 .family = AF_INET,
+				 .saddr = "198.51.100.1",
+				 .daddr = "192.0.2.2",
+				 .proto = IPPROTO_TCP,
+				 .doff = 8,
+				 .payload = 400 });
+	wire = f.len + 4 * (14 + 20 + 32);
+	snap_take(&want);
+	run_ctx(skel->progs.gona_uplink_rx, D_U1, &f, &ctx, &r);
+	ck_assert_int_eq(r.ret, TC_ACT_REDIRECT);
+	EXPECT_HOPS(&r, { D_G2, 0 });
+	add_rx(&want.u[1], 5, wire);
+	add_rx(&want.g[ID_G2], 5, wire);
+	snap_expect(&want);
+}
+END_TEST
+
+/* gona_uplink_rx --------------------------------------------------------- */
+
+START_TEST(test_rx_unicast_to_guest)
+{
+	struct snap want;
+	struct frame f;
+	struct run r;
+
+	build(&f, &(struct pkt){ .dst = MAC_G2,
+				 .src = MAC_EXT,
+				 .family = AF_INET6,
+				 .saddr = "2001:db8:ffff::1",
+				 .daddr = "2001:db8::2",
+				 .proto = IPPROTO_TCP,
+				 .payload = 1000 });
+	snap_take(&want);
+	/* Whichever uplink it comes in on: here not g2's home. */
+	uplink_rx(D_U2, &f, &r);
+	ck_assert_int_eq(r.ret, TC_ACT_REDIRECT);
+	EXPECT_HOPS(&r, { D_G2, 0 });
+	add_rx(&want.u[2], 1, f.len);
+	add_rx(&want.g[ID_G2], 1, f.len);
+	snap_expect(&want);
+}
+END_TEST
+
+START_TEST(test_rx_unknown_unicast)
+{
+	struct snap want;
+	struct frame f;
+	struct run r;
+
+	build(&f, &(struct pkt){ .dst = MAC_EXT2,
+				 .src = MAC_EXT,
+				 .family = AF_INET,
+				 .saddr = "198.51.100.1",
+				 .daddr = "198.51.100.2",
+				 .proto = IPPROTO_TCP });
+	snap_take(&want);
+	uplink_rx(D_U0, &f, &r);
+	ck_assert_int_eq(r.ret, TC_ACT_OK);
+	ck_assert_uint_eq(r.log.n, 0);
+	snap_expect(&want);
+}
+END_TEST
+
+START_TEST(test_rx_not_an_uplink)
+{
+	struct snap want;
+	struct frame f;
+	struct run r;
+
+	build(&f, &(struct pkt){ .dst = MAC_G2,
+				 .src = MAC_EXT,
+				 .family = AF_INET,
+				 .saddr = "198.51.100.1",
+				 .daddr = "192.0.2.2",
+				 .proto = IPPROTO_TCP });
+	snap_take(&want);
+	uplink_rx(D_X, &f, &r);
+	ck_assert_int_eq(r.ret, TC_ACT_OK);
+	ck_assert_uint_eq(r.log.n, 0);
+	snap_expect(&want);
+}
+END_TEST
+
+START_TEST(test_rx_bcast_other_uplink)
+{
+	struct snap want;
+	struct frame f;
+	struct run r;
+
+	build_arp(&f, MAC_BCAST, MAC_EXT, 1, MAC_EXT, "198.51.100.1",
+		  "192.0.2.1");
+	snap_take(&want);
+	uplink_rx(D_U1, &f, &r);
+	ck_assert_int_eq(r.ret, TC_ACT_SHOT);
+	ck_assert_uint_eq(r.log.n, 0);
+	want.u[1].drops[GONA_DROP_BCAST_DUP]++;
+	snap_expect(&want);
+}
+END_TEST
+
+static void expect_rx_flood(const struct frame *f)
+{
+	struct snap want;
+	struct run r;
+
+	snap_take(&want);
+	uplink_rx(D_U0, f, &r);
+	ck_assert_int_eq(r.ret, TC_ACT_OK);
+	EXPECT_HOPS(&r, { D_G1, 1 }, { D_G2, 1 }, { D_G3, 1 }, { D_G4, 1 });
+	add_rx(&want.u[0], 1, f->len);
+	add_rx(&want.g[ID_G1], 1, f->len);
+	add_rx(&want.g[ID_G2], 1, f->len);
+	add_rx(&want.g[ID_G3], 1, f->len);
+	add_rx(&want.g[ID_G4], 1, f->len);
+	snap_expect(&want);
+}
+
+START_TEST(test_rx_bcast_designated)
+{
+	struct frame f;
+
+	build_arp(&f, MAC_BCAST, MAC_EXT, 1, MAC_EXT, "198.51.100.1",
+		  "192.0.2.1");
+	expect_rx_flood(&f);
+	/* IPv6 multicast as well. */
+	build(&f, &(struct pkt){ .dst = MAC_ND_G1,
+				 .src = MAC_EXT,
+				 .family = AF_INET6,
+				 .saddr = "fe80::99",
+				 .daddr = "ff02::1:ff00:1",
+				 .proto = IPPROTO_ICMPV6,
+				 .icmp6_type = 135,
+				 .target = "2001:db8::1" });
+	expect_rx_flood(&f);
+}
+END_TEST
+
+START_TEST(test_rx_reflected_bcast)
+{
+	struct snap want;
+	struct frame f;
+	struct run r;
+
+	build_arp(&f, MAC_BCAST, MAC_G1, 1, MAC_G1, "192.0.2.1", "192.0.2.9");
+	snap_take(&want);
+	uplink_rx(D_U0, &f, &r);
+	ck_assert_int_eq(r.ret, TC_ACT_SHOT);
+	ck_assert_uint_eq(r.log.n, 0);
+	want.u[0].drops[GONA_DROP_LOOP]++;
+	/* On another uplink too: LOOP is checked first. */
+	uplink_rx(D_U2, &f, &r);
+	ck_assert_int_eq(r.ret, TC_ACT_SHOT);
+	want.u[2].drops[GONA_DROP_LOOP]++;
+	snap_expect(&want);
+}
+END_TEST
+
+START_TEST(test_rx_reflected_unicast)
+{
+	struct snap want;
+	struct frame f;
+	struct run r;
+
+	build(&f, &(struct pkt){ .dst = MAC_G2,
+				 .src = MAC_G1,
+				 .family = AF_INET,
+				 .saddr = "192.0.2.1",
+				 .daddr = "192.0.2.2",
+				 .proto = IPPROTO_TCP });
+	snap_take(&want);
+	uplink_rx(D_U1, &f, &r);
+	ck_assert_int_eq(r.ret, TC_ACT_SHOT);
+	ck_assert_uint_eq(r.log.n, 0);
+	want.u[1].drops[GONA_DROP_LOOP]++;
+	snap_expect(&want);
+}
+END_TEST
+
+START_TEST(test_rx_absent_guest)
+{
+	struct snap want;
+	struct frame f;
+	struct run r;
+
+	build(&f, &(struct pkt){ .dst = MAC_ABSENT,
+				 .src = MAC_EXT,
+				 .family = AF_INET,
+				 .saddr = "198.51.100.1",
+				 .daddr = "192.0.2.5",
+				 .proto = IPPROTO_TCP });
+	snap_take(&want);
+	uplink_rx(D_U0, &f, &r);
+	ck_assert_int_eq(r.ret, TC_ACT_SHOT);
+	ck_assert_uint_eq(r.log.n, 0);
+	want.u[0].drops[GONA_DROP_GUEST_ABSENT]++;
+	snap_expect(&want);
+}
+END_TEST
+
+/* Driver ---------------------------------------------------------------- */
+
+static Suite *datapath_suite(void)
+{
+	Suite *s = suite_create("datapath");
+	TCase *tx = tcase_create("guest_tx");
+	TCase *spoof = tcase_create("anti_spoof");
+	TCase *fwd = tcase_create("forwarding");
+	TCase *wire = tcase_create("wire_bytes");
+	TCase *rx = tcase_create("uplink_rx");
+	TCase *all[] = { tx, spoof, fwd, wire, rx };
+
+	for (size_t i = 0; i < ARRAY_SIZE(all); i++) {
+		tcase_add_checked_fixture(all[i], setup, teardown);
+		tcase_set_timeout(all[i], 30);
+		suite_add_tcase(s, all[i]);
+	}
+
+	tcase_add_test(tx, test_ip4_to_fabric);
+	tcase_add_test(tx, test_ip6_to_fabric);
+	tcase_add_test(tx, test_ip6_link_local_eui64);
+	tcase_add_test(tx, test_arp_reply_to_fabric);
+	tcase_add_test(tx, test_arp_probe_allowed);
+	tcase_add_test(tx, test_na_own_target_allowed);
+	tcase_add_test(tx, test_priority_set);
+	tcase_add_test(tx, test_not_a_guest);
+
+	tcase_add_test(spoof, test_forged_src_mac);
+	tcase_add_test(spoof, test_forged_ip4);
+	tcase_add_test(spoof, test_dhcp_from_zero_allowed);
+	tcase_add_test(spoof, test_zero_src_not_dhcp);
+	tcase_add_test(spoof, test_forged_ip6);
+	tcase_add_test(spoof, test_dad_from_any_allowed);
+	tcase_add_test(spoof, test_forged_arp_sender_mac);
+	tcase_add_test(spoof, test_forged_arp_sender_ip);
+	tcase_add_test(spoof, test_spoofed_na_target);
+	tcase_add_test(spoof, test_vlan_tagged);
+	tcase_add_test(spoof, test_truncated);
+
+	tcase_add_test(fwd, test_guest_to_guest);
+	tcase_add_test(fwd, test_guest_to_absent_guest);
+	tcase_add_test(fwd, test_guest_broadcast);
+	tcase_add_test(fwd, test_home_uplink_down);
+	tcase_add_test(fwd, test_failover_wraps);
+	tcase_add_test(fwd, test_all_uplinks_down);
+	tcase_add_test(fwd, test_unplaced_guest);
+	tcase_add_test(fwd, test_spread_guest);
+
+	tcase_add_test(wire, test_gso_tcp4);
+	tcase_add_test(wire, test_gso_udp6);
+	tcase_add_test(wire, test_gso_one_segment);
+	tcase_add_test(wire, test_gso_uplink_rx);
+
+	tcase_add_test(rx, test_rx_unicast_to_guest);
+	tcase_add_test(rx, test_rx_unknown_unicast);
+	tcase_add_test(rx, test_rx_not_an_uplink);
+	tcase_add_test(rx, test_rx_bcast_other_uplink);
+	tcase_add_test(rx, test_rx_bcast_designated);
+	tcase_add_test(rx, test_rx_reflected_bcast);
+	tcase_add_test(rx, test_rx_reflected_unicast);
+	tcase_add_test(rx, test_rx_absent_guest);
+	return s;
+}
+
+/*
+ * The programs find guests and uplinks by skb->ifindex, and test_run takes
+ * the ifindex of a real device: make them in a namespace of our own, up,
+ * so the copies bpf_clone_redirect really sends are accepted.
+ */
+static void make_devices(void)
+{
+	if (unshare(CLONE_NEWNET) < 0) {
+		perror("test_datapath: unshare(CLONE_NEWNET)");
+		exit(EXIT_FAILURE);
+	}
+	sys("ip link set dev lo up");
+	for (int d = 0; d < D_N; d++) {
+		sys("ip link add %s type veth peer name %sp", dev_names[d],
+		    dev_names[d]);
+		sys("ip link set dev %s up", dev_names[d]);
+		sys("ip link set dev %sp up", dev_names[d]);
+		ifi[d] = (int)if_nametoindex(dev_names[d]);
+		if (!ifi[d]) {
+			fprintf(stderr, "test_datapath: no device %s\n",
+				dev_names[d]);
+			exit(EXIT_FAILURE);
+		}
+	}
+}
+
+static int libbpf_quiet(enum libbpf_print_level level, const char *fmt,
+			va_list ap)
+{
+	if (level == LIBBPF_DEBUG)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+int main(void)
+{
+	SRunner *sr;
+	int failed;
+
+	if (geteuid() != 0) {
+		fprintf(stderr, "test_datapath: skipped, needs root\n");
+		return EXIT_SKIP;
+	}
+	libbpf_set_print(libbpf_quiet);
+	ncpus = libbpf_num_possible_cpus();
+	if (ncpus < 1) {
+		fprintf(stderr, "test_datapath: cannot count CPUs\n");
+		return EXIT_FAILURE;
+	}
+	make_devices();
+
+	sr = srunner_create(datapath_suite());
+	srunner_run_all(sr, CK_ENV);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

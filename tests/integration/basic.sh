@@ -1,0 +1,204 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# gona end to end: 2 uplinks, 3 guests (and a 4th plugged in later): pings,
+# iperf3, traffic on the home uplink, hot-plug, uplink loss, forged frames,
+# malformed control requests, and a clean stop that leaves nothing behind.
+# Needs root. Env: GONAD, GONACTL, TOOLS (built test tools), GONAD_WRAP.
+
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../lib/tap.sh"
+. "$here/../lib/topo.sh"
+
+topo_init "gb$$"
+topo_fabric
+topo_dd
+topo_uplink up0
+topo_uplink up1
+for i in 1 2 3; do
+	topo_guest "g$i" "vif$i" "02:00:00:00:00:0$i" "192.0.2.1$i" \
+		"2001:db8::1$i"
+done
+topo_iperf_servers 1
+
+conf=$T_DIR/gona.conf
+{
+	cat <<'CONF'
+uplinks = (
+	{ name = "up0"; device = "up0"; capacity = "10G"; },
+	{ name = "up1"; device = "up1"; capacity = "10G"; }
+);
+guests = (
+	{ name = "g1"; device = "vif1"; mac = "02:00:00:00:00:01";
+	  ipv4 = [ "192.0.2.11" ]; ipv6 = [ "2001:db8::11" ]; },
+	{ name = "g2"; device = "vif2"; mac = "02:00:00:00:00:02";
+	  ipv4 = [ "192.0.2.12" ]; ipv6 = [ "2001:db8::12" ]; },
+	{ name = "g3"; device = "vif3"; mac = "02:00:00:00:00:03";
+	  ipv4 = [ "192.0.2.13" ]; ipv6 = [ "2001:db8::13" ]; },
+	{ name = "g4"; device = "vif4"; mac = "02:00:00:00:00:04";
+	  ipv4 = [ "192.0.2.14" ]; ipv6 = [ "2001:db8::14" ]; }
+);
+CONF
+	topo_conf_daemon
+} >"$conf"
+
+if ! topo_gonad "$conf"; then
+	t_fail "gonad starts"
+	t_done
+	exit 1
+fi
+t_ok "gonad starts"
+
+st=$(gctl -j status)
+t_cmp "status: uplinks up" "$(jq .uplinks_up <<<"$st")" == 2
+t_cmp "status: guests attached (g4 not plugged in yet)" \
+	"$(jq .guests_attached <<<"$st")" == 3
+t_cmp "status: guests configured" "$(jq .guests_total <<<"$st")" == 4
+
+# Reachability: the fabric host over IPv4 and IPv6, and every other guest.
+for i in 1 2 3; do
+	t_check "g$i pings the fabric host" nsx "g$i" ping -c 2 -i 0.2 -W 2 "$FABRIC_IP4"
+	t_check "g$i pings the fabric host over IPv6" \
+		nsx "g$i" ping -6 -c 2 -i 0.2 -W 2 "$FABRIC_IP6"
+	for j in 1 2 3; do
+		[ "$i" = "$j" ] && continue
+		t_check "g$i pings g$j" nsx "g$i" ping -c 1 -W 2 "192.0.2.1$j"
+	done
+done
+
+# Each guest's iperf3 traffic reaches the fabric host and leaves by the
+# guest's home uplink: the fabric-side counters show where it went.
+for i in 1 2 3; do
+	home=$(gctl -j guest show "g$i" | jq -r '.homes[0]')
+	other=up0
+	[ "$home" = up0 ] && other=up1
+	h0=$(link_bytes fab "f$home" rx)
+	o0=$(link_bytes fab "f$other" rx)
+	res=$(nsx "g$i" iperf3 -c "$FABRIC_IP4" -t 1 -J)
+	sent=$(jq '.end.sum_sent.bytes' <<<"$res")
+	bps=$(jq '.end.sum_received.bits_per_second' <<<"$res")
+	h1=$(link_bytes fab "f$home" rx)
+	o1=$(link_bytes fab "f$other" rx)
+	t_cmp "g$i: iperf3 to the fabric host, bit/s" "${bps%.*}" ">" 100000000
+	t_cmp "g$i: bytes on its home uplink $home cover what iperf3 sent" \
+		$((h1 - h0)) ">=" "$sent"
+	t_cmp "g$i: bytes on the other uplink $other stay below 1% of it" \
+		$((o1 - o0)) "<" $((sent / 100))
+done
+
+# Hot-plug: a guest interface created now is served within one second.
+t0=$(date +%s%N)
+topo_guest g4 vif4 02:00:00:00:00:04 192.0.2.14 2001:db8::14
+attached=""
+for _ in $(seq 1 40); do
+	if [ "$(gctl -j guest show g4 | jq .attached)" = true ]; then
+		attached=$(( ($(date +%s%N) - t0) / 1000000 ))
+		break
+	fi
+	sleep 0.025
+done
+t_cmp "g4 plugged in: attached after ms" "${attached:-9999}" "<=" 1000
+t_check "g4 pings the fabric host" nsx g4 ping -c 2 -i 0.2 -W 2 "$FABRIC_IP4"
+t_check "g4 pings g1" nsx g4 ping -c 1 -W 2 192.0.2.11
+
+# Unplugged: the guest is kept, waiting for its interface.
+ip -n "$T_P-dd" link del vif4
+sleep 0.3
+t_check "g4 unplugged: still configured, marked absent" \
+	test "$(gctl -j guest show g4 | jq -r '[.attached, .name] | @tsv')" = "false	g4"
+t_check "gonactl guest list shows g4 absent" \
+	bash -c "'$GONACTL' -s '$T_SOCK' guest list | grep -E '^g4 +vif4 +absent'"
+
+# Forged frames from g1 never reach the fabric, and are counted by reason;
+# the same frame with g1's own addresses does reach it (the sniffer works).
+sniff() { # MARKER: frames on the fabric bridge carrying it, over 1.5 s
+	local out
+	coproc SNIFF { nsx fab "$TOOLS/pkt" sniff br0 "$1" 1500; }
+	read -r _ <&"${SNIFF[0]}"
+	shift
+	"$@" >/dev/null
+	read -r out <&"${SNIFF[0]}"
+	wait "$SNIFF_PID" 2>/dev/null
+	echo "$out"
+}
+drops() { gctl -j guest show g1 | jq ".counters.drops[\"$1\"]"; }
+mac1=02:00:00:00:00:01
+bmac=$(nsx fab cat /sys/class/net/br0/address)
+n=$(sniff LEGIT4 nsx g1 "$TOOLS/pkt" send eth0 $mac1 "$bmac" ipv4 192.0.2.11 $FABRIC_IP4 LEGIT4 5)
+t_cmp "a legitimate frame from g1 reaches the fabric" "$n" ">=" 5
+forge() { # REASON SRC_MAC FAMILY SRC DST: 5 forged frames from g1
+	local reason=$1 before n
+	before=$(drops "$reason")
+	n=$(sniff "FORGED-$reason" nsx g1 "$TOOLS/pkt" send eth0 "$2" "$bmac" \
+		"$3" "$4" "$5" "FORGED-$reason" 5)
+	t_cmp "forged ($reason) frames from g1 seen in the fabric" "$n" == 0
+	t_cmp "forged ($reason) frames counted as $reason drops" \
+		$(($(drops "$reason") - before)) == 5
+}
+forge src-mac 02:00:00:00:99:99 ipv4 192.0.2.11 $FABRIC_IP4
+forge src-ipv4 $mac1 ipv4 192.0.2.99 $FABRIC_IP4
+forge src-ipv6 $mac1 ipv6 2001:db8::99 $FABRIC_IP6
+before=$(drops arp-spoof)
+n=$(sniff 192.0.2.12 nsx g1 "$TOOLS/pkt" send eth0 $mac1 ff:ff:ff:ff:ff:ff \
+	arp $mac1 192.0.2.12 $FABRIC_IP4 5)
+t_cmp "ARP claiming g2's address from g1 seen in the fabric" "$n" == 0
+t_cmp "ARP claiming g2's address counted as arp-spoof" \
+	$(( $(drops arp-spoof) - before )) == 5
+
+# Malformed control requests: each refused with a reason; nothing changes.
+for c in short magic version length type unterminated argc trailing args \
+	oversize; do
+	if msg=$("$TOOLS/ctlsend" "$T_SOCK" "$c" 2>&1); then
+		t_ok "malformed request ($c) refused: $msg"
+	else
+		t_fail "malformed request ($c) refused: $msg"
+	fi
+done
+t_check "gonad still answers after malformed requests" gctl status
+t_check "an unknown guest is refused with exit status 1" \
+	bash -c "'$GONACTL' -s '$T_SOCK' guest show nosuch 2>&1; test \$? -eq 1"
+out=$(gctl guest show nosuch 2>&1)
+t_check "... and the reason names it" test "$out" = "gonactl: guest nosuch: no such guest"
+
+# An uplink loses carrier (its fabric end goes down): its guests move, and
+# every guest still reaches the fabric.
+home=$(gctl -j guest show g1 | jq -r '.homes[0]')
+ip -n "$T_P-fab" link set "f$home" down
+sleep 0.2
+t_cmp "uplink $home reported down" \
+	"$(gctl -j uplink show "$home" | jq '.uplink.up | if . then 1 else 0 end')" == 0
+t_check "g1 re-placed off $home" \
+	test "$(gctl -j guest show g1 | jq -r '.homes[0]')" != "$home"
+for i in 1 2 3; do
+	t_check "g$i pings the fabric host with $home down" \
+		nsx "g$i" ping -c 2 -i 0.2 -W 2 "$FABRIC_IP4"
+done
+ip -n "$T_P-fab" link set "f$home" up
+sleep 0.3
+t_cmp "uplink $home back up" "$(gctl -j status | jq .uplinks_up)" == 2
+
+# A clean stop leaves no filter, clsact qdisc, pin or socket of gonad's.
+topo_gonad_stop
+rc=$?
+t_cmp "gonad exit status after SIGTERM" "$rc" == 0
+left=""
+for dev in up0 up1 vif1 vif2 vif3; do
+	f=$(tc -n "$T_P-dd" filter show dev "$dev" ingress 2>/dev/null)
+	q=$(tc -n "$T_P-dd" qdisc show dev "$dev" | grep clsact)
+	[ -n "$f$q" ] && left="$left $dev"
+done
+t_check "no tc filter or clsact qdisc left on any device" test -z "$left"
+t_check "no pin left" test ! -e "$T_PINS/guests"
+t_check "bpffs unmounted from the pin directory" bash -c "! mountpoint -q '$T_PINS'"
+t_check "control socket removed" test ! -e "$T_SOCK"
+t_check "uplinks left as found (promiscuous mode off)" \
+	bash -c "! ip -n '$T_P-dd' link show up0 | grep -q PROMISC"
+if grep -E "ERROR|AddressSanitizer|definitely lost|runtime error" \
+	"$T_DIR/gonad.log" >/dev/null; then
+	t_fail "gonad's log is free of sanitizer and valgrind reports"
+	sed 's/^/#   /' "$T_DIR/gonad.log" | tail -60
+else
+	t_ok "gonad's log is free of sanitizer and valgrind reports"
+fi
+
+t_done

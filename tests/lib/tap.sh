@@ -1,0 +1,56 @@
+# SPDX-License-Identifier: MIT
+# TAP reporting for gona's shell tests: each check prints "ok N - what" or
+# "not ok N - what"; tests/run counts them.
+
+T_N=0
+T_FAILED=0
+
+t_ok() {
+	T_N=$((T_N + 1))
+	echo "ok $T_N - $*"
+}
+
+t_fail() {
+	T_N=$((T_N + 1))
+	T_FAILED=$((T_FAILED + 1))
+	echo "not ok $T_N - $*"
+}
+
+# t_check WHAT COMMAND...: ok if COMMAND succeeds; its output is shown as
+# diagnostics when it fails.
+t_check() {
+	local what=$1 out
+	shift
+	if out=$("$@" 2>&1); then
+		t_ok "$what"
+	else
+		t_fail "$what"
+		printf '%s\n' "$out" | sed 's/^/#   /'
+	fi
+}
+
+# t_cmp WHAT A OP B: numeric comparison with the values in the message.
+t_cmp() {
+	local what=$1 a=$2 op=$3 b=$4
+	if awk -v a="$a" -v b="$b" -v op="$op" 'BEGIN {
+		if (a == "" || b == "") exit 1
+		if (op == "<")  exit !(a + 0 <  b + 0)
+		if (op == "<=") exit !(a + 0 <= b + 0)
+		if (op == ">")  exit !(a + 0 >  b + 0)
+		if (op == ">=") exit !(a + 0 >= b + 0)
+		if (op == "==") exit !(a + 0 == b + 0)
+		exit 1 }'; then
+		t_ok "$what ($a $op $b)"
+	else
+		t_fail "$what (got $a, want $op $b)"
+	fi
+}
+
+t_diag() {
+	printf '# %s\n' "$*"
+}
+
+t_done() {
+	t_diag "$T_N checks, $T_FAILED failed"
+	[ "$T_FAILED" -eq 0 ]
+}

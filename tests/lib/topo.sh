@@ -1,0 +1,139 @@
+# SPDX-License-Identifier: MIT
+# gona's standard test topology in network namespaces: a fabric namespace
+# with a bridge and a host (the switch and a remote machine), a driver
+# domain where gonad runs, uplinks as veth pairs from the driver domain into
+# the bridge, and guests as namespaces whose veth peer is the guest
+# interface. Sourced by the tests, the demo and the benchmarks. Nothing here
+# touches the initial namespace; topo_cleanup (an EXIT trap) removes it all.
+
+FABRIC_IP4=192.0.2.1
+FABRIC_IP6=2001:db8::1
+
+# topo_init PREFIX: namespaces are named PREFIX-fab, PREFIX-dd, PREFIX-NAME.
+topo_init() {
+	T_P=$1
+	T_DIR=$(mktemp -d "/tmp/gona-$1.XXXXXX")
+	T_NS=""
+	T_GONAD_PID=""
+	T_BG=""
+	T_SOCK="$T_DIR/gonad.sock"
+	T_PINS="$T_DIR/bpf"
+	trap topo_cleanup EXIT
+	trap 'exit 130' INT TERM
+}
+
+topo_cleanup() {
+	local ns
+	[ -n "$T_GONAD_PID" ] && kill -KILL "$T_GONAD_PID" 2>/dev/null
+	for pid in $T_BG; do kill -KILL "$pid" 2>/dev/null; done
+	wait 2>/dev/null
+	for ns in $T_NS; do
+		ip netns pids "$ns" 2>/dev/null | xargs -r kill -KILL 2>/dev/null
+		ip netns del "$ns" 2>/dev/null
+	done
+	if mountpoint -q "$T_PINS" 2>/dev/null; then umount -l "$T_PINS"; fi
+	rm -rf "$T_DIR"
+}
+
+# nsx NAME COMMAND...: run COMMAND in namespace NAME (fab, dd, a guest).
+nsx() {
+	local ns=$T_P-$1
+	shift
+	ip netns exec "$ns" "$@"
+}
+
+topo_ns() {
+	local ns=$T_P-$1
+	ip netns add "$ns" || return 1
+	T_NS="$ns $T_NS"
+	ip -n "$ns" link set lo up
+	# Addresses are usable at once: no duplicate address detection.
+	ip netns exec "$ns" sysctl -q -w net.ipv6.conf.all.accept_dad=0 \
+		net.ipv6.conf.default.accept_dad=0
+}
+
+topo_fabric() {
+	topo_ns fab || return 1
+	ip -n "$T_P-fab" link add br0 type bridge mcast_snooping 0
+	ip -n "$T_P-fab" link set br0 up
+	ip -n "$T_P-fab" addr add "$FABRIC_IP4/24" dev br0
+	ip -n "$T_P-fab" addr add "$FABRIC_IP6/64" dev br0 nodad
+}
+
+topo_dd() {
+	topo_ns dd
+}
+
+# topo_uplink DEV: DEV in the driver domain, its peer fDEV on the bridge.
+topo_uplink() {
+	ip -n "$T_P-dd" link add "$1" type veth peer name "f$1" \
+		netns "$T_P-fab" || return 1
+	ip -n "$T_P-fab" link set "f$1" master br0 up
+	ip -n "$T_P-dd" link set "$1" up
+}
+
+# topo_guest NAME DEV MAC IPV4 IPV6: namespace NAME with eth0, whose peer
+# DEV is the guest interface in the driver domain.
+topo_guest() {
+	local ns=$T_P-$1
+	topo_ns "$1" || return 1
+	ip -n "$ns" link add eth0 address "$3" type veth peer name "$2" \
+		netns "$T_P-dd" || return 1
+	ip -n "$ns" link set eth0 up
+	ip -n "$ns" addr add "$4/24" dev eth0
+	ip -n "$ns" addr add "$5/64" dev eth0 nodad
+	ip -n "$T_P-dd" link set "$2" up
+}
+
+# topo_gonad CONF: start gonad in the driver domain and wait for its
+# socket. nsenter, not ip netns exec: the latter remounts /sys, and gonad
+# must see the real bpffs mounts. GONAD_WRAP runs it under valgrind.
+topo_gonad() {
+	local i
+	nsenter --net="/run/netns/$T_P-dd" -- ${GONAD_WRAP:-} "$GONAD" -d -f "$1" \
+		2>>"$T_DIR/gonad.log" &
+	T_GONAD_PID=$!
+	for i in $(seq 1 300); do
+		"$GONACTL" -s "$T_SOCK" status >/dev/null 2>&1 && return 0
+		kill -0 "$T_GONAD_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	echo "gonad did not start; its log:" >&2
+	cat "$T_DIR/gonad.log" >&2
+	return 1
+}
+
+# topo_gonad_stop: SIGTERM, then gonad's exit status.
+topo_gonad_stop() {
+	local rc=0
+	[ -n "$T_GONAD_PID" ] || return 0
+	kill -TERM "$T_GONAD_PID"
+	wait "$T_GONAD_PID" || rc=$?
+	T_GONAD_PID=""
+	return $rc
+}
+
+gctl() {
+	"$GONACTL" -s "$T_SOCK" "$@"
+}
+
+# The standard configuration head: uplinks are added by the caller.
+topo_conf_daemon() {
+	cat <<CONF
+daemon = { socket = "$T_SOCK"; pin_dir = "$T_PINS"; };
+CONF
+}
+
+# iperf3 servers in the fabric, one per port from 5201.
+topo_iperf_servers() {
+	local n=$1 i
+	for i in $(seq 0 $((n - 1))); do
+		nsx fab iperf3 -s -p $((5201 + i)) -D --logfile "$T_DIR/iperf-s$i.log"
+	done
+	sleep 0.2
+}
+
+# link_bytes NS DEV rx|tx: the byte counter of a device.
+link_bytes() {
+	ip netns exec "$T_P-$1" cat "/sys/class/net/$2/statistics/$3_bytes"
+}

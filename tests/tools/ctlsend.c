@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: MIT */
+/* A test tool that sends gonad malformed control requests and prints the
+ * error it answers, to show every one is refused cleanly. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "daemon/control.h"
+
+static char buf[CTL_MSG_MAX + 8192];
+
+static size_t craft(const char *kind)
+{
+	struct ctl_hdr h = { .magic = CTL_MAGIC,
+			     .version = CTL_VERSION,
+			     .type = CTL_REQ_STATUS };
+	size_t len = sizeof(h);
+
+	if (!strcmp(kind, "short")) {
+		memcpy(buf, &h, 8);
+		return 8;
+	} else if (!strcmp(kind, "magic")) {
+		h.magic = 0xdeadbeef;
+	} else if (!strcmp(kind, "version")) {
+		h.version = CTL_VERSION + 1;
+	} else if (!strcmp(kind, "length")) {
+		h.len = 1000; /* claims more than is sent */
+		memcpy(buf, &h, sizeof(h));
+		return sizeof(h);
+	} else if (!strcmp(kind, "type")) {
+		h.type = 99;
+	} else if (!strcmp(kind, "unterminated")) {
+		h.type = CTL_REQ_GUEST_SHOW;
+		h.argc = 1;
+		memcpy(buf + len, "abc", 3);
+		len += 3;
+	} else if (!strcmp(kind, "argc")) {
+		h.type = CTL_REQ_GUEST_SHOW;
+		h.argc = 3; /* one string sent */
+		memcpy(buf + len, "abc", 4);
+		len += 4;
+	} else if (!strcmp(kind, "trailing")) {
+		memcpy(buf + len, "junk", 4);
+		len += 4;
+	} else if (!strcmp(kind, "args")) {
+		h.type = CTL_REQ_GUEST_SHOW;
+		h.argc = 2;
+		memcpy(buf + len, "a\0b", 4);
+		len += 4;
+	} else if (!strcmp(kind, "oversize")) {
+		len = sizeof(buf);
+		memset(buf + sizeof(h), 'x', len - sizeof(h));
+	} else {
+		fprintf(stderr, "ctlsend: unknown case %s\n", kind);
+		exit(2);
+	}
+	if (!h.len)
+		h.len = (uint32_t)len;
+	memcpy(buf, &h, sizeof(h));
+	return len;
+}
+
+int main(int argc, char **argv)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct timeval tv = { .tv_sec = 5 };
+	const void *p;
+	size_t len, plen;
+	uint16_t type;
+	char err[256];
+	ssize_t n;
+	int fd;
+
+	if (argc != 3 || strlen(argv[1]) >= sizeof(sa.sun_path)) {
+		fprintf(stderr, "usage: ctlsend SOCKET CASE\n");
+		return 2;
+	}
+	memcpy(sa.sun_path, argv[1], strlen(argv[1]) + 1);
+	len = craft(argv[2]);
+	fd = socket(AF_UNIX, SOCK_SEQPACKET, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		perror("ctlsend: connect");
+		return 2;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (send(fd, buf, len, 0) != (ssize_t)len) {
+		perror("ctlsend: send");
+		return 2;
+	}
+	n = recv(fd, buf, sizeof(buf), 0);
+	if (n <= 0) {
+		fprintf(stderr, "ctlsend: no reply: %s\n",
+			n ? strerror(errno) : "connection closed");
+		return 1;
+	}
+	if (ctl_rep_decode(buf, (size_t)n, &type, &p, &plen, err,
+			   sizeof(err))) {
+		fprintf(stderr, "ctlsend: bad reply: %s\n", err);
+		return 1;
+	}
+	if (type != CTL_REP_ERROR) {
+		fprintf(stderr, "ctlsend: reply type %u, not an error\n", type);
+		return 1;
+	}
+	printf("%s\n", (const char *)p);
+	return 0;
+}

@@ -1,0 +1,237 @@
+/* SPDX-License-Identifier: MIT */
+/* A test tool that sends hand-made Ethernet frames (forged ones included)
+ * and counts frames carrying a marker, for gona's namespace tests. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/if_packet.h>
+#include <net/ethernet.h>
+#include <net/if.h>
+#include <netinet/ip.h>
+#include <netinet/ip6.h>
+#include <netinet/udp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+static void usage(void)
+{
+	fprintf(stderr,
+		"usage: pkt send IFNAME SRC_MAC DST_MAC ipv4 SRC DST MARKER "
+		"[COUNT]\n"
+		"       pkt send IFNAME SRC_MAC DST_MAC ipv6 SRC DST MARKER "
+		"[COUNT]\n"
+		"       pkt send IFNAME SRC_MAC DST_MAC arp SENDER_MAC "
+		"SENDER_IP TARGET_IP [COUNT]\n"
+		"       pkt sniff IFNAME MARKER MILLISECONDS\n"
+		"sniff prints how many frames carried MARKER (for arp: the "
+		"sender IP).\n");
+	exit(2);
+}
+
+static void parse_mac(const char *s, uint8_t m[6])
+{
+	if (sscanf(s, "%hhx:%hhx:%hhx:%hhx:%hhx:%hhx", &m[0], &m[1], &m[2],
+		   &m[3], &m[4], &m[5]) != 6) {
+		fprintf(stderr, "pkt: bad MAC %s\n", s);
+		exit(2);
+	}
+}
+
+static void parse_ip(int af, const char *s, void *out)
+{
+	if (inet_pton(af, s, out) != 1) {
+		fprintf(stderr, "pkt: bad address %s\n", s);
+		exit(2);
+	}
+}
+
+static uint16_t csum(const void *p, size_t n)
+{
+	const uint8_t *b = p;
+	uint32_t sum = 0;
+
+	for (size_t i = 0; i + 1 < n; i += 2)
+		sum += (uint32_t)(b[i] << 8 | b[i + 1]);
+	if (n & 1)
+		sum += (uint32_t)(b[n - 1] << 8);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return htons((uint16_t)~sum);
+}
+
+static int open_sock(const char *ifname, struct sockaddr_ll *sll)
+{
+	int fd = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL));
+
+	if (fd < 0) {
+		perror("pkt: socket");
+		exit(1);
+	}
+	memset(sll, 0, sizeof(*sll));
+	sll->sll_family = AF_PACKET;
+	sll->sll_protocol = htons(ETH_P_ALL);
+	sll->sll_ifindex = (int)if_nametoindex(ifname);
+	if (!sll->sll_ifindex) {
+		fprintf(stderr, "pkt: %s: %s\n", ifname, strerror(errno));
+		exit(1);
+	}
+	return fd;
+}
+
+static size_t build_ip(uint8_t *f, int af, const char *src, const char *dst,
+		       const char *marker)
+{
+	size_t mlen = strlen(marker), off = sizeof(struct ether_header);
+	struct udphdr udp = { .source = htons(40000), .dest = htons(40000) };
+
+	udp.len = htons((uint16_t)(sizeof(udp) + mlen));
+	if (af == AF_INET) {
+		struct ip ip = { .ip_v = 4, .ip_hl = 5, .ip_ttl = 64,
+				 .ip_p = IPPROTO_UDP };
+
+		ip.ip_len = htons((uint16_t)(sizeof(ip) + sizeof(udp) + mlen));
+		parse_ip(AF_INET, src, &ip.ip_src);
+		parse_ip(AF_INET, dst, &ip.ip_dst);
+		ip.ip_sum = csum(&ip, sizeof(ip));
+		memcpy(f + off, &ip, sizeof(ip));
+		off += sizeof(ip);
+	} else {
+		struct ip6_hdr ip6 = { 0 };
+
+		ip6.ip6_flow = htonl(6u << 28);
+		ip6.ip6_plen = udp.len;
+		ip6.ip6_nxt = IPPROTO_UDP;
+		ip6.ip6_hlim = 64;
+		parse_ip(AF_INET6, src, &ip6.ip6_src);
+		parse_ip(AF_INET6, dst, &ip6.ip6_dst);
+		memcpy(f + off, &ip6, sizeof(ip6));
+		off += sizeof(ip6);
+	}
+	/* UDP checksum 0: legal for IPv4; receivers here never check it. */
+	memcpy(f + off, &udp, sizeof(udp));
+	off += sizeof(udp);
+	memcpy(f + off, marker, mlen);
+	return off + mlen;
+}
+
+static size_t build_arp(uint8_t *f, const char *sha, const char *spa,
+			const char *tpa)
+{
+	uint8_t *a = f + sizeof(struct ether_header);
+
+	a[0] = 0, a[1] = 1; /* Ethernet */
+	a[2] = 0x08, a[3] = 0x00; /* IPv4 */
+	a[4] = 6, a[5] = 4;
+	a[6] = 0, a[7] = 1; /* request */
+	parse_mac(sha, a + 8);
+	parse_ip(AF_INET, spa, a + 14);
+	memset(a + 18, 0, 6);
+	parse_ip(AF_INET, tpa, a + 24);
+	return sizeof(struct ether_header) + 28;
+}
+
+static int do_send(int argc, char **argv)
+{
+	uint8_t frame[1514] = { 0 };
+	struct ether_header *eh = (struct ether_header *)frame;
+	struct sockaddr_ll sll;
+	size_t len;
+	int fd, count = 1;
+
+	if (argc < 8)
+		usage();
+	fd = open_sock(argv[1], &sll);
+	parse_mac(argv[2], eh->ether_shost);
+	parse_mac(argv[3], eh->ether_dhost);
+	if (!strcmp(argv[4], "ipv4")) {
+		eh->ether_type = htons(ETHERTYPE_IP);
+		len = build_ip(frame, AF_INET, argv[5], argv[6], argv[7]);
+	} else if (!strcmp(argv[4], "ipv6")) {
+		eh->ether_type = htons(ETHERTYPE_IPV6);
+		len = build_ip(frame, AF_INET6, argv[5], argv[6], argv[7]);
+	} else if (!strcmp(argv[4], "arp")) {
+		eh->ether_type = htons(ETHERTYPE_ARP);
+		len = build_arp(frame, argv[5], argv[6], argv[7]);
+	} else {
+		usage();
+	}
+	if (argc > 8)
+		count = atoi(argv[8]);
+	for (int i = 0; i < count; i++) {
+		if (sendto(fd, frame, len, 0, (struct sockaddr *)&sll,
+			   sizeof(sll)) != (ssize_t)len) {
+			perror("pkt: sendto");
+			return 1;
+		}
+	}
+	close(fd);
+	return 0;
+}
+
+static uint64_t ms_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Count frames containing MARKER (raw bytes, or an IPv4 address in
+ * dotted form, matched as its four bytes, for ARP). */
+static int do_sniff(int argc, char **argv)
+{
+	uint8_t buf[65536], pat[64];
+	struct sockaddr_ll sll;
+	size_t plen;
+	uint64_t end;
+	int fd, n = 0;
+	struct in_addr a;
+
+	if (argc != 4)
+		usage();
+	if (inet_pton(AF_INET, argv[2], &a) == 1) {
+		memcpy(pat, &a, 4);
+		plen = 4;
+	} else {
+		plen = strlen(argv[2]);
+		if (!plen || plen > sizeof(pat))
+			usage();
+		memcpy(pat, argv[2], plen);
+	}
+	fd = open_sock(argv[1], &sll);
+	if (bind(fd, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
+		perror("pkt: bind");
+		return 1;
+	}
+	/* Tell the caller we listen, so it can start sending. */
+	printf("listening\n");
+	fflush(stdout);
+	end = ms_now() + (uint64_t)atoi(argv[3]);
+	for (uint64_t t = ms_now(); t < end; t = ms_now()) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		ssize_t len;
+
+		if (poll(&p, 1, (int)(end - t)) <= 0)
+			continue;
+		len = recv(fd, buf, sizeof(buf), 0);
+		if (len > 0 && memmem(buf, (size_t)len, pat, plen))
+			n++;
+	}
+	printf("%d\n", n);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2)
+		usage();
+	if (!strcmp(argv[1], "send"))
+		return do_send(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "sniff"))
+		return do_sniff(argc - 1, argv + 1);
+	usage();
+}

@@ -1,0 +1,233 @@
+/* SPDX-License-Identifier: MIT */
+/* Unit tests of policy/: placement, flow-slot tables and admission. */
+#include <check.h>
+#include <errno.h>
+#include <stdlib.h>
+
+#include "policy/policy.h"
+
+#define G 1000000000ull
+
+static struct pol_uplink ups(uint64_t cap, bool up)
+{
+	return (struct pol_uplink){ .capacity = cap, .up = up };
+}
+
+static struct pol_guest guest(uint64_t min, uint32_t spread)
+{
+	return (struct pol_guest){ .tx_min = min, .spread = spread };
+}
+
+static uint64_t load_on(const struct pol_guest *g, size_t n, int slot)
+{
+	uint64_t sum = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (g[i].homes & (1u << slot))
+			sum += g[i].tx_min / (uint64_t)__builtin_popcount(g[i].homes);
+	return sum;
+}
+
+START_TEST(best_effort_guests_alternate)
+{
+	struct pol_uplink u[] = { ups(10 * G, true), ups(10 * G, true) };
+	struct pol_guest g[] = { guest(0, 1), guest(0, 1), guest(0, 1) };
+
+	ck_assert_int_eq(pol_place(u, 2, g, 3, POL_FULL), 3);
+	ck_assert_uint_eq(g[0].homes, 1);
+	ck_assert_uint_eq(g[1].homes, 2);
+	ck_assert_uint_eq(g[2].homes, 1);
+}
+END_TEST
+
+START_TEST(guarantees_balance_first)
+{
+	struct pol_uplink u[] = { ups(10 * G, true), ups(10 * G, true) };
+	/* The largest guarantee first: 6G alone on one uplink, the two 3G
+	 * together on the other, and 2G where the load is lowest. */
+	struct pol_guest g[] = { guest(3 * G, 1), guest(6 * G, 1),
+				 guest(3 * G, 1), guest(2 * G, 1) };
+
+	pol_place(u, 2, g, 4, POL_FULL);
+	ck_assert_uint_eq(g[1].homes, 1);
+	ck_assert_uint_eq(g[0].homes, 2);
+	ck_assert_uint_eq(g[2].homes, 2);
+	ck_assert_uint_eq(g[3].homes, 1);
+	ck_assert_uint_eq(load_on(g, 4, 0), 8 * G);
+	ck_assert_uint_eq(load_on(g, 4, 1), 6 * G);
+}
+END_TEST
+
+START_TEST(capacity_weighs_guest_counts)
+{
+	struct pol_uplink u[] = { ups(10 * G, true), ups(1 * G, true) };
+	struct pol_guest g[11];
+	int on_small = 0;
+
+	for (int i = 0; i < 11; i++)
+		g[i] = guest(0, 1);
+	pol_place(u, 2, g, 11, POL_FULL);
+	for (int i = 0; i < 11; i++)
+		on_small += g[i].homes == 2;
+	ck_assert_int_eq(on_small, 1);
+}
+END_TEST
+
+START_TEST(guarantees_relative_to_capacity)
+{
+	struct pol_uplink u[] = { ups(10 * G, true), ups(1 * G, true) };
+	struct pol_guest g[] = { guest(500000000, 1), guest(500000000, 1) };
+
+	/* Both fit better on the 10G uplink: 1G of 10G beats 0.5G of 1G. */
+	pol_place(u, 2, g, 2, POL_FULL);
+	ck_assert_uint_eq(g[0].homes, 1);
+	ck_assert_uint_eq(g[1].homes, 1);
+}
+END_TEST
+
+START_TEST(down_uplinks_get_nothing)
+{
+	struct pol_uplink u[] = { ups(10 * G, false), ups(10 * G, true),
+				  ups(10 * G, false) };
+	struct pol_guest g[] = { guest(G, 1), guest(0, 1), guest(0, 2) };
+
+	pol_place(u, 3, g, 3, POL_FULL);
+	for (int i = 0; i < 3; i++)
+		ck_assert_uint_eq(g[i].homes, 2);
+	u[1].up = false;
+	ck_assert_int_eq(pol_place(u, 3, g, 3, POL_KEEP), 3);
+	for (int i = 0; i < 3; i++)
+		ck_assert_uint_eq(g[i].homes, 0);
+}
+END_TEST
+
+START_TEST(keep_moves_only_the_orphans)
+{
+	struct pol_uplink u[] = { ups(10 * G, true), ups(10 * G, true),
+				  ups(10 * G, true) };
+	struct pol_guest g[6], before[6];
+	int moved = 0;
+
+	for (int i = 0; i < 6; i++)
+		g[i] = guest((uint64_t)(i + 1) * 100000000, 1);
+	pol_place(u, 3, g, 6, POL_FULL);
+	for (int i = 0; i < 6; i++)
+		before[i] = g[i];
+	u[1].up = false;
+	ck_assert_int_eq(pol_place(u, 3, g, 6, POL_KEEP), 2);
+	for (int i = 0; i < 6; i++) {
+		ck_assert_uint_ne(g[i].homes, 2);
+		if (before[i].homes != 2)
+			ck_assert_uint_eq(g[i].homes, before[i].homes);
+		else
+			moved++;
+	}
+	ck_assert_int_eq(moved, 2);
+
+	/* Failback: a full placement restores what was there before. */
+	u[1].up = true;
+	pol_place(u, 3, g, 6, POL_FULL);
+	for (int i = 0; i < 6; i++)
+		ck_assert_uint_eq(g[i].homes, before[i].homes);
+}
+END_TEST
+
+START_TEST(spread_takes_distinct_uplinks)
+{
+	struct pol_uplink u[] = { ups(10 * G, true), ups(10 * G, true),
+				  ups(10 * G, true) };
+	struct pol_guest g[] = { guest(3 * G, 2), guest(0, 4) };
+
+	pol_place(u, 3, g, 2, POL_FULL);
+	ck_assert_int_eq(__builtin_popcount(g[0].homes), 2);
+	ck_assert_uint_eq(g[1].homes, 7);
+	/* Its guarantee is split over its uplinks. */
+	ck_assert_uint_eq(load_on(g, 2, __builtin_ctz(g[0].homes)),
+			  3 * G / 2);
+
+	/* Losing one of them, the spread guest gets a replacement. */
+	u[__builtin_ctz(g[0].homes)].up = false;
+	pol_place(u, 3, g, 2, POL_KEEP);
+	ck_assert_int_eq(__builtin_popcount(g[0].homes), 2);
+	ck_assert_int_eq(__builtin_popcount(g[1].homes), 2);
+	for (int i = 0; i < 3; i++)
+		if (!u[i].up)
+			ck_assert_uint_eq(g[0].homes & (1u << i), 0);
+}
+END_TEST
+
+START_TEST(slots_proportional_and_interleaved)
+{
+	struct pol_uplink u[] = { ups(10 * G, true), ups(10 * G, true),
+				  ups(5 * G, true) };
+	uint8_t s[POL_SLOTS];
+	int n[3] = { 0 };
+
+	pol_fill_slots(u, 3, 3, s);
+	for (int i = 0; i < POL_SLOTS; i++) {
+		ck_assert_uint_lt(s[i], 2);
+		n[s[i]]++;
+		if (i)
+			ck_assert_uint_ne(s[i], s[i - 1]);
+	}
+	ck_assert_int_eq(n[0], 32);
+	ck_assert_int_eq(n[1], 32);
+
+	n[0] = n[1] = n[2] = 0;
+	pol_fill_slots(u, 3, 5, s); /* 10G and 5G: two thirds and one third */
+	for (int i = 0; i < POL_SLOTS; i++)
+		n[s[i]]++;
+	ck_assert_int_eq(n[1], 0);
+	ck_assert_int_ge(n[0], 42);
+	ck_assert_int_le(n[0], 43);
+	ck_assert_int_eq(n[0] + n[2], POL_SLOTS);
+
+	pol_fill_slots(u, 3, 4, s);
+	for (int i = 0; i < POL_SLOTS; i++)
+		ck_assert_uint_eq(s[i], 2);
+}
+END_TEST
+
+START_TEST(admission_modes)
+{
+	struct pol_uplink u[] = { ups(10 * G, true), ups(10 * G, false) };
+	uint64_t limit;
+
+	ck_assert_int_eq(pol_admit(u, 2, 11 * G, POL_ADMIT_N1, &limit),
+			 -ENOSPC);
+	ck_assert_uint_eq(limit, 10 * G);
+	ck_assert_int_eq(pol_admit(u, 2, 10 * G, POL_ADMIT_N1, &limit), 0);
+	ck_assert_int_eq(pol_admit(u, 2, 11 * G, POL_ADMIT_N, &limit), 0);
+	ck_assert_uint_eq(limit, 20 * G);
+	ck_assert_int_eq(pol_admit(u, 2, 21 * G, POL_ADMIT_N, &limit),
+			 -ENOSPC);
+	ck_assert_int_eq(pol_admit(u, 2, 100 * G, POL_ADMIT_OFF, &limit), 0);
+	/* One uplink: nothing to fail over to, n-1 is n. */
+	ck_assert_int_eq(pol_admit(u, 1, 10 * G, POL_ADMIT_N1, &limit), 0);
+	ck_assert_uint_eq(limit, 10 * G);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("policy");
+	TCase *tc = tcase_create("placement");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_test(tc, best_effort_guests_alternate);
+	tcase_add_test(tc, guarantees_balance_first);
+	tcase_add_test(tc, capacity_weighs_guest_counts);
+	tcase_add_test(tc, guarantees_relative_to_capacity);
+	tcase_add_test(tc, down_uplinks_get_nothing);
+	tcase_add_test(tc, keep_moves_only_the_orphans);
+	tcase_add_test(tc, spread_takes_distinct_uplinks);
+	tcase_add_test(tc, slots_proportional_and_interleaved);
+	tcase_add_test(tc, admission_modes);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
