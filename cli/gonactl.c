@@ -17,8 +17,14 @@
 #define EXIT_USAGE 2
 #define REPLY_TIMEOUT_S 10
 
-enum show { SHOW_STATUS, SHOW_UPLINKS, SHOW_UPLINK, SHOW_GUESTS, SHOW_GUEST,
-	    SHOW_STATS };
+enum show {
+	SHOW_STATUS,
+	SHOW_UPLINKS,
+	SHOW_UPLINK,
+	SHOW_GUESTS,
+	SHOW_GUEST,
+	SHOW_STATS
+};
 
 /* The command line grammar: words to match, arguments, request, printer. */
 static const struct command {
@@ -28,17 +34,35 @@ static const struct command {
 	enum show show;
 	const char *help;
 } commands[] = {
-	{ { "status", NULL }, 0, CTL_REQ_STATUS, SHOW_STATUS,
+	{ { "status", NULL },
+	  0,
+	  CTL_REQ_STATUS,
+	  SHOW_STATUS,
 	  "status                 daemon state, backend, uplinks, guests" },
-	{ { "uplink", "list" }, 0, CTL_REQ_UPLINK_SHOW, SHOW_UPLINKS,
+	{ { "uplink", "list" },
+	  0,
+	  CTL_REQ_UPLINK_SHOW,
+	  SHOW_UPLINKS,
 	  "uplink list            every uplink" },
-	{ { "uplink", "show" }, 1, CTL_REQ_UPLINK_SHOW, SHOW_UPLINK,
+	{ { "uplink", "show" },
+	  1,
+	  CTL_REQ_UPLINK_SHOW,
+	  SHOW_UPLINK,
 	  "uplink show NAME       one uplink and the guests on it" },
-	{ { "guest", "list" }, 0, CTL_REQ_GUEST_SHOW, SHOW_GUESTS,
+	{ { "guest", "list" },
+	  0,
+	  CTL_REQ_GUEST_SHOW,
+	  SHOW_GUESTS,
 	  "guest list             every guest" },
-	{ { "guest", "show" }, 1, CTL_REQ_GUEST_SHOW, SHOW_GUEST,
+	{ { "guest", "show" },
+	  1,
+	  CTL_REQ_GUEST_SHOW,
+	  SHOW_GUEST,
 	  "guest show NAME        one guest" },
-	{ { "stats", NULL }, 0, CTL_REQ_STATS, SHOW_STATS,
+	{ { "stats", NULL },
+	  0,
+	  CTL_REQ_STATS,
+	  SHOW_STATS,
 	  "stats                  counters per uplink and per guest" },
 };
 
@@ -46,10 +70,11 @@ static const struct command {
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: gonactl [-s SOCKET] [-j] COMMAND\n"
-			"  -s SOCKET  gonad's control socket (default %s)\n"
-			"  -j         print JSON\n"
-			"commands:\n",
+	fprintf(stderr,
+		"usage: gonactl [-s SOCKET] [-j] COMMAND\n"
+		"  -s SOCKET  gonad's control socket (default %s)\n"
+		"  -j         print JSON\n"
+		"commands:\n",
 		DEFAULT_SOCKET);
 	for (size_t i = 0; i < N_COMMANDS; i++)
 		fprintf(stderr, "  %s\n", commands[i].help);
@@ -126,16 +151,17 @@ static void receive(int fd, struct reply *rep)
 
 		if (n <= 0) {
 			fprintf(stderr, "gonactl: gonad %s\n",
-				n == 0 ? "closed the connection" :
-				errno == EAGAIN ? "did not answer" :
-						  strerror(errno));
+				n == 0		  ? "closed the connection"
+				: errno == EAGAIN ? "did not answer"
+						  : strerror(errno));
 			exit(EXIT_USAGE);
 		}
 		if (n > (ssize_t)sizeof(buf) ||
 		    ctl_rep_decode(buf, (size_t)n, &type, &p, &plen, err,
 				   sizeof(err))) {
-			fprintf(stderr, "gonactl: malformed reply from gonad: "
-					"%s\n",
+			fprintf(stderr,
+				"gonactl: malformed reply from gonad: "
+				"%s\n",
 				n > (ssize_t)sizeof(buf) ? "too long" : err);
 			exit(EXIT_USAGE);
 		}

@@ -162,13 +162,13 @@ static void json_guest(struct json *j, const char *key,
 	json_str(j, "mac", mac(g->mac, buf, sizeof(buf)));
 	json_arr_open(j, "ipv4");
 	for (uint32_t i = 0; i < g->n_ipv4; i++)
-		json_str(j, NULL, inet_ntop(AF_INET, &g->ipv4[i], buf,
-					    sizeof(buf)));
+		json_str(j, NULL,
+			 inet_ntop(AF_INET, &g->ipv4[i], buf, sizeof(buf)));
 	json_arr_close(j);
 	json_arr_open(j, "ipv6");
 	for (uint32_t i = 0; i < g->n_ipv6; i++)
-		json_str(j, NULL, inet_ntop(AF_INET6, g->ipv6[i], buf,
-					    sizeof(buf)));
+		json_str(j, NULL,
+			 inet_ntop(AF_INET6, g->ipv6[i], buf, sizeof(buf)));
 	json_arr_close(j);
 	json_arr_open(j, "homes");
 	{
@@ -265,10 +265,9 @@ static void uplink_table(FILE *f, const struct ctl_uplink *u, size_t n)
 
 static void guest_table(FILE *f, const struct ctl_guest *g, size_t n)
 {
-	static const char *const head[] = { "NAME",   "DEVICE", "STATE",
-					    "MAC",    "HOME",	"TX.MIN",
-					    "TX.MAX", "TX",	"RX",
-					    "DROPS" };
+	static const char *const head[] = { "NAME", "DEVICE", "STATE",	"MAC",
+					    "HOME", "TX.MIN", "TX.MAX", "TX",
+					    "RX",   "DROPS" };
 	struct table t = { .ncols = 10 };
 
 	table_row(&t, head);
@@ -291,8 +290,7 @@ static void guest_table(FILE *f, const struct ctl_guest *g, size_t n)
 	table_print(f, &t);
 }
 
-static void json_list(FILE *f, const struct reply *r, bool uplinks,
-		      bool guests)
+static void json_list(FILE *f, const struct reply *r, bool uplinks, bool guests)
 {
 	struct json j;
 
@@ -464,8 +462,8 @@ void show_stats(FILE *f, const struct reply *r, bool json)
 					(unsigned long long)c->drops[d]);
 		const char *row[] = {
 			up ? "uplink" : "guest",
-			up ? r->uplinks[i].name :
-			     r->guests[i - r->n_uplinks].name,
+			up ? r->uplinks[i].name
+			   : r->guests[i - r->n_uplinks].name,
 			u64s(c->tx_packets, v[0], 32),
 			u64s(c->tx_bytes, v[1], 32),
 			u64s(c->rx_packets, v[2], 32),

@@ -80,12 +80,12 @@ static int check_unique(const struct conf *c, const char *file,
 	for (size_t k = 0; k < n; k++) {
 		bool up = k < c->n_uplinks;
 		const char *kind = up ? "uplink" : "guest";
-		const char *name = up ? c->uplinks[k].name :
-					c->guests[k - c->n_uplinks].name;
-		const char *dev = up ? c->uplinks[k].device :
-				       c->guests[k - c->n_uplinks].device;
-		int line = up ? c->uplinks[k].line :
-				c->guests[k - c->n_uplinks].line;
+		const char *name = up ? c->uplinks[k].name
+				      : c->guests[k - c->n_uplinks].name;
+		const char *dev = up ? c->uplinks[k].device
+				     : c->guests[k - c->n_uplinks].device;
+		int line = up ? c->uplinks[k].line
+			      : c->guests[k - c->n_uplinks].line;
 
 		if (owner_of(c, k, false, name, other, sizeof(other))) {
 			conf_errf(err, "%s %s: name already used by %s", kind,
@@ -115,8 +115,9 @@ static int check_unique(const struct conf *c, const char *file,
 				return locate(err, file, g->line);
 			}
 			if (shared_addr(g, o, abuf, sizeof(abuf))) {
-				conf_errf(err, "guest %s: %s already used by "
-					       "guest %s",
+				conf_errf(err,
+					  "guest %s: %s already used by "
+					  "guest %s",
 					  g->name, abuf, o->name);
 				return locate(err, file, g->line);
 			}

@@ -76,7 +76,8 @@ struct conf_guest {
 };
 
 enum conf_admission {
-	CONF_ADMIT_N1 = 0, /* guarantees survive the loss of the largest uplink */
+	CONF_ADMIT_N1 =
+		0, /* guarantees survive the loss of the largest uplink */
 	CONF_ADMIT_N, /* guarantees fit the sum of all uplinks */
 	CONF_ADMIT_OFF, /* no check */
 };

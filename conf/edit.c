@@ -279,10 +279,10 @@ int conf_guest_check(const struct conf_guest *g, struct conf_err *err)
 	if (!memcmp(g->mac, zero, 6))
 		return conf_errf(err, "guest %s: no mac", g->name);
 	if (g->slice.tx_max && g->slice.tx_min > g->slice.tx_max)
-		return conf_errf(err, "guest %s: tx.min %s exceeds tx.max %s",
-				 g->name,
-				 conf_format_rate(g->slice.tx_min, a, sizeof(a)),
-				 conf_format_rate(g->slice.tx_max, b, sizeof(b)));
+		return conf_errf(
+			err, "guest %s: tx.min %s exceeds tx.max %s", g->name,
+			conf_format_rate(g->slice.tx_min, a, sizeof(a)),
+			conf_format_rate(g->slice.tx_max, b, sizeof(b)));
 	/* What conf_guest_set guarantees, for guests built otherwise. */
 	if (g->slice.tx_weight < 1 || g->slice.tx_weight > 1000 ||
 	    g->spread < 1 || g->spread > CONF_UPLINKS_MAX ||

@@ -35,11 +35,11 @@ static int at(struct parser *p, const config_setting_t *s)
 	return -EINVAL;
 }
 
-static int fail_at(struct parser *p, const config_setting_t *s,
-		   const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail_at(struct parser *p, const config_setting_t *s, const char *fmt,
+		   ...) __attribute__((format(printf, 3, 4)));
 
-static int fail_at(struct parser *p, const config_setting_t *s,
-		   const char *fmt, ...)
+static int fail_at(struct parser *p, const config_setting_t *s, const char *fmt,
+		   ...)
 {
 	va_list ap;
 
@@ -110,7 +110,8 @@ static int feed(struct parser *p, const config_setting_t *g, const char *obj,
 		const char *skip)
 {
 	for (int i = 0; i < config_setting_length(g); i++) {
-		const config_setting_t *m = config_setting_get_elem(g, (unsigned int)i);
+		const config_setting_t *m =
+			config_setting_get_elem(g, (unsigned int)i);
 		const char *key = config_setting_name(m), *v;
 		char buf[64], sub[96];
 
@@ -123,16 +124,18 @@ static int feed(struct parser *p, const config_setting_t *g, const char *obj,
 					       obj, key);
 			for (int j = 0; j < config_setting_length(m); j++) {
 				const config_setting_t *c =
-					config_setting_get_elem(m, (unsigned int)j);
+					config_setting_get_elem(
+						m, (unsigned int)j);
 
 				snprintf(sub, sizeof(sub), "%s.%s", key,
 					 config_setting_name(c));
 				v = text_of(c, buf, sizeof(buf));
 				if (!v)
-					return fail_at(p, c,
-						       "%s: %s must be a single "
-						       "value",
-						       obj, sub);
+					return fail_at(
+						p, c,
+						"%s: %s must be a single "
+						"value",
+						obj, sub);
 				if (set(target, sub, v, p->err))
 					return at(p, c);
 			}
@@ -142,14 +145,16 @@ static int feed(struct parser *p, const config_setting_t *g, const char *obj,
 		    !config_setting_is_group(m)) {
 			for (int j = 0; j < config_setting_length(m); j++) {
 				const config_setting_t *c =
-					config_setting_get_elem(m, (unsigned int)j);
+					config_setting_get_elem(
+						m, (unsigned int)j);
 
 				v = text_of(c, buf, sizeof(buf));
 				if (!v)
-					return fail_at(p, c,
-						       "%s: %s holds values, not "
-						       "groups or lists",
-						       obj, key);
+					return fail_at(
+						p, c,
+						"%s: %s holds values, not "
+						"groups or lists",
+						obj, key);
 				if (set(target, key, v, p->err))
 					return at(p, c);
 			}
@@ -212,8 +217,8 @@ static int object_name(struct parser *p, const config_setting_t *s,
 	return 0;
 }
 
-static int parse_uplink(struct parser *p, const config_setting_t *s,
-			int index, struct conf_uplink *u)
+static int parse_uplink(struct parser *p, const config_setting_t *s, int index,
+			struct conf_uplink *u)
 {
 	static const char *const groups[] = { "monitor", NULL };
 	const config_setting_t *mon;
@@ -259,8 +264,8 @@ static int parse_guest(struct parser *p, const config_setting_t *s, int index,
 /* uplinks = ( {...}, ... ) and guests likewise. */
 static int parse_list(struct parser *p, const config_setting_t *s,
 		      const char *kind, void **arr, size_t *n, size_t size,
-		      int (*one)(struct parser *, const config_setting_t *,
-				 int, void *))
+		      int (*one)(struct parser *, const config_setting_t *, int,
+				 void *))
 {
 	int len = config_setting_length(s);
 
@@ -297,7 +302,8 @@ static int parse_root(struct parser *p, const config_setting_t *root,
 		      struct conf *c)
 {
 	for (int i = 0; i < config_setting_length(root); i++) {
-		const config_setting_t *s = config_setting_get_elem(root, (unsigned int)i);
+		const config_setting_t *s =
+			config_setting_get_elem(root, (unsigned int)i);
 		const char *key = config_setting_name(s);
 		int r;
 
@@ -384,9 +390,10 @@ struct conf *conf_dup(const struct conf *c)
 	if (!d)
 		return NULL;
 	*d = *c;
-	d->uplinks = malloc((c->n_uplinks ? c->n_uplinks : 1) *
-			    sizeof(*d->uplinks));
-	d->guests = malloc((c->n_guests ? c->n_guests : 1) * sizeof(*d->guests));
+	d->uplinks =
+		malloc((c->n_uplinks ? c->n_uplinks : 1) * sizeof(*d->uplinks));
+	d->guests =
+		malloc((c->n_guests ? c->n_guests : 1) * sizeof(*d->guests));
 	if (!d->uplinks || !d->guests) {
 		conf_free(d);
 		return NULL;

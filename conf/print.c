@@ -47,11 +47,11 @@ static void print_uplink(FILE *f, const struct conf_uplink *u, bool last)
 		fprintf(f, "\t\tmonitor = {\n\t\t\ttype = \"%s\";\n",
 			m->type == CONF_MON_ARP ? "arp" : "ns");
 		fprintf(f, "\t\t\ttarget = \"%s\";\n",
-			m->target_af == AF_INET ?
-				inet_ntop(AF_INET, &m->target4, buf,
-					  sizeof(buf)) :
-				inet_ntop(AF_INET6, &m->target6, buf,
-					  sizeof(buf)));
+			m->target_af == AF_INET
+				? inet_ntop(AF_INET, &m->target4, buf,
+					    sizeof(buf))
+				: inet_ntop(AF_INET6, &m->target6, buf,
+					    sizeof(buf)));
 		fprintf(f, "\t\t\tinterval_ms = %u;\n\t\t\tmissed = %u;\n",
 			m->interval_ms, m->missed);
 		fprintf(f, "\t\t};\n");
@@ -67,8 +67,8 @@ static void print_guest(FILE *f, const struct conf_guest *g, bool last)
 	fprintf(f, "\t{\n");
 	print_str(f, 2, "name", g->name);
 	print_str(f, 2, "device", g->device);
-	fprintf(f, "\t\tmac = \"%s\";\n", conf_format_mac(g->mac, buf,
-							  sizeof(buf)));
+	fprintf(f, "\t\tmac = \"%s\";\n",
+		conf_format_mac(g->mac, buf, sizeof(buf)));
 	print_addrs(f, "ipv4", AF_INET, g->ipv4, g->n_ipv4, sizeof(g->ipv4[0]));
 	print_addrs(f, "ipv6", AF_INET6, g->ipv6, g->n_ipv6,
 		    sizeof(g->ipv6[0]));

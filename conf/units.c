@@ -28,8 +28,8 @@ static const struct unit {
  * "2.5G" is exactly 2500000000: the fraction is kept as an integer and
  * its number of digits.
  */
-static const char *read_decimal(const char *s, uint64_t *whole,
-				uint64_t *frac, int *frac_digits)
+static const char *read_decimal(const char *s, uint64_t *whole, uint64_t *frac,
+				int *frac_digits)
 {
 	const char *p = s;
 
@@ -74,8 +74,8 @@ int conf_parse_rate(const char *s, uint64_t *bps)
 	if (!s)
 		return -EINVAL;
 	if (*s == '-')
-		return read_decimal(s + 1, &whole, &frac, &digits) ? -EDOM :
-								      -EINVAL;
+		return read_decimal(s + 1, &whole, &frac, &digits) ? -EDOM
+								   : -EINVAL;
 	p = read_decimal(s, &whole, &frac, &digits);
 	if (!p)
 		return -EINVAL;

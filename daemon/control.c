@@ -50,8 +50,8 @@ static int ctl_reply(struct ctl_client *c, uint16_t type, const void *payload,
 
 	if (!m)
 		return -ENOMEM;
-	n = ctl_rep_encode(m->buf, sizeof(struct ctl_hdr) + plen, type,
-			   payload, plen);
+	n = ctl_rep_encode(m->buf, sizeof(struct ctl_hdr) + plen, type, payload,
+			   plen);
 	if (n < 0) {
 		free(m);
 		return (int)n;
@@ -188,7 +188,8 @@ static int cmd_uplink_show(struct ctl_client *c, const struct ctl_req *req,
 	}
 	u = state_uplink(g, req->argv[0]);
 	if (!u) {
-		snprintf(err, errlen, "uplink %s: no such uplink", req->argv[0]);
+		snprintf(err, errlen, "uplink %s: no such uplink",
+			 req->argv[0]);
 		return -ENOENT;
 	}
 	r = send_uplink(c, u);
@@ -218,8 +219,8 @@ static int cmd_guest_show(struct ctl_client *c, const struct ctl_req *req,
 	return send_guest(c, gu);
 }
 
-static int cmd_stats(struct ctl_client *c, const struct ctl_req *req,
-		     char *err, size_t errlen)
+static int cmd_stats(struct ctl_client *c, const struct ctl_req *req, char *err,
+		     size_t errlen)
 {
 	struct gonad *g = c->ctl->g;
 	int r = 0;
@@ -269,8 +270,9 @@ static void handle(struct ctl_client *c, const void *buf, size_t len)
 	if (!r) {
 		cmd = find_cmd(req.type);
 		if (!cmd) {
-			snprintf(err, sizeof(err), "request type %u is not "
-						   "supported",
+			snprintf(err, sizeof(err),
+				 "request type %u is not "
+				 "supported",
 				 req.type);
 			r = -EOPNOTSUPP;
 		} else if (req.argc < cmd->min_args ||

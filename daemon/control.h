@@ -135,7 +135,8 @@ ssize_t ctl_rep_encode(void *buf, size_t size, uint16_t type,
 /* Check a received reply: header, the payload size its type fixes, and every
  * string in it NUL-terminated. */
 int ctl_rep_decode(const void *buf, size_t len, uint16_t *type,
-		   const void **payload, size_t *plen, char *err, size_t errlen);
+		   const void **payload, size_t *plen, char *err,
+		   size_t errlen);
 
 /* Short names of the drop reasons ("src-mac", ...), NULL past the last. */
 const char *ctl_drop_name(unsigned int reason);

@@ -88,12 +88,13 @@ ssize_t ctl_req_encode(void *buf, size_t size, uint16_t type, int argc,
 	return (ssize_t)off;
 }
 
-static int check_hdr(const void *buf, size_t len, struct ctl_hdr *h,
-		     char *err, size_t errlen)
+static int check_hdr(const void *buf, size_t len, struct ctl_hdr *h, char *err,
+		     size_t errlen)
 {
 	if (len < sizeof(*h))
-		return fail(err, errlen, "message of %zu bytes is shorter than "
-					 "its header",
+		return fail(err, errlen,
+			    "message of %zu bytes is shorter than "
+			    "its header",
 			    len);
 	memcpy(h, buf, sizeof(*h));
 	if (h->magic != CTL_MAGIC)
@@ -102,8 +103,9 @@ static int check_hdr(const void *buf, size_t len, struct ctl_hdr *h,
 		return fail(err, errlen, "protocol version %u, expected %u",
 			    h->version, CTL_VERSION);
 	if (h->len != len)
-		return fail(err, errlen, "length field %u but %zu bytes received",
-			    h->len, len);
+		return fail(err, errlen,
+			    "length field %u but %zu bytes received", h->len,
+			    len);
 	return 0;
 }
 
@@ -133,8 +135,9 @@ int ctl_req_decode(const void *buf, size_t len, struct ctl_req *req, char *err,
 				    "argument %u is not NUL-terminated", i + 1);
 		n = (size_t)(nul - p) + 1;
 		if (n > CTL_ARG_MAX)
-			return fail(err, errlen, "argument %u is longer than %d "
-						 "bytes",
+			return fail(err, errlen,
+				    "argument %u is longer than %d "
+				    "bytes",
 				    i + 1, CTL_ARG_MAX - 1);
 		req->argv[i] = p;
 		p += n;
@@ -203,20 +206,23 @@ static int check_record(uint16_t type, const void *p, size_t plen, char *err,
 		return fail(err, errlen, "unknown reply type %u", type);
 	}
 	if (plen != want)
-		return fail(err, errlen, "reply type %u has %zu bytes, expected "
-					 "%zu",
+		return fail(err, errlen,
+			    "reply type %u has %zu bytes, expected "
+			    "%zu",
 			    type, plen, want);
 	if (type == CTL_REP_STATUS) {
 		const struct ctl_status *s = p;
 
 		if (!TERMINATED(s, version) || !TERMINATED(s, backend) ||
 		    !TERMINATED(s, config))
-			return fail(err, errlen, "unterminated string in status");
+			return fail(err, errlen,
+				    "unterminated string in status");
 	} else if (type == CTL_REP_UPLINK) {
 		const struct ctl_uplink *u = p;
 
 		if (!TERMINATED(u, name) || !TERMINATED(u, device))
-			return fail(err, errlen, "unterminated string in uplink");
+			return fail(err, errlen,
+				    "unterminated string in uplink");
 	} else if (type == CTL_REP_GUEST) {
 		const struct ctl_guest *g = p;
 
@@ -237,8 +243,8 @@ int ctl_rep_decode(const void *buf, size_t len, uint16_t *type,
 	r = check_hdr(buf, len, &h, err, errlen);
 	if (r)
 		return r;
-	r = check_record(h.type, (const char *)buf + sizeof(h),
-			 len - sizeof(h), err, errlen);
+	r = check_record(h.type, (const char *)buf + sizeof(h), len - sizeof(h),
+			 err, errlen);
 	if (r)
 		return r;
 	*type = h.type;

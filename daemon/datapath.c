@@ -244,7 +244,8 @@ int dp_open(struct dp **out, const char *pin_dir)
 		}
 		r = load(dp);
 		if (r) {
-			log_warnx("cannot load the data path: %s", strerror(-r));
+			log_warnx("cannot load the data path: %s",
+				  strerror(-r));
 			goto err;
 		}
 	}
@@ -293,9 +294,9 @@ void dp_close(struct dp *dp, bool keep_pins)
 
 int dp_attach(struct dp *dp, int ifindex, enum dp_role role, bool *made_clsact)
 {
-	struct bpf_program *prog = role == DP_GUEST ?
-					   dp->skel->progs.gona_guest_tx :
-					   dp->skel->progs.gona_uplink_rx;
+	struct bpf_program *prog = role == DP_GUEST
+					   ? dp->skel->progs.gona_guest_tx
+					   : dp->skel->progs.gona_uplink_rx;
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
 		    .attach_point = BPF_TC_INGRESS);
 	/* REPLACE: a filter a previous gonad left is swapped atomically for
@@ -345,7 +346,7 @@ static int update(struct bpf_map *map, const void *key, size_t ksz,
 	return bpf_map__update_elem(map, key, ksz, val, vsz, BPF_ANY);
 }
 
-static int delete(struct bpf_map *map, const void *key, size_t ksz)
+static int delete (struct bpf_map *map, const void *key, size_t ksz)
 {
 	int r = bpf_map__delete_elem(map, key, ksz, 0);
 
@@ -367,7 +368,8 @@ int dp_set_uplink(struct dp *dp, unsigned int slot, int old_ifindex,
 		return r;
 	if (old_ifindex > 0 && (__u32)old_ifindex != u->ifindex) {
 		ifi = (__u32)old_ifindex;
-		r = delete(dp->skel->maps.uplink_by_ifindex, &ifi, sizeof(ifi));
+		r = delete (dp->skel->maps.uplink_by_ifindex, &ifi,
+			    sizeof(ifi));
 		if (r)
 			return r;
 	}
@@ -398,7 +400,7 @@ int dp_del_guest(struct dp *dp, int ifindex)
 {
 	__u32 key = (__u32)ifindex;
 
-	return delete(dp->skel->maps.guests, &key, sizeof(key));
+	return delete (dp->skel->maps.guests, &key, sizeof(key));
 }
 
 static struct gona_mac_key mac_key(const uint8_t mac[6])
@@ -421,7 +423,7 @@ int dp_del_mac(struct dp *dp, const uint8_t mac[6])
 {
 	struct gona_mac_key k = mac_key(mac);
 
-	return delete(dp->skel->maps.guest_by_mac, &k, sizeof(k));
+	return delete (dp->skel->maps.guest_by_mac, &k, sizeof(k));
 }
 
 /* Write (SET) or remove the guest's allowed source addresses. */
@@ -436,16 +438,16 @@ static int addrs(struct dp *dp, uint32_t id, const struct conf_guest *cg,
 					  .addr = cg->ipv4[i].s_addr };
 
 		r = set ? update(dp->skel->maps.guest_ip4, &k, sizeof(k), &one,
-				 sizeof(one)) :
-			  delete(dp->skel->maps.guest_ip4, &k, sizeof(k));
+				 sizeof(one))
+			: delete (dp->skel->maps.guest_ip4, &k, sizeof(k));
 	}
 	for (size_t i = 0; i < cg->n_ipv6 && !r; i++) {
 		struct gona_ip6_key k = { .id = id };
 
 		memcpy(k.addr, &cg->ipv6[i], 16);
 		r = set ? update(dp->skel->maps.guest_ip6, &k, sizeof(k), &one,
-				 sizeof(one)) :
-			  delete(dp->skel->maps.guest_ip6, &k, sizeof(k));
+				 sizeof(one))
+			: delete (dp->skel->maps.guest_ip6, &k, sizeof(k));
 	}
 	return r;
 }
@@ -528,8 +530,9 @@ int dp_zero_stats(struct dp *dp)
 {
 	int r = zero_percpu(dp, dp->skel->maps.guest_stats, GONA_MAX_GUESTS);
 
-	return r ? r : zero_percpu(dp, dp->skel->maps.uplink_stats,
-				   GONA_MAX_UPLINKS);
+	return r ? r
+		 : zero_percpu(dp, dp->skel->maps.uplink_stats,
+			       GONA_MAX_UPLINKS);
 }
 
 /* Whether the current state owns a key of one of the hash maps. */
@@ -593,7 +596,8 @@ static bool owns_uplink_ifindex(const struct gonad *g, const void *key)
 
 	memcpy(&ifi, key, sizeof(ifi));
 	for (size_t i = 0; i < g->n_uplinks; i++)
-		if (g->uplinks[i].attached && (__u32)g->uplinks[i].ifindex == ifi)
+		if (g->uplinks[i].attached &&
+		    (__u32)g->uplinks[i].ifindex == ifi)
 			return true;
 	return false;
 }
@@ -616,12 +620,12 @@ static int prune(struct bpf_map *map, const struct gonad *g,
 		if (r)
 			return r;
 		if (!first && !owns(g, key))
-			delete(map, key, ksz);
+			delete (map, key, ksz);
 		memcpy(key, next, ksz);
 		first = false;
 	}
 	if (!first && !owns(g, key))
-		delete(map, key, ksz);
+		delete (map, key, ksz);
 	return 0;
 }
 

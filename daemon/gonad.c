@@ -19,13 +19,14 @@
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: gonad [-dnv] [-f FILE]\n"
-			"  -f FILE  configuration file (default %s)\n"
-			"  -n       check the configuration, print it "
-			"normalised and exit\n"
-			"  -d       stay in the foreground, log to stderr\n"
-			"  -v       more logging\n",
-			CONF_DEFAULT_FILE);
+	fprintf(stderr,
+		"usage: gonad [-dnv] [-f FILE]\n"
+		"  -f FILE  configuration file (default %s)\n"
+		"  -n       check the configuration, print it "
+		"normalised and exit\n"
+		"  -d       stay in the foreground, log to stderr\n"
+		"  -v       more logging\n",
+		CONF_DEFAULT_FILE);
 	exit(2);
 }
 
@@ -56,7 +57,8 @@ static void on_signal(struct ev_source *src, uint32_t events)
 	(void)events;
 	while (read(src->fd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
-			log_info("signal %s: stopping", strsignal((int)si.ssi_signo));
+			log_info("signal %s: stopping",
+				 strsignal((int)si.ssi_signo));
 			g->quit = true;
 		}
 	}
@@ -94,7 +96,8 @@ static int setup_timer(struct gonad *g, uint32_t interval_ms)
 {
 	struct itimerspec its = {
 		.it_interval = { .tv_sec = interval_ms / 1000,
-				 .tv_nsec = (long)(interval_ms % 1000) * 1000000 },
+				 .tv_nsec =
+					 (long)(interval_ms % 1000) * 1000000 },
 	};
 	int fd;
 
@@ -219,8 +222,7 @@ int main(int argc, char *argv[])
 	r = ctl_open(&g, &g.ctl, c->daemon.socket);
 	if (r) {
 		dp_close(g.dp, false);
-		fatalx("control socket %s: %s", c->daemon.socket,
-		       strerror(-r));
+		fatalx("control socket %s: %s", c->daemon.socket, strerror(-r));
 	}
 	r = nlmon_open(&g, &g.nl, state_link);
 	if (!r)

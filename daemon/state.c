@@ -288,8 +288,8 @@ static void guest_vanish(struct gonad *g, struct guest *gu, bool gone)
 	dp_set_mac(g->dp, gu->conf.mac, &p);
 	dp_del_guest(g->dp, old);
 	rebuild_flood(g);
-	log_info("guest %s (%s): interface gone, waiting for it",
-		 gu->conf.name, gu->conf.device);
+	log_info("guest %s (%s): interface gone, waiting for it", gu->conf.name,
+		 gu->conf.device);
 }
 
 static void guest_appear(struct gonad *g, struct guest *gu,
@@ -387,9 +387,9 @@ int state_admit(const struct conf *c, char *msg, size_t len)
 					     .up = true };
 	for (size_t i = 0; i < c->n_guests; i++)
 		sum += c->guests[i].slice.tx_min;
-	mode = c->policy.admission == CONF_ADMIT_N   ? POL_ADMIT_N :
-	       c->policy.admission == CONF_ADMIT_OFF ? POL_ADMIT_OFF :
-						       POL_ADMIT_N1;
+	mode = c->policy.admission == CONF_ADMIT_N     ? POL_ADMIT_N
+	       : c->policy.admission == CONF_ADMIT_OFF ? POL_ADMIT_OFF
+						       : POL_ADMIT_N1;
 	if (!pol_admit(pu, c->n_uplinks, sum, mode, &limit))
 		return 0;
 	if (mode == POL_ADMIT_N1 && c->n_uplinks == 1)

@@ -26,12 +26,15 @@ enum gona_drop {
 	GONA_DROP_SRC_IP4, /* guest IPv4 source not among its addresses */
 	GONA_DROP_SRC_IP6, /* guest IPv6 source not among its addresses */
 	GONA_DROP_ARP_SPOOF, /* guest ARP sender MAC or IP not the guest's */
-	GONA_DROP_ND_SPOOF, /* guest neighbour advertisement for another's address */
+	GONA_DROP_ND_SPOOF, /* guest neighbour advertisement for another's
+			       address */
 	GONA_DROP_ETHERTYPE, /* guest frame neither IPv4, IPv6 nor ARP */
 	GONA_DROP_NO_UPLINK, /* every uplink of the guest is down */
-	GONA_DROP_BCAST_DUP, /* broadcast/multicast on a non-designated uplink */
+	GONA_DROP_BCAST_DUP, /* broadcast/multicast on a non-designated uplink
+			      */
 	GONA_DROP_LOOP, /* a guest's own frame reflected back by the fabric */
-	GONA_DROP_GUEST_ABSENT, /* unicast for a guest whose interface is gone */
+	GONA_DROP_GUEST_ABSENT, /* unicast for a guest whose interface is gone
+				 */
 	GONA_DROP_HORIZON, /* paced departure time beyond the drop horizon */
 	GONA_DROP_MAX,
 };
@@ -40,7 +43,8 @@ enum gona_drop {
 struct gona_counters {
 	__u64 tx_packets; /* guest: sent by it; uplink: sent out on it */
 	__u64 tx_bytes; /* bytes on the wire (GSO segments counted each) */
-	__u64 rx_packets; /* guest: delivered to it; uplink: received for guests */
+	__u64 rx_packets; /* guest: delivered to it; uplink: received for guests
+			   */
 	__u64 rx_bytes;
 	__u64 drops[GONA_DROP_SLOTS]; /* indexed by enum gona_drop */
 };
@@ -50,7 +54,8 @@ struct gona_counters {
 /* guests: key __u32 ifindex of the guest interface. */
 struct gona_guest {
 	__u32 id; /* index into guest_stats and the address maps */
-	__u32 priority; /* skb->priority given to its frames (HTB class), 0 none */
+	__u32 priority; /* skb->priority given to its frames (HTB class), 0 none
+			 */
 	__u8 mac[6];
 	__u8 flags; /* GONA_GF_* */
 	__u8 n_uplinks; /* distinct uplinks in slots[] */
@@ -110,11 +115,11 @@ struct gona_globals {
 
 struct gona_test_event {
 	__u32 ifindex; /* target of bpf_redirect or bpf_clone_redirect */
-	__u32 clone;   /* 1 for bpf_clone_redirect */
+	__u32 clone; /* 1 for bpf_clone_redirect */
 };
 
 struct gona_test_log {
-	__u32 n;    /* redirects made, may exceed GONA_TEST_LOG_MAX */
+	__u32 n; /* redirects made, may exceed GONA_TEST_LOG_MAX */
 	__u32 hash; /* flow hash the uplink choice used, if it used one */
 	struct gona_test_event ev[GONA_TEST_LOG_MAX];
 };

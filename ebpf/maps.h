@@ -54,7 +54,7 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, GONA_MAX_UPLINKS);
-	__type(key, __u32);   /* ifindex of the uplink */
+	__type(key, __u32); /* ifindex of the uplink */
 	__type(value, __u32); /* uplink slot */
 } uplink_by_ifindex SEC(".maps");
 

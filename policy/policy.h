@@ -27,7 +27,8 @@ enum pol_mode {
 	 * only the others are placed. Used when an uplink fails, so a failure
 	 * moves no guest that was not on it. */
 	POL_KEEP,
-	/* Every guest is placed afresh: start, configuration change, failback. */
+	/* Every guest is placed afresh: start, configuration change, failback.
+	 */
 	POL_FULL,
 };
 

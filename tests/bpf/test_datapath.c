@@ -244,11 +244,11 @@ struct pkt {
 	const char *saddr, *daddr;
 	__u8 proto; /* IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMPV6 */
 	__u16 sport, dport;
-	__u8 ihl;  /* IPv4 header words, default 5 */
+	__u8 ihl; /* IPv4 header words, default 5 */
 	__u8 doff; /* TCP header words, default 5 */
 	__u8 icmp6_type;
 	const char *target; /* neighbour solicitation/advertisement */
-	int dstopts;	    /* IPv6: a destination options header before L4 */
+	int dstopts; /* IPv6: a destination options header before L4 */
 	size_t payload;
 };
 

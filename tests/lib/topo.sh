@@ -32,7 +32,7 @@ topo_cleanup() {
 		ip netns del "$ns" 2>/dev/null
 	done
 	if mountpoint -q "$T_PINS" 2>/dev/null; then umount -l "$T_PINS"; fi
-	rm -rf "$T_DIR"
+	[ -n "${KEEP_TEST_DIR:-}" ] && echo "kept $T_DIR" >&2 || rm -rf "$T_DIR"
 }
 
 # nsx NAME COMMAND...: run COMMAND in namespace NAME (fab, dd, a guest).

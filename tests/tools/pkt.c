@@ -90,8 +90,9 @@ static size_t build_ip(uint8_t *f, int af, const char *src, const char *dst,
 
 	udp.len = htons((uint16_t)(sizeof(udp) + mlen));
 	if (af == AF_INET) {
-		struct ip ip = { .ip_v = 4, .ip_hl = 5, .ip_ttl = 64,
-				 .ip_p = IPPROTO_UDP };
+		struct ip ip = {
+			.ip_v = 4, .ip_hl = 5, .ip_ttl = 64, .ip_p = IPPROTO_UDP
+		};
 
 		ip.ip_len = htons((uint16_t)(sizeof(ip) + sizeof(udp) + mlen));
 		parse_ip(AF_INET, src, &ip.ip_src);

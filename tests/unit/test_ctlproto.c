@@ -58,13 +58,14 @@ START_TEST(encode_refuses)
 	ck_assert_int_eq(ctl_req_encode(buf, sizeof(buf), CTL_REQ_STATUS,
 					CTL_ARGS_MAX + 1, many),
 			 -EINVAL);
-	ck_assert_int_eq(ctl_req_encode(buf, sizeof(buf), CTL_REQ_STATUS, 1,
-					one),
-			 -E2BIG);
+	ck_assert_int_eq(
+		ctl_req_encode(buf, sizeof(buf), CTL_REQ_STATUS, 1, one),
+		-E2BIG);
 	ck_assert_int_eq(ctl_req_encode(buf, 8, CTL_REQ_STATUS, 0, NULL),
 			 -E2BIG);
-	ck_assert_int_eq(ctl_req_encode(buf, sizeof(buf), CTL_REP_DONE, 0, NULL),
-			 -EINVAL);
+	ck_assert_int_eq(
+		ctl_req_encode(buf, sizeof(buf), CTL_REP_DONE, 0, NULL),
+		-EINVAL);
 }
 END_TEST
 
@@ -147,8 +148,7 @@ static size_t mk_long_arg(void)
 }
 
 static const struct bad_req bad_reqs[] = {
-	{ "short", mk_short,
-	  "message of 10 bytes is shorter than its header" },
+	{ "short", mk_short, "message of 10 bytes is shorter than its header" },
 	{ "magic", mk_magic, "bad magic 0x12345678" },
 	{ "version", mk_version, "protocol version 7, expected 1" },
 	{ "length", mk_length, "length field 20 but 16 bytes received" },
@@ -177,8 +177,10 @@ END_TEST
 
 START_TEST(reply_round_trip)
 {
-	struct ctl_guest g = { .name = "web", .device = "vif1.0",
-			       .homes = "up0,up1", .n_ipv4 = 1 };
+	struct ctl_guest g = { .name = "web",
+			       .device = "vif1.0",
+			       .homes = "up0,up1",
+			       .n_ipv4 = 1 };
 	const void *p;
 	uint16_t type;
 	size_t plen;
@@ -235,9 +237,9 @@ START_TEST(malformed_replies_refused)
 
 	/* A request type where a reply belongs. */
 	put(hdr(CTL_REQ_STATUS, 16, 0), "", 0);
-	ck_assert_int_eq(ctl_rep_decode(buf, 16, &type, &p, &plen, err,
-					sizeof(err)),
-			 -EBADMSG);
+	ck_assert_int_eq(
+		ctl_rep_decode(buf, 16, &type, &p, &plen, err, sizeof(err)),
+		-EBADMSG);
 	ck_assert_str_eq(err, "unknown reply type 1");
 }
 END_TEST

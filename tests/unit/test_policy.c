@@ -24,7 +24,8 @@ static uint64_t load_on(const struct pol_guest *g, size_t n, int slot)
 
 	for (size_t i = 0; i < n; i++)
 		if (g[i].homes & (1u << slot))
-			sum += g[i].tx_min / (uint64_t)__builtin_popcount(g[i].homes);
+			sum += g[i].tx_min /
+			       (uint64_t)__builtin_popcount(g[i].homes);
 	return sum;
 }
 
@@ -142,8 +143,7 @@ START_TEST(spread_takes_distinct_uplinks)
 	ck_assert_int_eq(__builtin_popcount(g[0].homes), 2);
 	ck_assert_uint_eq(g[1].homes, 7);
 	/* Its guarantee is split over its uplinks. */
-	ck_assert_uint_eq(load_on(g, 2, __builtin_ctz(g[0].homes)),
-			  3 * G / 2);
+	ck_assert_uint_eq(load_on(g, 2, __builtin_ctz(g[0].homes)), 3 * G / 2);
 
 	/* Losing one of them, the spread guest gets a replacement. */
 	u[__builtin_ctz(g[0].homes)].up = false;
@@ -199,8 +199,7 @@ START_TEST(admission_modes)
 	ck_assert_int_eq(pol_admit(u, 2, 10 * G, POL_ADMIT_N1, &limit), 0);
 	ck_assert_int_eq(pol_admit(u, 2, 11 * G, POL_ADMIT_N, &limit), 0);
 	ck_assert_uint_eq(limit, 20 * G);
-	ck_assert_int_eq(pol_admit(u, 2, 21 * G, POL_ADMIT_N, &limit),
-			 -ENOSPC);
+	ck_assert_int_eq(pol_admit(u, 2, 21 * G, POL_ADMIT_N, &limit), -ENOSPC);
 	ck_assert_int_eq(pol_admit(u, 2, 100 * G, POL_ADMIT_OFF, &limit), 0);
 	/* One uplink: nothing to fail over to, n-1 is n. */
 	ck_assert_int_eq(pol_admit(u, 1, 10 * G, POL_ADMIT_N1, &limit), 0);

@@ -1,0 +1,575 @@
+/* SPDX-License-Identifier: MIT */
+/* Unit tests of conf/: units, parsing, every refusal and its message,
+ * printing round trips and live editing. */
+#include <arpa/inet.h>
+#include <check.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conf/conf.h"
+
+#define G 1000000000ull
+#define M 1000000ull
+
+/* The smallest valid head: one uplink. */
+#define UP                                                             \
+	"uplinks = ( { name = \"up0\"; device = \"eth1\"; capacity = " \
+	"\"10G\"; } );\n"
+#define GUEST(body) \
+	"guests = ( { name = \"web\"; device = \"vif1\"; " body " } );\n"
+#define MAC1 "mac = \"02:00:00:00:00:01\";"
+
+static char path[64];
+
+static void write_file(const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static void setup(void)
+{
+	snprintf(path, sizeof(path), "/tmp/gona-test-conf-%d.conf", getpid());
+}
+
+static void teardown(void)
+{
+	unlink(path);
+}
+
+/* Each malformed file and its message after "FILE:". */
+static const struct bad {
+	const char *text;
+	const char *msg;
+} bad[] = {
+	{ "uplinks = ( { name = \"up0\" } \n", "2: syntax error" },
+	{ "guests = ( );\n", " at least one uplink is needed" },
+	{ UP "polcy = { };\n", "2: unknown key \"polcy\"" },
+	{ "uplinks = ( { name = \"up0\"; device = \"eth1\";\n capcity = "
+	  "\"1G\"; } );\n",
+	  "2: uplink up0: unknown key \"capcity\"" },
+	{ "uplinks = ( { device = \"eth1\"; capacity = \"1G\"; } );\n",
+	  "1: uplink #1: no name" },
+	{ "uplinks = ( { name = \"up 0\"; device = \"eth1\"; capacity = "
+	  "\"1G\"; } );\n",
+	  "1: uplink \"up 0\": a name is 1 to 31 characters of A-Z a-z 0-9 _ . "
+	  "-" },
+	{ "uplinks = ( { name = \"abcdefghijklmnopqrstuvwxyz0123456\"; device "
+	  "= \"e\"; capacity = \"1G\"; } );\n",
+	  "1: uplink \"abcdefghijklmnopqrstuvwxyz0123456\": a name is 1 to 31 "
+	  "characters of A-Z a-z 0-9 _ . -" },
+	{ "uplinks = ( { name = \"up0\"; capacity = \"1G\"; } );\n",
+	  "1: uplink up0: no device" },
+	{ "uplinks = ( { name = \"up0\"; device = \"abcdefghijklmnop\"; "
+	  "capacity = \"1G\"; } );\n",
+	  "1: uplink up0: device \"abcdefghijklmnop\" is not a valid interface "
+	  "name (1 to 15 characters, no '/', ':' or space)" },
+	{ "uplinks = ( { name = \"up0\"; device = \"eth/1\"; capacity = "
+	  "\"1G\"; } );\n",
+	  "1: uplink up0: device \"eth/1\" is not a valid interface name (1 to "
+	  "15 characters, no '/', ':' or space)" },
+	{ "uplinks = ( { name = \"up0\"; device = \"eth1\"; } );\n",
+	  "1: uplink up0: no capacity" },
+	{ "uplinks = ( { name = \"up0\"; device = \"eth1\"; capacity = "
+	  "\"fast\"; } );\n",
+	  "1: uplink up0: capacity: cannot parse rate \"fast\"" },
+	{ "uplinks = ( { name = \"up0\"; device = \"eth1\"; capacity = "
+	  "\"-1G\"; } );\n",
+	  "1: uplink up0: capacity \"-1G\" is negative" },
+	{ "uplinks = ( { name = \"up0\"; device = \"eth1\"; capacity = \"0\"; "
+	  "} );\n",
+	  "1: uplink up0: capacity 0 would stop all traffic" },
+	{ "uplinks = ( { name = \"up0\"; device = \"eth1\"; capacity = "
+	  "\"11T\"; } );\n",
+	  "1: uplink up0: capacity \"11T\" is out of range (whole bit/s, at "
+	  "most 10T)" },
+	{ "uplinks = ( { name = \"up0\"; device = \"eth1\"; capacity = "
+	  "\"1.5\"; } );\n",
+	  "1: uplink up0: capacity \"1.5\" is out of range (whole bit/s, at "
+	  "most 10T)" },
+	{ "uplinks = ( { name = \"up0\"; device = \"eth1\"; capacity = true; } "
+	  ");\n",
+	  "1: uplink up0: capacity: cannot parse rate \"true\"" },
+	{ UP "guests = ( { name = \"up0\"; device = \"vif1\"; " MAC1 " } );\n",
+	  "2: guest up0: name already used by uplink up0" },
+	{ UP "guests = ( { name = \"web\"; device = \"eth1\"; " MAC1 " } );\n",
+	  "2: guest web: device eth1 already used by uplink up0" },
+	{ "uplinks = ( { name = \"up0\"; device = \"eth1\"; capacity = "
+	  "\"1G\";\n"
+	  "  monitor = { target = \"192.0.2.1\"; }; } );\n",
+	  "2: uplink up0: monitor needs a type (arp or ns)" },
+	{ "uplinks = ( { name = \"up0\"; device = \"eth1\"; capacity = "
+	  "\"1G\";\n"
+	  "  monitor = { type = \"icmp\"; }; } );\n",
+	  "2: uplink up0: monitor.type \"icmp\" is not arp or ns" },
+	{ "uplinks = ( { name = \"up0\"; device = \"eth1\"; capacity = "
+	  "\"1G\";\n"
+	  "  monitor = { type = \"arp\"; target = \"2001:db8::1\"; }; } );\n",
+	  "1: uplink up0: an arp monitor needs an IPv4 target" },
+	{ "uplinks = ( { name = \"up0\"; device = \"eth1\"; capacity = "
+	  "\"1G\";\n"
+	  "  monitor = { type = \"arp\"; target = \"192.0.2.1\"; interval_ms = "
+	  "0; }; } );\n",
+	  "2: uplink up0: monitor.interval_ms 0 out of range 1..60000" },
+	{ UP "guests = ( { name = \"web\"; device = \"vif1\"; } );\n",
+	  "2: guest web: no mac" },
+	{ UP GUEST("mac = \"01:00:5e:00:00:01\";"),
+	  "2: guest web: mac 01:00:5e:00:00:01 is a multicast address" },
+	{ UP GUEST("mac = \"02:00:00:00:01\";"),
+	  "2: guest web: mac \"02:00:00:00:01\" is not a MAC address" },
+	{ UP GUEST("mac = \"00:00:00:00:00:00\";"),
+	  "2: guest web: mac 00:00:00:00:00:00 is all zeros" },
+	{ UP "guests = ( { name = \"a\"; device = \"v1\"; " MAC1 " },\n"
+	     "  { name = \"b\"; device = \"v2\"; " MAC1 " } );\n",
+	  "3: guest b: mac 02:00:00:00:00:01 already used by guest a" },
+	{ UP GUEST(MAC1 " ipv4 = [ \"192.0.2.300\" ];"),
+	  "2: guest web: ipv4 \"192.0.2.300\" is not an IPv4 address" },
+	{ UP GUEST(MAC1 " ipv4 = [ \"224.0.0.1\" ];"),
+	  "2: guest web: ipv4 224.0.0.1 is not a unicast host address" },
+	{ UP GUEST(MAC1 " ipv6 = [ \"2001:db8::1::2\" ];"),
+	  "2: guest web: ipv6 \"2001:db8::1::2\" is not an IPv6 address" },
+	{ UP GUEST(MAC1 " ipv6 = [ \"ff02::1\" ];"),
+	  "2: guest web: ipv6 ff02::1 is not a unicast host address" },
+	{ UP GUEST(MAC1 " ipv4 = [ \"192.0.2.1\", \"192.0.2.1\" ];"),
+	  "2: guest web: ipv4 192.0.2.1 listed twice" },
+	{ UP "guests = ( { name = \"a\"; device = \"v1\"; " MAC1
+	     " ipv4 = \"192.0.2.5\"; },\n"
+	     "  { name = \"b\"; device = \"v2\"; mac = \"02:00:00:00:00:02\"; "
+	     "ipv4 = [ \"192.0.2.5\" ]; } );\n",
+	  "3: guest b: ipv4 192.0.2.5 already used by guest a" },
+	{ UP GUEST(MAC1 " tx = { min = \"5G\"; max = \"4G\"; };"),
+	  "2: guest web: tx.min 5G exceeds tx.max 4G" },
+	{ UP GUEST(MAC1 " tx = { weight = 0; };"),
+	  "2: guest web: tx.weight 0 out of range 1..1000" },
+	{ UP GUEST(MAC1 " tx = { weight = 1001; };"),
+	  "2: guest web: tx.weight 1001 out of range 1..1000" },
+	{ UP GUEST(MAC1 " tx = { weight = 1.5; };"),
+	  "2: guest web: tx.weight \"1.5\" is not a whole number" },
+	{ UP GUEST(MAC1 " tx = { burst = \"1000\"; };"),
+	  "2: guest web: tx.burst 1000 is too small for one 1514-byte frame" },
+	{ UP GUEST(MAC1 " tx = { maxx = \"1G\"; };"),
+	  "2: guest web: unknown key \"tx.maxx\"" },
+	{ UP GUEST(MAC1 " rx = { min = \"1G\"; };"),
+	  "2: guest web: unknown key \"rx.min\"" },
+	{ UP GUEST(MAC1 " tx = \"1G\";"),
+	  "2: guest web: tx must be a group { ... }" },
+	{ UP GUEST(MAC1 " tx = { max = \"0\"; };"),
+	  "2: guest web: tx.max 0 would stop all traffic" },
+	{ UP GUEST(MAC1 " rx = { max = \"lots\"; };"),
+	  "2: guest web: rx.max: cannot parse rate \"lots\"" },
+	{ UP GUEST(MAC1 " spread = 0;"),
+	  "2: guest web: spread 0 out of range 1..32" },
+	{ UP GUEST(MAC1 " adress = \"x\";"),
+	  "2: guest web: unknown key \"adress\"" },
+	{ UP GUEST(MAC1 " ipv4 = { a = 1; };"),
+	  "2: guest web: ipv4 must be a single value" },
+	{ UP GUEST(MAC1 " extra = { a = 1; };"),
+	  "2: guest web: unknown key \"extra\"" },
+	{ UP "guests = { };\n", "2: guests must be a list ( {...}, {...} )" },
+	{ UP "guests = ( \"web\" );\n",
+	  "2: guests: entry 1 is not a group { ... }" },
+	{ UP "policy = { rebalance_interval = 100; };\n",
+	  "2: policy: unknown key \"rebalance_interval\"" },
+	{ UP "policy = { admission = \"n+1\"; };\n",
+	  "2: policy: admission \"n+1\" is not n-1, n or off" },
+	{ UP "policy = { failback = \"maybe\"; };\n",
+	  "2: policy: failback \"maybe\" is not true or false" },
+	{ UP "policy = { rebalance_interval_ms = 5; };\n",
+	  "2: policy: rebalance_interval_ms 5 out of range 10..3600000" },
+	{ UP "daemon = { socket = \"gonad.sock\"; };\n",
+	  "2: daemon: socket \"gonad.sock\" is not an absolute path" },
+	{ UP "daemon = { socket = "
+	     "\"/run/"
+	     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"; };\n",
+	  "2: daemon: socket is longer than 107 characters" },
+	{ UP "daemon = \"/run\";\n", "2: daemon must be a group { ... }" },
+};
+
+START_TEST(malformed_refused)
+{
+	const struct bad *b = &bad[_i];
+	struct conf_err err = { "" };
+	struct conf *c = (struct conf *)1;
+	char want[CONF_ERR_MAX];
+
+	write_file(b->text);
+	snprintf(want, sizeof(want), "%s:%s", path, b->msg);
+	ck_assert_int_lt(conf_load(path, &c, &err), 0);
+	ck_assert_ptr_null(c);
+	ck_assert_str_eq(err.msg, want);
+}
+END_TEST
+
+START_TEST(unreadable_file)
+{
+	struct conf_err err;
+	struct conf *c;
+
+	ck_assert_int_eq(conf_load("/nonexistent/gona.conf", &c, &err),
+			 -ENOENT);
+	ck_assert_str_eq(err.msg, "/nonexistent/gona.conf: cannot read: No "
+				  "such file or directory");
+}
+END_TEST
+
+START_TEST(rates)
+{
+	static const struct {
+		const char *s;
+		uint64_t v;
+	} ok[] = {
+		{ "500M", 500 * M },	  { "1G", G },
+		{ "2.5G", 2500 * M },	  { "10G", 10 * G },
+		{ "500mbit", 500 * M },	  { "1gbit", G },
+		{ "64k", 64000 },	  { "1500", 1500 },
+		{ "1.5K", 1500 },	  { "2.5Gbit", 2500 * M },
+		{ "10T", 10000 * G },	  { "0", 0 },
+		{ "1.000001M", 1000001 }, { "0.5k", 500 },
+	};
+	static const struct {
+		const char *s;
+		int r;
+	} no[] = {
+		{ "", -EINVAL },
+		{ "abc", -EINVAL },
+		{ "1.5.5G", -EINVAL },
+		{ "G", -EINVAL },
+		{ "1GB", -EINVAL },
+		{ "1 G", -EINVAL },
+		{ "1e9", -EINVAL },
+		{ ".5G", -EINVAL },
+		{ "-1G", -EDOM },
+		{ "11T", -ERANGE },
+		{ "1.0005K", -ERANGE },
+		{ "1.5", -ERANGE },
+		{ "99999999999999999999999", -EINVAL },
+	};
+	uint64_t v;
+
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		v = 12345;
+		ck_assert_msg(conf_parse_rate(ok[i].s, &v) == 0, "%s", ok[i].s);
+		ck_assert_msg(v == ok[i].v, "%s -> %llu", ok[i].s,
+			      (unsigned long long)v);
+	}
+	for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++) {
+		v = 12345;
+		ck_assert_msg(conf_parse_rate(no[i].s, &v) == no[i].r, "%s",
+			      no[i].s);
+		ck_assert_uint_eq(v, 12345);
+	}
+}
+END_TEST
+
+START_TEST(rate_format)
+{
+	static const struct {
+		uint64_t v;
+		const char *s;
+	} t[] = {
+		{ 2500 * M, "2.5G" }, { M, "1M" },
+		{ 999, "999" },	      { 1234567, "1.234567M" },
+		{ 0, "0" },	      { 10000 * G, "10T" },
+		{ 1500, "1.5K" },     { 10 * G + 1, "10.000000001G" },
+	};
+	char buf[32];
+	uint64_t back;
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		ck_assert_str_eq(conf_format_rate(t[i].v, buf, sizeof(buf)),
+				 t[i].s);
+		ck_assert_int_eq(conf_parse_rate(buf, &back), 0);
+		ck_assert_uint_eq(back, t[i].v);
+	}
+	/* Round trip over a spread of values. */
+	for (uint64_t v = 1; v < 10000 * G; v = v * 7 + 3) {
+		conf_format_rate(v, buf, sizeof(buf));
+		ck_assert_int_eq(conf_parse_rate(buf, &back), 0);
+		ck_assert_uint_eq(back, v);
+	}
+}
+END_TEST
+
+START_TEST(sizes_and_macs)
+{
+	uint8_t mac[6], want[6] = { 0x02, 0, 0, 0, 0x01, 0xab };
+	uint32_t b;
+	char buf[32];
+
+	ck_assert_int_eq(conf_parse_size("64K", &b), 0);
+	ck_assert_uint_eq(b, 65536);
+	ck_assert_int_eq(conf_parse_size("1m", &b), 0);
+	ck_assert_uint_eq(b, 1048576);
+	ck_assert_int_eq(conf_parse_size("64KB", &b), 0);
+	ck_assert_uint_eq(b, 65536);
+	ck_assert_int_eq(conf_parse_size("1514", &b), 0);
+	ck_assert_uint_eq(b, 1514);
+	ck_assert_int_eq(conf_parse_size("1.5K", &b), -EINVAL);
+	ck_assert_int_eq(conf_parse_size("", &b), -EINVAL);
+	ck_assert_int_eq(conf_parse_size("64Q", &b), -EINVAL);
+	ck_assert_int_eq(conf_parse_size("5000000000", &b), -ERANGE);
+	ck_assert_str_eq(conf_format_size(65536, buf, sizeof(buf)), "64K");
+	ck_assert_str_eq(conf_format_size(2097152, buf, sizeof(buf)), "2M");
+	ck_assert_str_eq(conf_format_size(1514, buf, sizeof(buf)), "1514");
+
+	ck_assert_int_eq(conf_parse_mac("02:00:00:00:01:AB", mac), 0);
+	ck_assert_mem_eq(mac, want, 6);
+	ck_assert_int_eq(conf_parse_mac("02-00-00-00-01-ab", mac), 0);
+	ck_assert_mem_eq(mac, want, 6);
+	ck_assert_str_eq(conf_format_mac(mac, buf, sizeof(buf)),
+			 "02:00:00:00:01:ab");
+	ck_assert_int_eq(conf_parse_mac("02:00-00:00:01:ab", mac), -EINVAL);
+	ck_assert_int_eq(conf_parse_mac("02:00:00:00:01", mac), -EINVAL);
+	ck_assert_int_eq(conf_parse_mac("02:00:00:00:01:ag", mac), -EINVAL);
+	ck_assert_int_eq(conf_parse_mac("02:00:00:00:01:abc", mac), -EINVAL);
+}
+END_TEST
+
+START_TEST(shipped_config)
+{
+	struct conf_err err;
+	struct conf *c;
+	struct conf_guest *g;
+
+	ck_assert_msg(conf_load("conf/gona.conf", &c, &err) == 0, "%s",
+		      err.msg);
+	ck_assert_uint_eq(c->n_uplinks, 2);
+	ck_assert_str_eq(c->uplinks[1].device, "ens2f0");
+	ck_assert_uint_eq(c->uplinks[1].capacity, 10 * G);
+	ck_assert_uint_eq(c->n_guests, 3);
+	g = conf_guest_find(c, "web");
+	ck_assert_ptr_nonnull(g);
+	ck_assert_str_eq(g->device, "vif1.0");
+	ck_assert_uint_eq(g->slice.tx_min, G);
+	ck_assert_uint_eq(g->slice.tx_max, 4 * G);
+	ck_assert_uint_eq(g->slice.tx_weight, 10);
+	ck_assert_uint_eq(g->slice.rx_max, 4 * G);
+	ck_assert_uint_eq(g->n_ipv4, 1);
+	ck_assert_uint_eq(ntohl(g->ipv4[0].s_addr), 0xc000020b);
+	g = conf_guest_find(c, "cache");
+	ck_assert_uint_eq(g->slice.tx_min, 0);
+	ck_assert_uint_eq(g->slice.tx_max, 0);
+	ck_assert_uint_eq(g->slice.tx_weight, 1);
+	ck_assert_uint_eq(g->spread, 1);
+	ck_assert(c->policy.failback);
+	ck_assert_int_eq(c->policy.admission, CONF_ADMIT_N1);
+	ck_assert_str_eq(c->daemon.socket, "/run/gona/gonad.sock");
+	conf_free(c);
+}
+END_TEST
+
+/* Print, parse the print, print again: the same text, the same model. */
+static void round_trip(const char *text)
+{
+	struct conf_err err;
+	struct conf *a, *b;
+	char *pa = NULL, *pb = NULL;
+	size_t la, lb;
+	FILE *f;
+
+	write_file(text);
+	ck_assert_msg(conf_load(path, &a, &err) == 0, "%s", err.msg);
+	f = open_memstream(&pa, &la);
+	conf_print(f, a);
+	fclose(f);
+	write_file(pa);
+	ck_assert_msg(conf_load(path, &b, &err) == 0, "%s", err.msg);
+	f = open_memstream(&pb, &lb);
+	conf_print(f, b);
+	fclose(f);
+	ck_assert_str_eq(pa, pb);
+	ck_assert_uint_eq(a->n_uplinks, b->n_uplinks);
+	ck_assert_uint_eq(a->n_guests, b->n_guests);
+	for (size_t i = 0; i < a->n_uplinks; i++) {
+		a->uplinks[i].line = b->uplinks[i].line = 0;
+		ck_assert_mem_eq(&a->uplinks[i], &b->uplinks[i],
+				 sizeof(a->uplinks[i]));
+	}
+	for (size_t i = 0; i < a->n_guests; i++) {
+		a->guests[i].line = b->guests[i].line = 0;
+		ck_assert_mem_eq(&a->guests[i], &b->guests[i],
+				 sizeof(a->guests[i]));
+	}
+	ck_assert_mem_eq(&a->policy, &b->policy, sizeof(a->policy));
+	ck_assert_mem_eq(&a->daemon, &b->daemon, sizeof(a->daemon));
+	conf_free(a);
+	conf_free(b);
+	free(pa);
+	free(pb);
+}
+
+START_TEST(print_round_trips)
+{
+	FILE *f = fopen("conf/gona.conf", "r");
+	char text[16384];
+	size_t n;
+
+	ck_assert_ptr_nonnull(f);
+	n = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	round_trip(text);
+	round_trip(UP);
+	round_trip("uplinks = ( { name = \"a\"; device = \"e\\\"1\"; capacity "
+		   "= 123456789;\n"
+		   "  monitor = { type = \"ns\"; target = \"2001:db8::1\"; "
+		   "interval_ms = 10; missed = 5; }; },\n"
+		   "  { name = \"b\"; device = \"e2\"; capacity = \"2.5G\";\n"
+		   "  monitor = { type = \"arp\"; target = \"192.0.2.1\"; }; } "
+		   ");\n"
+		   "guests = ( { name = \"g-1.x\"; device = \"v1\"; mac = "
+		   "\"02:AA:00:00:00:01\";\n"
+		   "  ipv4 = [ \"192.0.2.5\", \"198.51.100.7\" ]; ipv6 = "
+		   "\"2001:db8::5\";\n"
+		   "  tx = { min = \"100M\"; max = \"1.5G\"; weight = 999; "
+		   "burst = \"64K\"; };\n"
+		   "  rx = { max = 2000000000; }; spread = 2; } );\n"
+		   "policy = { rebalance_interval_ms = 250; failback = false; "
+		   "admission = \"off\"; };\n"
+		   "daemon = { socket = \"/tmp/x.sock\"; pin_dir = "
+		   "\"/tmp/pins\"; };\n");
+}
+END_TEST
+
+START_TEST(live_guest_edits)
+{
+	struct conf_guest g, before;
+	struct conf_err err;
+
+	conf_guest_init(&g, "web");
+	ck_assert_int_eq(conf_guest_set(&g, "device", "vif1.0", &err), 0);
+	ck_assert_int_eq(conf_guest_set(&g, "mac", "02:00:00:00:00:09", &err),
+			 0);
+	ck_assert_int_eq(conf_guest_set(&g, "ipv4", "192.0.2.9", &err), 0);
+	ck_assert_int_eq(conf_guest_set(&g, "ipv4", "192.0.2.10", &err), 0);
+	ck_assert_int_eq(conf_guest_set(&g, "ipv6", "2001:db8::9", &err), 0);
+	ck_assert_int_eq(conf_guest_set(&g, "tx.min", "100M", &err), 0);
+	ck_assert_int_eq(conf_guest_set(&g, "tx.max", "1G", &err), 0);
+	ck_assert_int_eq(conf_guest_set(&g, "tx.weight", "7", &err), 0);
+	ck_assert_int_eq(conf_guest_set(&g, "tx.burst", "32K", &err), 0);
+	ck_assert_int_eq(conf_guest_set(&g, "rx.max", "2.5G", &err), 0);
+	ck_assert_int_eq(conf_guest_set(&g, "spread", "2", &err), 0);
+	ck_assert_uint_eq(g.n_ipv4, 2);
+	ck_assert_uint_eq(g.slice.tx_min, 100 * M);
+	ck_assert_uint_eq(g.slice.tx_burst, 32768);
+	ck_assert_uint_eq(g.slice.rx_max, 2500 * M);
+	ck_assert_int_eq(conf_guest_check(&g, &err), 0);
+
+	before = g;
+	ck_assert_int_eq(conf_guest_set(&g, "tx.max", "abc", &err), -EINVAL);
+	ck_assert_str_eq(err.msg,
+			 "guest web: tx.max: cannot parse rate \"abc\"");
+	ck_assert_int_eq(conf_guest_set(&g, "tx.weight", "0", &err), -EINVAL);
+	ck_assert_str_eq(err.msg,
+			 "guest web: tx.weight 0 out of range 1..1000");
+	ck_assert_int_eq(conf_guest_set(&g, "tx.burst", "1K", &err), -EINVAL);
+	ck_assert_str_eq(err.msg, "guest web: tx.burst 1K is too small for one "
+				  "1514-byte frame");
+	ck_assert_int_eq(conf_guest_set(&g, "rx.max", "-5M", &err), -EINVAL);
+	ck_assert_str_eq(err.msg, "guest web: rx.max \"-5M\" is negative");
+	ck_assert_int_eq(conf_guest_set(&g, "mac", "ff:ff:ff:ff:ff:ff", &err),
+			 -EINVAL);
+	ck_assert_int_eq(conf_guest_set(&g, "ipv4", "192.0.2.9", &err),
+			 -EINVAL);
+	ck_assert_str_eq(err.msg, "guest web: ipv4 192.0.2.9 listed twice");
+	ck_assert_int_eq(conf_guest_set(&g, "colour", "blue", &err), -ENOENT);
+	ck_assert_str_eq(err.msg, "guest web: unknown key \"colour\"");
+	ck_assert_int_eq(conf_guest_set(&g, "name", "other", &err), -ENOENT);
+	ck_assert_mem_eq(&g, &before, sizeof(g));
+
+	/* tx.min above tx.max: each value fine alone, refused together. */
+	ck_assert_int_eq(conf_guest_set(&g, "tx.min", "2G", &err), 0);
+	ck_assert_int_eq(conf_guest_check(&g, &err), -EINVAL);
+	ck_assert_str_eq(err.msg, "guest web: tx.min 2G exceeds tx.max 1G");
+}
+END_TEST
+
+START_TEST(live_add_del)
+{
+	struct conf_guest g;
+	struct conf_err err;
+	struct conf *c;
+
+	ck_assert_int_eq(conf_load("conf/gona.conf", &c, &err), 0);
+	conf_guest_init(&g, "new");
+	conf_guest_set(&g, "device", "vif9", &err);
+	conf_guest_set(&g, "mac", "02:00:00:00:01:01", &err); /* web's */
+	ck_assert_int_eq(conf_guest_add(c, &g, &err), -EINVAL);
+	ck_assert_str_eq(err.msg, "guest new: mac 02:00:00:00:01:01 already "
+				  "used by guest web");
+	ck_assert_uint_eq(c->n_guests, 3);
+	ck_assert_ptr_null(conf_guest_find(c, "new"));
+
+	conf_guest_set(&g, "mac", "02:00:00:00:01:09", &err);
+	conf_guest_set(&g, "ipv4", "192.0.2.12", &err); /* db's */
+	ck_assert_int_eq(conf_guest_add(c, &g, &err), -EINVAL);
+	ck_assert_str_eq(err.msg, "guest new: ipv4 192.0.2.12 already used by "
+				  "guest db");
+	ck_assert_uint_eq(c->n_guests, 3);
+
+	conf_guest_init(&g, "new");
+	conf_guest_set(&g, "device", "vif9", &err);
+	conf_guest_set(&g, "mac", "02:00:00:00:01:09", &err);
+	ck_assert_int_eq(conf_guest_add(c, &g, &err), 0);
+	ck_assert_uint_eq(c->n_guests, 4);
+	ck_assert_str_eq(conf_guest_find(c, "new")->device, "vif9");
+
+	ck_assert_int_eq(conf_guest_del(c, "db", &err), 0);
+	ck_assert_uint_eq(c->n_guests, 3);
+	ck_assert_ptr_null(conf_guest_find(c, "db"));
+	ck_assert_str_eq(c->guests[1].name, "cache");
+	ck_assert_int_eq(conf_guest_del(c, "db", &err), -EINVAL);
+	ck_assert_str_eq(err.msg, "guest db: no such guest");
+	conf_free(c);
+}
+END_TEST
+
+START_TEST(dup_is_deep)
+{
+	struct conf_err err;
+	struct conf *c, *d;
+
+	ck_assert_int_eq(conf_load("conf/gona.conf", &c, &err), 0);
+	d = conf_dup(c);
+	ck_assert_ptr_nonnull(d);
+	ck_assert_ptr_ne(d->guests, c->guests);
+	d->guests[0].slice.tx_max = 1;
+	ck_assert_uint_eq(c->guests[0].slice.tx_max, 4 * G);
+	conf_free(c);
+	conf_free(d);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("conf");
+	TCase *tc = tcase_create("conf");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_loop_test(tc, malformed_refused, 0,
+			    sizeof(bad) / sizeof(bad[0]));
+	tcase_add_test(tc, unreadable_file);
+	tcase_add_test(tc, rates);
+	tcase_add_test(tc, rate_format);
+	tcase_add_test(tc, sizes_and_macs);
+	tcase_add_test(tc, shipped_config);
+	tcase_add_test(tc, print_round_trips);
+	tcase_add_test(tc, live_guest_edits);
+	tcase_add_test(tc, live_add_del);
+	tcase_add_test(tc, dup_is_deep);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
