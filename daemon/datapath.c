@@ -462,18 +462,9 @@ int dp_del_addrs(struct dp *dp, uint32_t id, const struct conf_guest *cg)
 	return addrs(dp, id, cg, false);
 }
 
-int dp_set_flood(struct dp *dp, const struct gona_port *ports, uint32_t n)
+int dp_set_flood(struct dp *dp, uint32_t id, const struct gona_port *p)
 {
-	if (n > GONA_MAX_GUESTS)
-		return -EINVAL;
-	for (__u32 i = 0; i < n; i++) {
-		int r = update(dp->skel->maps.flood, &i, sizeof(i), &ports[i],
-			       sizeof(ports[i]));
-
-		if (r)
-			return r;
-	}
-	return 0;
+	return update(dp->skel->maps.flood, &id, sizeof(id), p, sizeof(*p));
 }
 
 static int read_percpu(struct dp *dp, struct bpf_map *map, __u32 key,

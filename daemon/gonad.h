@@ -50,6 +50,7 @@ struct guest {
 	bool attached;
 	bool made_clsact;
 	uint32_t homes; /* uplink slots it is placed on, a bit each */
+	int pending_ifindex; /* seen during a resync, attached at its end */
 	bool seen;
 	struct rates rates;
 };
@@ -63,7 +64,7 @@ struct gonad {
 	size_t n_guests;
 	uint64_t id_used[GONA_MAX_GUESTS / 64]; /* guest ids taken */
 	unsigned int bcast_slot; /* designated uplink, or GONA_MAX_UPLINKS */
-	uint32_t n_flood; /* guest interfaces in the flood map */
+	bool resyncing; /* a full link dump is being applied */
 
 	struct dp *dp;
 	struct nlmon *nl;
@@ -111,7 +112,7 @@ int dp_set_mac(struct dp *dp, const uint8_t mac[6], const struct gona_port *p);
 int dp_del_mac(struct dp *dp, const uint8_t mac[6]);
 int dp_set_addrs(struct dp *dp, uint32_t id, const struct conf_guest *cg);
 int dp_del_addrs(struct dp *dp, uint32_t id, const struct conf_guest *cg);
-int dp_set_flood(struct dp *dp, const struct gona_port *ports, uint32_t n);
+int dp_set_flood(struct dp *dp, uint32_t id, const struct gona_port *p);
 int dp_read_guest_stats(struct dp *dp, uint32_t id, struct gona_counters *sum);
 int dp_read_uplink_stats(struct dp *dp, unsigned int slot,
 			 struct gona_counters *sum);

@@ -123,14 +123,17 @@ static void place(struct gonad *g, enum pol_mode mode)
 }
 
 /* The globals: the designated broadcast uplink (the first that is up) and
- * the number of flood entries. */
-static void push_globals(struct gonad *g, uint32_t n_flood)
+ * how much of the flood map is in use. */
+static void push_globals(struct gonad *g)
 {
-	struct gona_globals gl = { .n_uplinks = (__u32)g->n_uplinks,
-				   .n_flood = n_flood };
+	struct gona_globals gl = { .n_uplinks = (__u32)g->n_uplinks };
 	unsigned int slot = GONA_MAX_UPLINKS;
 	int r;
 
+	/* The flood map is indexed by guest id: it must cover every id. */
+	for (size_t i = 0; i < g->n_guests; i++)
+		if (g->guests[i]->id >= gl.n_flood)
+			gl.n_flood = g->guests[i]->id + 1;
 	for (size_t i = 0; i < g->n_uplinks; i++) {
 		if (g->uplinks[i].up) {
 			slot = (unsigned int)i;
@@ -146,34 +149,21 @@ static void push_globals(struct gonad *g, uint32_t n_flood)
 		log_info("uplink %s: takes broadcast and multicast",
 			 g->uplinks[slot].conf.name);
 	g->bcast_slot = slot;
-	g->n_flood = n_flood;
 }
 
-/* The flood list: every guest interface that exists. */
-static void rebuild_flood(struct gonad *g)
+/* The guest's entry in the flood map, indexed by guest id: its interface
+ * while attached, 0 (skipped by the data path) otherwise. */
+static void push_flood(struct gonad *g, const struct guest *gu)
 {
-	struct gona_port ports[GONA_MAX_GUESTS];
-	uint32_t n = 0, old = g->n_flood;
-	int r;
+	struct gona_port p = {
+		.ifindex = gu->attached ? (__u32)gu->ifindex : 0,
+		.id = gu->id,
+	};
+	int r = dp_set_flood(g->dp, gu->id, &p);
 
-	for (size_t i = 0; i < g->n_guests; i++) {
-		const struct guest *gu = g->guests[i];
-
-		if (gu->attached)
-			ports[n++] = (struct gona_port){
-				.ifindex = (__u32)gu->ifindex,
-				.id = gu->id,
-			};
-	}
-	/* A reader must never count entries not written yet: a shrinking
-	 * list gets its count first, a growing one last. */
-	if (n < old)
-		push_globals(g, n);
-	r = dp_set_flood(g->dp, ports, n);
 	if (r)
-		log_warnx("cannot update the flood list: %s", err_str(r));
-	if (n >= old)
-		push_globals(g, n);
+		log_warnx("guest %s: cannot update the flood list: %s",
+			  gu->conf.name, err_str(r));
 }
 
 /* Recompute whether the uplink carries traffic; act at once if it changed. */
@@ -195,8 +185,10 @@ static void uplink_update(struct gonad *g, struct uplink *u)
 			  u->conf.name, u->conf.device, err_str(r));
 	log_info("uplink %s (%s): %s", u->conf.name, u->conf.device,
 		 up ? "up" : "down");
-	push_globals(g, g->n_flood);
-	place(g, up && g->conf->policy.failback ? POL_FULL : POL_KEEP);
+	push_globals(g);
+	/* A resync places once, at its end, with every uplink known. */
+	if (!g->resyncing)
+		place(g, up && g->conf->policy.failback ? POL_FULL : POL_KEEP);
 }
 
 static void uplink_vanish(struct gonad *g, struct uplink *u, bool gone)
@@ -286,41 +278,52 @@ static void guest_vanish(struct gonad *g, struct guest *gu, bool gone)
 	gu->made_clsact = false;
 	gu->ifindex = 0;
 	dp_set_mac(g->dp, gu->conf.mac, &p);
+	push_flood(g, gu);
 	dp_del_guest(g->dp, old);
-	rebuild_flood(g);
 	log_info("guest %s (%s): interface gone, waiting for it", gu->conf.name,
 		 gu->conf.device);
 }
 
-static void guest_appear(struct gonad *g, struct guest *gu,
-			 const struct nl_link_info *li)
+static void guest_attach(struct gonad *g, struct guest *gu, int ifindex)
 {
-	struct gona_port p = { .ifindex = (__u32)li->ifindex, .id = gu->id };
+	struct gona_port p = { .ifindex = (__u32)ifindex, .id = gu->id };
 	int r;
 
-	if (gu->attached && gu->ifindex == li->ifindex)
-		return;
 	if (gu->attached)
 		guest_vanish(g, gu, false);
 	/* Maps before the filter: its first frame must find the guest. */
-	gu->ifindex = li->ifindex;
+	gu->ifindex = ifindex;
 	push_guest(g, gu);
 	r = dp_set_mac(g->dp, gu->conf.mac, &p);
 	if (!r)
-		r = dp_attach(g->dp, li->ifindex, DP_GUEST, &gu->made_clsact);
+		r = dp_attach(g->dp, ifindex, DP_GUEST, &gu->made_clsact);
 	if (r) {
 		log_warnx("guest %s (%s): cannot attach: %s", gu->conf.name,
 			  gu->conf.device, err_str(r));
 		p.ifindex = 0;
 		dp_set_mac(g->dp, gu->conf.mac, &p);
-		dp_del_guest(g->dp, li->ifindex);
+		dp_del_guest(g->dp, ifindex);
 		gu->ifindex = 0;
 		return;
 	}
 	gu->attached = true;
-	rebuild_flood(g);
+	push_flood(g, gu);
 	log_info("guest %s (%s): attached, ifindex %d", gu->conf.name,
 		 gu->conf.device, gu->ifindex);
+}
+
+static void guest_appear(struct gonad *g, struct guest *gu,
+			 const struct nl_link_info *li)
+{
+	if (gu->attached && gu->ifindex == li->ifindex)
+		return;
+	/* During a resync, guests wait until every uplink is known and
+	 * placement is done, so none is attached without its uplinks. */
+	if (g->resyncing) {
+		gu->pending_ifindex = li->ifindex;
+		return;
+	}
+	guest_attach(g, gu, li->ifindex);
 }
 
 void state_link(struct gonad *g, const struct nl_link_info *li)
@@ -353,6 +356,7 @@ void state_link(struct gonad *g, const struct nl_link_info *li)
 
 void state_resync_begin(struct gonad *g)
 {
+	g->resyncing = true;
 	for (size_t i = 0; i < g->n_uplinks; i++)
 		g->uplinks[i].seen = false;
 	for (size_t i = 0; i < g->n_guests; i++)
@@ -368,6 +372,15 @@ void state_resync_end(struct gonad *g)
 	for (size_t i = 0; i < g->n_guests; i++)
 		if (!g->guests[i]->seen)
 			guest_vanish(g, g->guests[i], true);
+	g->resyncing = false;
+	place(g, POL_KEEP);
+	for (size_t i = 0; i < g->n_guests; i++) {
+		struct guest *gu = g->guests[i];
+
+		if (gu->pending_ifindex)
+			guest_attach(g, gu, gu->pending_ifindex);
+		gu->pending_ifindex = 0;
+	}
 }
 
 int state_admit(const struct conf *c, char *msg, size_t len)
@@ -402,7 +415,6 @@ int state_admit(const struct conf *c, char *msg, size_t len)
 
 int state_init(struct gonad *g, struct conf *c)
 {
-	struct gona_globals gl = { .n_uplinks = (__u32)c->n_uplinks };
 	int r;
 
 	g->conf = c;
@@ -435,14 +447,14 @@ int state_init(struct gonad *g, struct conf *c)
 		p = (struct gona_port){ .ifindex = 0, .id = gu->id };
 		r = dp_set_mac(g->dp, gu->conf.mac, &p);
 		if (!r)
+			r = dp_set_flood(g->dp, gu->id, &p);
+		if (!r)
 			r = dp_set_addrs(g->dp, gu->id, &gu->conf);
 		if (r)
 			return r;
 	}
-	r = dp_set_globals(g->dp, &gl);
-	if (!r)
-		r = dp_zero_stats(g->dp);
-	return r;
+	push_globals(g);
+	return dp_zero_stats(g->dp);
 }
 
 void state_detach_all(struct gonad *g)

@@ -96,7 +96,7 @@ struct gona_uplink {
 /* globals: array of one element. */
 struct gona_globals {
 	__u32 bcast_ifindex; /* the uplink broadcast/multicast is taken from */
-	__u32 n_flood; /* entries in use at the head of the flood map */
+	__u32 n_flood; /* flood map entries to walk (indexed by guest id) */
 	__u32 n_uplinks; /* uplink slots in use */
 	__u32 pad;
 };
