@@ -19,8 +19,6 @@
 #define CONF_PATH_MAX 256
 #define CONF_ERR_MAX 512
 #define CONF_MIN_BURST 1514 /* one MTU-sized Ethernet frame */
-#define CONF_MAX_BURST (64u << 20) /* bytes */
-#define CONF_RATE_MAX 10000000000000ull /* 10T, bits per second */
 
 #define CONF_DEFAULT_FILE "/etc/gona/gona.conf"
 #define CONF_DEFAULT_SOCKET "/run/gona/gonad.sock"
@@ -107,16 +105,8 @@ struct conf {
 /* Parse and check FILE. On error returns a negative errno, *out is NULL and
  * err says "FILE:LINE: message". */
 int conf_load(const char *file, struct conf **out, struct conf_err *err);
-/* An empty configuration with the defaults of policy and daemon, or NULL
- * with errno set. */
-struct conf *conf_new(void);
 void conf_free(struct conf *c);
 struct conf *conf_dup(const struct conf *c);
-/* Set one key of policy or daemon: policy.rebalance_interval_ms,
- * policy.failback ("true" or "false"), policy.admission, daemon.socket,
- * daemon.pin_dir. On error c is unchanged. */
-int conf_set(struct conf *c, const char *key, const char *value,
-	     struct conf_err *err);
 
 /* Check the whole configuration (names, devices, MACs and addresses unique,
  * every object valid). FILE, if not NULL, prefixes messages as FILE:LINE. */
@@ -138,26 +128,6 @@ int conf_parse_size(const char *s, uint32_t *bytes);
 char *conf_format_size(uint32_t bytes, char *buf, size_t len);
 int conf_parse_mac(const char *s, uint8_t mac[6]);
 char *conf_format_mac(const uint8_t mac[6], char *buf, size_t len);
-/* Uplink and guest names: 1..CONF_NAME_MAX-1 of [A-Za-z0-9_.-]. */
-bool conf_name_valid(const char *s);
-/* What the kernel takes as an interface name (dev_valid_name()). */
-bool conf_ifname_valid(const char *s);
-/* Why an address cannot be a guest's or a probe target's ("multicast",
- * "unspecified", "broadcast", "all zeros"), or NULL if it can. */
-const char *conf_ipv4_unusable(struct in_addr a);
-const char *conf_ipv6_unusable(const struct in6_addr *a);
-const char *conf_mac_unusable(const uint8_t mac[6]);
-
-/* Uplinks are edited like guests: conf_uplink_init() (no monitor, probe
- * defaults 100 ms and 3 missed), then KEY VALUE pairs: device, capacity,
- * monitor.type ("arp" or "ns"), monitor.target, monitor.interval_ms,
- * monitor.missed. The init functions return -EINVAL if NAME is not a valid
- * name (it is then stored truncated, and the check refuses it or the
- * caller must). */
-int conf_uplink_init(struct conf_uplink *u, const char *name);
-int conf_uplink_set(struct conf_uplink *u, const char *key, const char *value,
-		    struct conf_err *err);
-int conf_uplink_check(const struct conf_uplink *u, struct conf_err *err);
 
 /* Live editing, as gonactl does it. A guest starts from conf_guest_init()
  * (best effort, spread 1, weight 1) and takes KEY VALUE pairs: device, mac,
@@ -187,8 +157,7 @@ void conf_defaults(struct conf *c);
 struct conf_guest *conf_guest_find(const struct conf *c, const char *name);
 struct conf_uplink *conf_uplink_find(const struct conf *c, const char *name);
 /* Append a copy of G (checked against the rest with conf_check) or remove
- * the guest NAME. On error c is unchanged. Both may move c->guests, so
- * pointers from conf_guest_find() do not survive them. */
+ * the guest NAME. */
 int conf_guest_add(struct conf *c, const struct conf_guest *g,
 		   struct conf_err *err);
 int conf_guest_del(struct conf *c, const char *name, struct conf_err *err);
