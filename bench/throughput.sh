@@ -8,7 +8,7 @@
 
 set -eu
 cd "$(dirname "$0")/.."
-build=build secs=5 rounds=3
+build=build secs=5 rounds=7
 while [ $# -gt 0 ]; do
 	case $1 in
 	--build) build=$2; shift 2 ;;
@@ -62,22 +62,26 @@ gbps() { # NS: one iperf3 -P 4 run to the fabric host, Gbit/s
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 declare -A runs
+ratios_p="" ratios_b=""
 for r in $(seq 1 "$rounds"); do
-	# Interleaved, so a slow phase of the machine hits every path alike.
-	for path in g p b; do
-		runs[$path]+="$(gbps "$path") "
-	done
+	# Interleaved, so a slow phase of the machine hits every path alike;
+	# the ratios are taken within a round, where the paths ran side by side.
+	rg=$(gbps g) rp=$(gbps p) rb=$(gbps b)
+	runs[g]+="$rg " runs[p]+="$rp " runs[b]+="$rb "
+	ratios_p+="$(awk -v a="$rg" -v b="$rp" 'BEGIN { print a / b }') "
+	ratios_b+="$(awk -v a="$rg" -v b="$rb" 'BEGIN { print a / b }') "
 done
-med() { tr ' ' '\n' <<<"${runs[$1]}" | grep . | median; }
-g=$(med g) p=$(med p) b=$(med b)
+med() { tr ' ' '\n' <<<"$1" | grep . | median; }
+fmt() { tr ' ' '\n' <<<"$1" | grep . | awk '{ printf "%s%.1f", (NR > 1 ? " " : ""), $1 }'; }
+g=$(med "${runs[g]}") p=$(med "${runs[p]}") b=$(med "${runs[b]}")
 
-echo "iperf3 -P 4 TCP to the fabric host, median of $rounds x ${secs}s (Gbit/s)"
-printf '  %-28s %8.2f   %s\n' "plain veth into the bridge" "$p" "(runs: ${runs[p]})"
-printf '  %-28s %8.2f   %s\n' "Linux bridge in the domain" "$b" "(runs: ${runs[b]})"
-printf '  %-28s %8.2f   %s\n' "gona" "$g" "(runs: ${runs[g]})"
-awk -v g="$g" -v p="$p" -v b="$b" 'BEGIN {
-	printf "  gona / plain veth     %.3f   (goal >= 0.9)\n", g / p
-	printf "  gona / Linux bridge   %.3f\n", g / b }'
+echo "iperf3 -P 4 TCP to the fabric host, $rounds rounds of ${secs}s, Gbit/s (median, runs)"
+printf '  %-28s %6.2f   (%s)\n' "plain veth into the bridge" "$p" "$(fmt "${runs[p]}")"
+printf '  %-28s %6.2f   (%s)\n' "Linux bridge in the domain" "$b" "$(fmt "${runs[b]}")"
+printf '  %-28s %6.2f   (%s)\n' "gona" "$g" "$(fmt "${runs[g]}")"
+echo "ratios, median of the per-round ratios:"
+printf '  gona / plain veth     %.3f   (goal >= 0.9)\n' "$(med "$ratios_p")"
+printf '  gona / Linux bridge   %.3f\n' "$(med "$ratios_b")"
 
 topo_gonad_stop
 echo

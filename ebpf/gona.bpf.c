@@ -142,6 +142,34 @@ static __always_inline int gona_to_guest(struct __sk_buff *skb,
 	return gona_redirect(skb, port->ifindex, false);
 }
 
+/* The guest's own MAC and addresses, checked on the linear bytes. */
+static __always_inline int gona_guest_check(struct __sk_buff *skb,
+					    const struct gona_guest *g,
+					    __u32 *l4_off, __u8 *l4_proto)
+{
+	void *data = (void *)(long)skb->data;
+	void *data_end = (void *)(long)skb->data_end;
+	struct ethhdr *eth = data;
+
+	if ((void *)(eth + 1) > data_end)
+		return -GONA_DROP_MALFORMED;
+	if (!gona_mac_eq(eth->h_source, g->mac))
+		return -GONA_DROP_SRC_MAC;
+	/* The receive path takes the outer VLAN tag off before tc sees it. */
+	if (skb->vlan_present)
+		return -GONA_DROP_ETHERTYPE;
+	switch (eth->h_proto) {
+	case bpf_htons(ETH_P_IP):
+		return gona_check_ip4(data, data_end, g, l4_off, l4_proto);
+	case bpf_htons(ETH_P_IPV6):
+		return gona_check_ip6(data, data_end, g, l4_off, l4_proto);
+	case bpf_htons(ETH_P_ARP):
+		return gona_check_arp(data, data_end, g);
+	default:
+		return -GONA_DROP_ETHERTYPE;
+	}
+}
+
 static __always_inline int gona_guest_tx_frame(struct __sk_buff *skb,
 					       const struct gona_guest *g)
 {
@@ -156,33 +184,18 @@ static __always_inline int gona_guest_tx_frame(struct __sk_buff *skb,
 	bool group;
 	int ret;
 
-	gona_pull(skb);
+	ret = gona_guest_check(skb, g, &l4_off, &l4_proto);
+	/* Headers cut short in the linear area, with more in the frame. */
+	if (ret == -GONA_DROP_MALFORMED && gona_pull_more(skb))
+		ret = gona_guest_check(skb, g, &l4_off, &l4_proto);
+	if (ret < 0)
+		return ret;
+
 	data = (void *)(long)skb->data;
 	data_end = (void *)(long)skb->data_end;
 	eth = data;
 	if ((void *)(eth + 1) > data_end)
 		return -GONA_DROP_MALFORMED;
-	if (!gona_mac_eq(eth->h_source, g->mac))
-		return -GONA_DROP_SRC_MAC;
-	/* The receive path takes the outer VLAN tag off before tc sees it. */
-	if (skb->vlan_present)
-		return -GONA_DROP_ETHERTYPE;
-	switch (eth->h_proto) {
-	case bpf_htons(ETH_P_IP):
-		ret = gona_check_ip4(data, data_end, g, &l4_off, &l4_proto);
-		break;
-	case bpf_htons(ETH_P_IPV6):
-		ret = gona_check_ip6(data, data_end, g, &l4_off, &l4_proto);
-		break;
-	case bpf_htons(ETH_P_ARP):
-		ret = gona_check_arp(data, data_end, g);
-		break;
-	default:
-		return -GONA_DROP_ETHERTYPE;
-	}
-	if (ret < 0)
-		return ret;
-
 	segs = skb->gso_segs;
 	hdr_len = 0;
 	if (segs > 1)

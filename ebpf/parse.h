@@ -17,10 +17,13 @@
 #include "ebpf/gona_shared.h"
 
 /*
- * Headers are read in place. A frame whose first bytes are not in the
- * linear area (a tap or Xen backend may hand over a short head) is pulled
- * this far first: enough for Ethernet, IPv4 with options and UDP, or IPv6,
- * a few extension headers and a neighbour advertisement.
+ * Headers are read in place, in the linear area. Only a frame whose checks
+ * ran out of linear bytes while the frame has more (a tap or Xen backend
+ * may hand over a short head) is pulled, this far, and checked again:
+ * enough for Ethernet, IPv4 with options and UDP, or IPv6, a few extension
+ * headers and a neighbour advertisement. Pulling every frame would copy
+ * the head of each TCP segment a guest sends (they are clones), which
+ * costs more than all of gona's checks together.
  */
 #define GONA_PULL_LEN 128
 
@@ -70,13 +73,15 @@ static __always_inline void gona_mac_key_set(struct gona_mac_key *k,
 	*(__u16 *)k->pad = 0;
 }
 
-/* Make sure the headers are in the linear area, if the frame has them. */
-static __always_inline void gona_pull(struct __sk_buff *skb)
+/* Bring up to GONA_PULL_LEN bytes into the linear area; false if they
+ * were there already (or the frame is no longer), so nothing changed. */
+static __always_inline bool gona_pull_more(struct __sk_buff *skb)
 {
 	__u32 want = skb->len < GONA_PULL_LEN ? skb->len : GONA_PULL_LEN;
 
-	if ((void *)(long)skb->data + want > (void *)(long)skb->data_end)
-		bpf_skb_pull_data(skb, want);
+	if ((void *)(long)skb->data + want <= (void *)(long)skb->data_end)
+		return false;
+	return bpf_skb_pull_data(skb, want) == 0;
 }
 
 static __always_inline bool gona_ip6_ext(__u8 nexthdr)
@@ -142,7 +147,8 @@ static __always_inline __u32 gona_l4_hdr_end(void *data, void *data_end,
 	return off;
 }
 
-/* The same for any frame, parsed from scratch: the receive side's GSO. */
+/* The same for any frame, parsed from scratch: the receive side's GSO.
+ * GRO builds those with their headers linear, so nothing is pulled. */
 static __always_inline __u32 gona_hdr_len(struct __sk_buff *skb)
 {
 	void *data, *data_end;
@@ -151,7 +157,6 @@ static __always_inline __u32 gona_hdr_len(struct __sk_buff *skb)
 	__u32 off;
 	__u8 proto;
 
-	gona_pull(skb);
 	data = (void *)(long)skb->data;
 	data_end = (void *)(long)skb->data_end;
 	eth = data;
