@@ -4,149 +4,252 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "conf/internal.h"
 
 /* Prefix a message with FILE:LINE (FILE: without a line) if from a file. */
-static int locate(struct conf_err *err, const char *file, int line)
+static int locate(struct conf_err *err, const char *file, int line, int r)
 {
 	char msg[CONF_ERR_MAX];
 
 	if (!file)
-		return -EINVAL;
+		return r;
 	snprintf(msg, sizeof(msg), "%s", err->msg);
 	if (line > 0)
 		snprintf(err->msg, sizeof(err->msg), "%s:%d: %.400s", file,
 			 line, msg);
 	else
 		snprintf(err->msg, sizeof(err->msg), "%s: %.400s", file, msg);
-	return -EINVAL;
+	return r;
 }
 
-/* Which uplink or guest already uses NAME or DEVICE, by index < LIMIT in
- * the order uplinks then guests; the described object if found. */
-static const char *owner_of(const struct conf *c, size_t limit, bool device,
-			    const char *what, char *buf, size_t len)
+/* What must belong to one object only. Names and devices are shared by
+ * uplinks and guests: a guest may not take an uplink's device. */
+enum what { W_NAME, W_DEVICE, W_MAC, W_IPV4, W_IPV6 };
+
+/* One name, device, MAC or address of object OBJ (uplinks first, then
+ * guests), zero-padded so that equal values compare equal as bytes. */
+struct ent {
+	uint8_t key[CONF_NAME_MAX];
+	uint32_t obj;
+	uint8_t what;
+};
+
+static int ent_cmp(const void *a, const void *b)
 {
-	for (size_t i = 0; i < limit && i < c->n_uplinks; i++) {
-		const struct conf_uplink *u = &c->uplinks[i];
+	const struct ent *x = a, *y = b;
+	int r;
 
-		if (!strcmp(device ? u->device : u->name, what)) {
-			snprintf(buf, len, "uplink %s", u->name);
-			return buf;
-		}
-	}
-	for (size_t i = c->n_uplinks; i < limit; i++) {
-		const struct conf_guest *g = &c->guests[i - c->n_uplinks];
-
-		if (!strcmp(device ? g->device : g->name, what)) {
-			snprintf(buf, len, "guest %s", g->name);
-			return buf;
-		}
-	}
-	return NULL;
+	if (x->what != y->what)
+		return x->what < y->what ? -1 : 1;
+	r = memcmp(x->key, y->key, sizeof(x->key));
+	if (r)
+		return r;
+	if (x->obj != y->obj)
+		return x->obj < y->obj ? -1 : 1;
+	return 0;
 }
 
-/* The first address G and O share, written "ipv4 A" or "ipv6 A". */
-static bool shared_addr(const struct conf_guest *g, const struct conf_guest *o,
-			char *buf, size_t len)
+static struct ent *put(struct ent *e, uint32_t obj, enum what w,
+		       const void *key, size_t len)
 {
-	char a[INET6_ADDRSTRLEN];
-
-	for (size_t i = 0; i < g->n_ipv4; i++)
-		for (size_t j = 0; j < o->n_ipv4; j++)
-			if (g->ipv4[i].s_addr == o->ipv4[j].s_addr) {
-				inet_ntop(AF_INET, &g->ipv4[i], a, sizeof(a));
-				snprintf(buf, len, "ipv4 %s", a);
-				return true;
-			}
-	for (size_t i = 0; i < g->n_ipv6; i++)
-		for (size_t j = 0; j < o->n_ipv6; j++)
-			if (IN6_ARE_ADDR_EQUAL(&g->ipv6[i], &o->ipv6[j])) {
-				inet_ntop(AF_INET6, &g->ipv6[i], a, sizeof(a));
-				snprintf(buf, len, "ipv6 %s", a);
-				return true;
-			}
-	return false;
+	memset(e, 0, sizeof(*e));
+	memcpy(e->key, key, len);
+	e->obj = obj;
+	e->what = (uint8_t)w;
+	return e + 1;
 }
 
+static const char *obj_name(const struct conf *c, uint32_t obj, char *buf,
+			    size_t len)
+{
+	if (obj < c->n_uplinks)
+		snprintf(buf, len, "uplink %s", c->uplinks[obj].name);
+	else
+		snprintf(buf, len, "guest %s",
+			 c->guests[obj - c->n_uplinks].name);
+	return buf;
+}
+
+static int obj_line(const struct conf *c, uint32_t obj)
+{
+	return obj < c->n_uplinks ? c->uplinks[obj].line
+				  : c->guests[obj - c->n_uplinks].line;
+}
+
+static int clash(const struct conf *c, const struct ent *e, uint32_t other,
+		 struct conf_err *err)
+{
+	char self[CONF_NAME_MAX + 8], them[CONF_NAME_MAX + 8];
+	char v[INET6_ADDRSTRLEN];
+
+	obj_name(c, e->obj, self, sizeof(self));
+	obj_name(c, other, them, sizeof(them));
+	switch (e->what) {
+	case W_NAME:
+		return conf_errf(err, "%s: name already used by %s", self,
+				 them);
+	case W_DEVICE:
+		return conf_errf(err, "%s: device %s already used by %s", self,
+				 (const char *)e->key, them);
+	case W_MAC:
+		return conf_errf(err, "%s: mac %s already used by %s", self,
+				 conf_format_mac(e->key, v, sizeof(v)), them);
+	default:
+		inet_ntop(e->what == W_IPV4 ? AF_INET : AF_INET6, e->key, v,
+			  sizeof(v));
+		return conf_errf(err, "%s: %s %s already used by %s", self,
+				 e->what == W_IPV4 ? "ipv4" : "ipv6", v, them);
+	}
+}
+
+/*
+ * Every value that must be unique, sorted, so that a clash is two
+ * neighbours: n log n, where comparing every pair of guests would cost
+ * a tenth of a second at CONF_GUESTS_MAX guests of CONF_ADDRS_MAX
+ * addresses each, on every live guest add. The object reported is the
+ * first with a clash (uplinks, then guests), and the other object named
+ * is the first that had the value.
+ */
 static int check_unique(const struct conf *c, const char *file,
 			struct conf_err *err)
 {
-	size_t n = c->n_uplinks + c->n_guests;
-	char other[CONF_NAME_MAX + 8], abuf[INET6_ADDRSTRLEN + 8], mbuf[24];
+	size_t n = 2 * c->n_uplinks, nobj = c->n_uplinks + c->n_guests;
+	const struct ent **first;
+	uint32_t *other;
+	struct ent *ents, *e;
+	int r = 0;
 
-	for (size_t k = 0; k < n; k++) {
-		bool up = k < c->n_uplinks;
-		const char *kind = up ? "uplink" : "guest";
-		const char *name = up ? c->uplinks[k].name
-				      : c->guests[k - c->n_uplinks].name;
-		const char *dev = up ? c->uplinks[k].device
-				     : c->guests[k - c->n_uplinks].device;
-		int line = up ? c->uplinks[k].line
-			      : c->guests[k - c->n_uplinks].line;
+	for (size_t i = 0; i < c->n_guests; i++)
+		n += 3 + c->guests[i].n_ipv4 + c->guests[i].n_ipv6;
+	ents = malloc((n ? n : 1) * sizeof(*ents));
+	first = calloc(nobj ? nobj : 1, sizeof(*first));
+	other = calloc(nobj ? nobj : 1, sizeof(*other));
+	if (!ents || !first || !other) {
+		conf_errf(err, "out of memory");
+		r = -ENOMEM;
+		goto out;
+	}
+	e = ents;
+	for (uint32_t i = 0; i < c->n_uplinks; i++) {
+		const struct conf_uplink *u = &c->uplinks[i];
 
-		if (owner_of(c, k, false, name, other, sizeof(other))) {
-			conf_errf(err, "%s %s: name already used by %s", kind,
-				  name, other);
-			return locate(err, file, line);
+		e = put(e, i, W_NAME, u->name, strlen(u->name));
+		e = put(e, i, W_DEVICE, u->device, strlen(u->device));
+	}
+	for (uint32_t i = 0; i < c->n_guests; i++) {
+		const struct conf_guest *g = &c->guests[i];
+		uint32_t obj = (uint32_t)c->n_uplinks + i;
+
+		e = put(e, obj, W_NAME, g->name, strlen(g->name));
+		e = put(e, obj, W_DEVICE, g->device, strlen(g->device));
+		e = put(e, obj, W_MAC, g->mac, 6);
+		for (size_t j = 0; j < g->n_ipv4; j++)
+			e = put(e, obj, W_IPV4, &g->ipv4[j], 4);
+		for (size_t j = 0; j < g->n_ipv6; j++)
+			e = put(e, obj, W_IPV6, &g->ipv6[j], 16);
+	}
+	qsort(ents, n, sizeof(*ents), ent_cmp);
+	/* For each object, its first clash in the order of its fields
+	 * (name, device, mac, addresses), with the first owner. */
+	for (size_t i = 1, run = 0; i < n; i++) {
+		const struct ent *a = &ents[run], *b = &ents[i];
+		const struct ent **f = &first[b->obj];
+
+		if (a->what != b->what ||
+		    memcmp(a->key, b->key, sizeof(a->key))) {
+			run = i;
+			continue;
 		}
-		if (owner_of(c, k, true, dev, other, sizeof(other))) {
-			conf_errf(err, "%s %s: device %s already used by %s",
-				  kind, name, dev, other);
-			return locate(err, file, line);
+		/* The same address twice in one guest is for
+		 * conf_guest_check() to report. */
+		if (a->obj == b->obj)
+			continue;
+		if (!*f || b->what < (*f)->what) {
+			*f = b;
+			other[b->obj] = a->obj;
 		}
 	}
-	for (size_t k = 0; k < c->n_guests; k++) {
-		const struct conf_guest *g = &c->guests[k];
-
-		for (size_t j = 0; j < k; j++) {
-			const struct conf_guest *o = &c->guests[j];
-
-			if (!memcmp(g->mac, o->mac, 6)) {
-				conf_errf(err,
-					  "guest %s: mac %s already used by "
-					  "guest %s",
-					  g->name,
-					  conf_format_mac(g->mac, mbuf,
-							  sizeof(mbuf)),
-					  o->name);
-				return locate(err, file, g->line);
-			}
-			if (shared_addr(g, o, abuf, sizeof(abuf))) {
-				conf_errf(err,
-					  "guest %s: %s already used by "
-					  "guest %s",
-					  g->name, abuf, o->name);
-				return locate(err, file, g->line);
-			}
+	for (uint32_t i = 0; i < nobj; i++) {
+		if (first[i]) {
+			clash(c, first[i], other[i], err);
+			r = locate(err, file, obj_line(c, i), -EINVAL);
+			break;
 		}
 	}
+out:
+	free(ents);
+	free(first);
+	free(other);
+	return r;
+}
+
+static bool abs_path(const char *p, size_t size)
+{
+	return p[0] == '/' && memchr(p, '\0', size);
+}
+
+static int check_globals(const struct conf *c, struct conf_err *err)
+{
+	const struct conf_policy *p = &c->policy;
+
+	if (p->rebalance_interval_ms < 10 || p->rebalance_interval_ms > 3600000)
+		return conf_errf(err,
+				 "policy: rebalance_interval_ms %u out of "
+				 "range 10..3600000",
+				 p->rebalance_interval_ms);
+	if (p->admission != CONF_ADMIT_N1 && p->admission != CONF_ADMIT_N &&
+	    p->admission != CONF_ADMIT_OFF)
+		return conf_errf(err,
+				 "policy: admission %d is not n-1, n or off",
+				 (int)p->admission);
+	if (!abs_path(c->daemon.socket, sizeof(c->daemon.socket)))
+		return conf_errf(err,
+				 "daemon: socket \"%.*s\" is not an absolute "
+				 "path",
+				 (int)sizeof(c->daemon.socket),
+				 c->daemon.socket);
+	if (!abs_path(c->daemon.pin_dir, sizeof(c->daemon.pin_dir)))
+		return conf_errf(err,
+				 "daemon: pin_dir \"%.*s\" is not an absolute "
+				 "path",
+				 (int)sizeof(c->daemon.pin_dir),
+				 c->daemon.pin_dir);
 	return 0;
 }
 
 int conf_check(const struct conf *c, const char *file, struct conf_err *err)
 {
+	int r;
+
 	if (!c->n_uplinks) {
 		conf_errf(err, "at least one uplink is needed");
-		return locate(err, file, 0);
+		return locate(err, file, 0, -EINVAL);
 	}
 	if (c->n_uplinks > CONF_UPLINKS_MAX) {
 		conf_errf(err, "%zu uplinks, at most %d", c->n_uplinks,
 			  CONF_UPLINKS_MAX);
-		return locate(err, file, c->uplinks[CONF_UPLINKS_MAX].line);
+		return locate(err, file, c->uplinks[CONF_UPLINKS_MAX].line,
+			      -ENOSPC);
 	}
 	if (c->n_guests > CONF_GUESTS_MAX) {
 		conf_errf(err, "%zu guests, at most %d", c->n_guests,
 			  CONF_GUESTS_MAX);
-		return locate(err, file, c->guests[CONF_GUESTS_MAX].line);
+		return locate(err, file, c->guests[CONF_GUESTS_MAX].line,
+			      -ENOSPC);
 	}
 	for (size_t i = 0; i < c->n_uplinks; i++)
 		if (conf_uplink_check(&c->uplinks[i], err))
-			return locate(err, file, c->uplinks[i].line);
+			return locate(err, file, c->uplinks[i].line, -EINVAL);
 	for (size_t i = 0; i < c->n_guests; i++)
 		if (conf_guest_check(&c->guests[i], err))
-			return locate(err, file, c->guests[i].line);
-	return check_unique(c, file, err);
+			return locate(err, file, c->guests[i].line, -EINVAL);
+	r = check_unique(c, file, err);
+	if (r)
+		return r;
+	if (check_globals(c, err))
+		return locate(err, file, 0, -EINVAL);
+	return 0;
 }

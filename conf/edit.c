@@ -52,6 +52,9 @@ bool conf_ifname_ok(const char *name)
 	return true;
 }
 
+/* Whatever a shaper's bucket may hold; more is a typo. */
+#define MAX_BURST (64u << 20)
+
 /* A rate for KEY of OBJ; ZERO_OK for guarantees, where 0 means none. */
 static int set_rate(uint64_t *out, const char *obj, const char *key,
 		    const char *value, bool zero_ok, struct conf_err *err)
@@ -81,15 +84,16 @@ static int set_uint(uint32_t *out, const char *obj, const char *key,
 		    const char *value, uint32_t min, uint32_t max,
 		    struct conf_err *err)
 {
-	unsigned long v;
+	const char *digits = value[0] == '-' ? value + 1 : value;
+	long long v;
 	char *end;
 
 	errno = 0;
-	v = strtoul(value, &end, 10);
-	if (!isdigit((unsigned char)value[0]) || *end || errno)
+	v = strtoll(value, &end, 10);
+	if (!isdigit((unsigned char)digits[0]) || *end)
 		return conf_errf(err, "%s: %s \"%s\" is not a whole number",
 				 obj, key, value);
-	if (v < min || v > max)
+	if (errno || v < min || v > max)
 		return conf_errf(err, "%s: %s %s out of range %u..%u", obj, key,
 				 value, min, max);
 	*out = (uint32_t)v;
@@ -113,15 +117,19 @@ static int set_bool(bool *out, const char *obj, const char *key,
 			 value);
 }
 
+static int bad_ifname(const char *obj, const char *value, struct conf_err *err)
+{
+	return conf_errf(err,
+			 "%s: device \"%s\" is not a valid interface name "
+			 "(1 to 15 characters, no '/', ':' or space)",
+			 obj, value);
+}
+
 static int set_ifname(char out[IFNAMSIZ], const char *obj, const char *value,
 		      struct conf_err *err)
 {
 	if (!conf_ifname_ok(value))
-		return conf_errf(err,
-				 "%s: device \"%s\" is not a valid interface "
-				 "name (1 to 15 characters, no '/', ':' or "
-				 "space)",
-				 obj, value);
+		return bad_ifname(obj, value, err);
 	snprintf(out, IFNAMSIZ, "%s", value);
 	return 0;
 }
@@ -139,10 +147,40 @@ static int set_path(char *out, size_t size, const char *obj, const char *key,
 	return 0;
 }
 
+/* Addresses a host can own: not unspecified, multicast or broadcast. */
+static bool ipv4_unicast(struct in_addr a)
+{
+	uint32_t h = ntohl(a.s_addr);
+
+	return h != 0 && h != 0xffffffff && (h >> 28) != 0xe;
+}
+
+static bool ipv6_unicast(const struct in6_addr *a)
+{
+	return !IN6_IS_ADDR_UNSPECIFIED(a) && !IN6_IS_ADDR_MULTICAST(a);
+}
+
+/*
+ * The init functions cannot fail, and a name cut to fit would be a valid
+ * name that nobody gave: so a name too long keeps its start and ends in
+ * "…", which the checks refuse and the message shows for what it is.
+ */
+static void set_name(char out[CONF_NAME_MAX], const char *name)
+{
+	static const char more[] = "\u2026";
+
+	if (strlen(name) < CONF_NAME_MAX) {
+		snprintf(out, CONF_NAME_MAX, "%s", name);
+		return;
+	}
+	memcpy(out, name, CONF_NAME_MAX - sizeof(more));
+	memcpy(out + CONF_NAME_MAX - sizeof(more), more, sizeof(more));
+}
+
 void conf_guest_init(struct conf_guest *g, const char *name)
 {
 	memset(g, 0, sizeof(*g));
-	snprintf(g->name, sizeof(g->name), "%s", name);
+	set_name(g->name, name);
 	g->slice.tx_weight = 1;
 	g->spread = 1;
 }
@@ -151,13 +189,11 @@ static int add_ipv4(struct conf_guest *g, const char *obj, const char *value,
 		    struct conf_err *err)
 {
 	struct in_addr a;
-	uint32_t h;
 
 	if (inet_pton(AF_INET, value, &a) != 1)
 		return conf_errf(err, "%s: ipv4 \"%s\" is not an IPv4 address",
 				 obj, value);
-	h = ntohl(a.s_addr);
-	if (h == 0 || h == 0xffffffff || (h >> 28) == 0xe)
+	if (!ipv4_unicast(a))
 		return conf_errf(err,
 				 "%s: ipv4 %s is not a unicast host address",
 				 obj, value);
@@ -180,7 +216,7 @@ static int add_ipv6(struct conf_guest *g, const char *obj, const char *value,
 	if (inet_pton(AF_INET6, value, &a) != 1)
 		return conf_errf(err, "%s: ipv6 \"%s\" is not an IPv6 address",
 				 obj, value);
-	if (IN6_IS_ADDR_UNSPECIFIED(&a) || IN6_IS_ADDR_MULTICAST(&a))
+	if (!ipv6_unicast(&a))
 		return conf_errf(err,
 				 "%s: ipv6 %s is not a unicast host address",
 				 obj, value);
@@ -255,7 +291,7 @@ int conf_guest_set(struct conf_guest *g, const char *key, const char *value,
 					 "%s: tx.burst %s is too small for one "
 					 "%d-byte frame",
 					 obj, value, CONF_MIN_BURST);
-		if (burst > 64 * 1024 * 1024)
+		if (burst > MAX_BURST)
 			return conf_errf(err, "%s: tx.burst %s exceeds 64M",
 					 obj, value);
 		s->tx_burst = burst;
@@ -264,38 +300,114 @@ int conf_guest_set(struct conf_guest *g, const char *key, const char *value,
 	return conf_unknown(err, obj, key);
 }
 
+/* A rate of a struct that did not come through set_rate(). */
+static int check_rate(const char *obj, const char *key, uint64_t v,
+		      struct conf_err *err)
+{
+	char a[32];
+
+	if (v > CONF_RATE_MAX)
+		return conf_errf(err, "%s: %s %s exceeds 10T", obj, key,
+				 conf_format_rate(v, a, sizeof(a)));
+	return 0;
+}
+
+static int check_addrs(const struct conf_guest *g, const char *obj,
+		       struct conf_err *err)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	if (g->n_ipv4 > CONF_ADDRS_MAX)
+		return conf_errf(err, "%s: more than %d ipv4 addresses", obj,
+				 CONF_ADDRS_MAX);
+	if (g->n_ipv6 > CONF_ADDRS_MAX)
+		return conf_errf(err, "%s: more than %d ipv6 addresses", obj,
+				 CONF_ADDRS_MAX);
+	for (size_t i = 0; i < g->n_ipv4; i++) {
+		inet_ntop(AF_INET, &g->ipv4[i], a, sizeof(a));
+		if (!ipv4_unicast(g->ipv4[i]))
+			return conf_errf(err,
+					 "%s: ipv4 %s is not a unicast host "
+					 "address",
+					 obj, a);
+		for (size_t j = 0; j < i; j++)
+			if (g->ipv4[j].s_addr == g->ipv4[i].s_addr)
+				return conf_errf(err,
+						 "%s: ipv4 %s listed twice",
+						 obj, a);
+	}
+	for (size_t i = 0; i < g->n_ipv6; i++) {
+		inet_ntop(AF_INET6, &g->ipv6[i], a, sizeof(a));
+		if (!ipv6_unicast(&g->ipv6[i]))
+			return conf_errf(err,
+					 "%s: ipv6 %s is not a unicast host "
+					 "address",
+					 obj, a);
+		for (size_t j = 0; j < i; j++)
+			if (IN6_ARE_ADDR_EQUAL(&g->ipv6[j], &g->ipv6[i]))
+				return conf_errf(err,
+						 "%s: ipv6 %s listed twice",
+						 obj, a);
+	}
+	return 0;
+}
+
+/* Everything conf_guest_set() refuses, again, for guests built otherwise
+ * (by hand, or by a caller that copies structs around). */
 int conf_guest_check(const struct conf_guest *g, struct conf_err *err)
 {
 	static const uint8_t zero[6];
-	char a[32], b[32];
+	const struct conf_slice *s = &g->slice;
+	char obj[CONF_NAME_MAX + 8], a[32], b[32];
+	int r;
 
 	if (!conf_name_ok(g->name))
 		return conf_errf(err,
 				 "guest \"%s\": a name is 1 to %d characters "
 				 "of A-Z a-z 0-9 _ . -",
 				 g->name, CONF_NAME_MAX - 1);
+	snprintf(obj, sizeof(obj), "guest %s", g->name);
 	if (!g->device[0])
-		return conf_errf(err, "guest %s: no device", g->name);
+		return conf_errf(err, "%s: no device", obj);
+	if (!conf_ifname_ok(g->device))
+		return bad_ifname(obj, g->device, err);
 	if (!memcmp(g->mac, zero, 6))
-		return conf_errf(err, "guest %s: no mac", g->name);
-	if (g->slice.tx_max && g->slice.tx_min > g->slice.tx_max)
-		return conf_errf(
-			err, "guest %s: tx.min %s exceeds tx.max %s", g->name,
-			conf_format_rate(g->slice.tx_min, a, sizeof(a)),
-			conf_format_rate(g->slice.tx_max, b, sizeof(b)));
-	/* What conf_guest_set guarantees, for guests built otherwise. */
-	if (g->slice.tx_weight < 1 || g->slice.tx_weight > 1000 ||
-	    g->spread < 1 || g->spread > CONF_UPLINKS_MAX ||
-	    g->n_ipv4 > CONF_ADDRS_MAX || g->n_ipv6 > CONF_ADDRS_MAX ||
-	    (g->slice.tx_burst && g->slice.tx_burst < CONF_MIN_BURST))
-		return conf_errf(err, "guest %s: value out of range", g->name);
+		return conf_errf(err, "%s: no mac", obj);
+	if (g->mac[0] & 1)
+		return conf_errf(err, "%s: mac %s is a multicast address", obj,
+				 conf_format_mac(g->mac, a, sizeof(a)));
+	r = check_addrs(g, obj, err);
+	if (r)
+		return r;
+	if (check_rate(obj, "tx.min", s->tx_min, err) ||
+	    check_rate(obj, "tx.max", s->tx_max, err) ||
+	    check_rate(obj, "rx.max", s->rx_max, err))
+		return -EINVAL;
+	if (s->tx_max && s->tx_min > s->tx_max)
+		return conf_errf(err, "%s: tx.min %s exceeds tx.max %s", obj,
+				 conf_format_rate(s->tx_min, a, sizeof(a)),
+				 conf_format_rate(s->tx_max, b, sizeof(b)));
+	if (s->tx_weight < 1 || s->tx_weight > 1000)
+		return conf_errf(err, "%s: tx.weight %u out of range 1..1000",
+				 obj, s->tx_weight);
+	if (s->tx_burst && s->tx_burst < CONF_MIN_BURST)
+		return conf_errf(err,
+				 "%s: tx.burst %u is too small for one "
+				 "%d-byte frame",
+				 obj, s->tx_burst, CONF_MIN_BURST);
+	if (s->tx_burst > MAX_BURST)
+		return conf_errf(err, "%s: tx.burst %s exceeds 64M", obj,
+				 conf_format_size(s->tx_burst, a, sizeof(a)));
+	if (g->spread < 1 || g->spread > CONF_UPLINKS_MAX)
+		return conf_errf(err, "%s: spread %u out of range 1..%d", obj,
+				 g->spread, CONF_UPLINKS_MAX);
 	return 0;
 }
 
 void conf_uplink_init(struct conf_uplink *u, const char *name)
 {
 	memset(u, 0, sizeof(*u));
-	snprintf(u->name, sizeof(u->name), "%s", name);
+	set_name(u->name, name);
 	u->monitor.interval_ms = 100;
 	u->monitor.missed = 3;
 }
@@ -327,11 +439,25 @@ int conf_uplink_set(struct conf_uplink *u, const char *key, const char *value,
 		struct in6_addr a6;
 		struct in_addr a4;
 
+		/* Probes go to one neighbour, which must be able to
+		 * answer: not a group or an unspecified address. Only one
+		 * family is kept, so that a printed monitor reads back the
+		 * same. */
+		memset(&a4, 0, sizeof(a4));
+		memset(&a6, 0, sizeof(a6));
 		if (inet_pton(AF_INET, value, &a4) == 1) {
-			m->target4 = a4;
+			if (!ipv4_unicast(a4))
+				return conf_errf(err,
+						 "%s: monitor.target %s is not "
+						 "a unicast host address",
+						 obj, value);
 			m->target_af = AF_INET;
 		} else if (inet_pton(AF_INET6, value, &a6) == 1) {
-			m->target6 = a6;
+			if (!ipv6_unicast(&a6))
+				return conf_errf(err,
+						 "%s: monitor.target %s is not "
+						 "a unicast host address",
+						 obj, value);
 			m->target_af = AF_INET6;
 		} else {
 			return conf_errf(err,
@@ -339,6 +465,8 @@ int conf_uplink_set(struct conf_uplink *u, const char *key, const char *value,
 					 "IP address",
 					 obj, value);
 		}
+		m->target4 = a4;
+		m->target6 = a6;
 		return 0;
 	}
 	if (!strcmp(key, "monitor.interval_ms"))
@@ -352,29 +480,56 @@ int conf_uplink_set(struct conf_uplink *u, const char *key, const char *value,
 int conf_uplink_check(const struct conf_uplink *u, struct conf_err *err)
 {
 	const struct conf_monitor *m = &u->monitor;
+	char obj[CONF_NAME_MAX + 8], a[INET6_ADDRSTRLEN];
 
 	if (!conf_name_ok(u->name))
 		return conf_errf(err,
 				 "uplink \"%s\": a name is 1 to %d characters "
 				 "of A-Z a-z 0-9 _ . -",
 				 u->name, CONF_NAME_MAX - 1);
+	snprintf(obj, sizeof(obj), "uplink %s", u->name);
 	if (!u->device[0])
-		return conf_errf(err, "uplink %s: no device", u->name);
+		return conf_errf(err, "%s: no device", obj);
+	if (!conf_ifname_ok(u->device))
+		return bad_ifname(obj, u->device, err);
 	if (!u->capacity)
-		return conf_errf(err, "uplink %s: no capacity", u->name);
-	if (m->type == CONF_MON_NONE && m->target_af)
-		return conf_errf(err, "uplink %s: monitor needs a type",
-				 u->name);
+		return conf_errf(err, "%s: no capacity", obj);
+	if (check_rate(obj, "capacity", u->capacity, err))
+		return -EINVAL;
+	if (m->type == CONF_MON_NONE) {
+		if (m->target_af)
+			return conf_errf(err, "%s: monitor needs a type", obj);
+		return 0;
+	}
+	if (m->type != CONF_MON_ARP && m->type != CONF_MON_NS)
+		return conf_errf(err, "%s: monitor.type %d is not arp or ns",
+				 obj, (int)m->type);
 	if (m->type == CONF_MON_ARP && m->target_af != AF_INET)
-		return conf_errf(err,
-				 "uplink %s: an arp monitor needs an IPv4 "
-				 "target",
-				 u->name);
+		return conf_errf(err, "%s: an arp monitor needs an IPv4 target",
+				 obj);
 	if (m->type == CONF_MON_NS && m->target_af != AF_INET6)
+		return conf_errf(err, "%s: an ns monitor needs an IPv6 target",
+				 obj);
+	if (m->target_af == AF_INET ? !ipv4_unicast(m->target4)
+				    : !ipv6_unicast(&m->target6))
 		return conf_errf(err,
-				 "uplink %s: an ns monitor needs an IPv6 "
-				 "target",
-				 u->name);
+				 "%s: monitor.target %s is not a unicast host "
+				 "address",
+				 obj,
+				 inet_ntop(m->target_af,
+					   m->target_af == AF_INET
+						   ? (const void *)&m->target4
+						   : (const void *)&m->target6,
+					   a, sizeof(a)));
+	if (m->interval_ms < 1 || m->interval_ms > 60000)
+		return conf_errf(err,
+				 "%s: monitor.interval_ms %u out of range "
+				 "1..60000",
+				 obj, m->interval_ms);
+	if (m->missed < 1 || m->missed > 255)
+		return conf_errf(err,
+				 "%s: monitor.missed %u out of range 1..255",
+				 obj, m->missed);
 	return 0;
 }
 
@@ -446,18 +601,31 @@ struct conf_uplink *conf_uplink_find(const struct conf *c, const char *name)
 int conf_guest_add(struct conf *c, const struct conf_guest *g,
 		   struct conf_err *err)
 {
+	struct conf next = *c;
 	struct conf_guest *gs;
 	int r;
 
-	gs = realloc(c->guests, (c->n_guests + 1) * sizeof(*gs));
-	if (!gs)
-		return conf_errf(err, "guest %s: out of memory", g->name);
+	/* Checked as a new array, so that on error c is as it was, and G
+	 * may even point into c->guests. */
+	gs = malloc((c->n_guests + 1) * sizeof(*gs));
+	if (!gs) {
+		conf_errf(err, "guest %s: out of memory", g->name);
+		return -ENOMEM;
+	}
+	if (c->n_guests)
+		memcpy(gs, c->guests, c->n_guests * sizeof(*gs));
+	gs[c->n_guests] = *g;
+	next.guests = gs;
+	next.n_guests = c->n_guests + 1;
+	r = conf_check(&next, NULL, err);
+	if (r) {
+		free(gs);
+		return r;
+	}
+	free(c->guests);
 	c->guests = gs;
-	c->guests[c->n_guests++] = *g;
-	r = conf_check(c, NULL, err);
-	if (r)
-		c->n_guests--;
-	return r;
+	c->n_guests++;
+	return 0;
 }
 
 int conf_guest_del(struct conf *c, const char *name, struct conf_err *err)
@@ -465,8 +633,10 @@ int conf_guest_del(struct conf *c, const char *name, struct conf_err *err)
 	struct conf_guest *g = conf_guest_find(c, name);
 	size_t i;
 
-	if (!g)
-		return conf_errf(err, "guest %s: no such guest", name);
+	if (!g) {
+		conf_errf(err, "guest %s: no such guest", name);
+		return -ENOENT;
+	}
 	i = (size_t)(g - c->guests);
 	memmove(&c->guests[i], &c->guests[i + 1],
 		(c->n_guests - i - 1) * sizeof(*g));

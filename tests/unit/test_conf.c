@@ -95,7 +95,8 @@ static const struct bad {
 	  "most 10T)" },
 	{ "uplinks = ( { name = \"up0\"; device = \"eth1\"; capacity = true; } "
 	  ");\n",
-	  "1: uplink up0: capacity: cannot parse rate \"true\"" },
+	  "1: uplink up0: capacity must be a string such as \"10G\" or an "
+	  "integer" },
 	{ UP "guests = ( { name = \"up0\"; device = \"vif1\"; " MAC1 " } );\n",
 	  "2: guest up0: name already used by uplink up0" },
 	{ UP "guests = ( { name = \"web\"; device = \"eth1\"; " MAC1 " } );\n",
@@ -150,7 +151,7 @@ static const struct bad {
 	{ UP GUEST(MAC1 " tx = { weight = 1001; };"),
 	  "2: guest web: tx.weight 1001 out of range 1..1000" },
 	{ UP GUEST(MAC1 " tx = { weight = 1.5; };"),
-	  "2: guest web: tx.weight \"1.5\" is not a whole number" },
+	  "2: guest web: tx.weight must be an integer" },
 	{ UP GUEST(MAC1 " tx = { burst = \"1000\"; };"),
 	  "2: guest web: tx.burst 1000 is too small for one 1514-byte frame" },
 	{ UP GUEST(MAC1 " tx = { maxx = \"1G\"; };"),
@@ -168,7 +169,7 @@ static const struct bad {
 	{ UP GUEST(MAC1 " adress = \"x\";"),
 	  "2: guest web: unknown key \"adress\"" },
 	{ UP GUEST(MAC1 " ipv4 = { a = 1; };"),
-	  "2: guest web: ipv4 must be a single value" },
+	  "2: guest web: ipv4 must be a string or an array of strings" },
 	{ UP GUEST(MAC1 " extra = { a = 1; };"),
 	  "2: guest web: unknown key \"extra\"" },
 	{ UP "guests = { };\n", "2: guests must be a list ( {...}, {...} )" },
@@ -179,7 +180,7 @@ static const struct bad {
 	{ UP "policy = { admission = \"n+1\"; };\n",
 	  "2: policy: admission \"n+1\" is not n-1, n or off" },
 	{ UP "policy = { failback = \"maybe\"; };\n",
-	  "2: policy: failback \"maybe\" is not true or false" },
+	  "2: policy: failback must be true or false" },
 	{ UP "policy = { rebalance_interval_ms = 5; };\n",
 	  "2: policy: rebalance_interval_ms 5 out of range 10..3600000" },
 	{ UP "daemon = { socket = \"gonad.sock\"; };\n",
@@ -190,6 +191,141 @@ static const struct bad {
 	     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"; };\n",
 	  "2: daemon: socket is longer than 107 characters" },
 	{ UP "daemon = \"/run\";\n", "2: daemon must be a group { ... }" },
+	/* libconfig 1.5 cuts integers to 32 bits without a word: refused
+	 * before it can, wherever they are. */
+	{ "uplinks = ( { name = \"up0\"; device = \"eth1\";\n"
+	  "  capacity = 10000000000; } );\n",
+	  "2: integer 10000000000 does not fit in 32 bits (write "
+	  "10000000000L, or a rate as a string such as \"10G\")" },
+	{ UP GUEST(MAC1 "\n tx = { weight = 4294967297; };"),
+	  "3: integer 4294967297 does not fit in 32 bits (write 4294967297L, "
+	  "or a rate as a string such as \"10G\")" },
+	{ UP GUEST(MAC1 " tx = { weight = 0x100000001; };"),
+	  "2: integer 0x100000001 does not fit in 32 bits (write "
+	  "0x100000001L, or a rate as a string such as \"10G\")" },
+	{ UP GUEST(MAC1 " spread = -2147483649;"),
+	  "2: integer -2147483649 does not fit in 32 bits (write "
+	  "-2147483649L, or a rate as a string such as \"10G\")" },
+	/* Not in strings or comments, and not when libconfig reads them
+	 * right (L, floats). */
+	{ UP "# capacity = 10000000000;\n/* 99999999999 */\n"
+	     "guests = ( { name = \"web\"; device = \"v99999999999\"; } );\n",
+	  "4: guest web: no mac" },
+	{ UP "@include \"other.conf\"\n",
+	  "2: @include is not supported: gona reads one file" },
+	{ "uplinks = ( { name = \"up0\"; device = \"eth1\"; capacity = 2.5e9; "
+	  "} );\n",
+	  "1: uplink up0: capacity must be a string such as \"10G\" or an "
+	  "integer" },
+	{ "uplinks = ( { name = \"up0\"; device = 1; capacity = \"1G\"; } "
+	  ");\n",
+	  "1: uplink up0: device must be a string" },
+	{ "uplinks = ( { name = 7; device = \"eth1\"; capacity = \"1G\"; } "
+	  ");\n",
+	  "1: uplink #1: name must be a string" },
+	{ UP "guests = ( { name = \"a\"; device = \"v1\"; " MAC1 " },\n"
+	     "  { device = \"v2\"; } );\n",
+	  "3: guest #2: no name" },
+	{ UP GUEST(MAC1 " tx = { weight = \"10\"; };"),
+	  "2: guest web: tx.weight must be an integer" },
+	{ UP GUEST(MAC1 " tx = { weight = -1; };"),
+	  "2: guest web: tx.weight -1 out of range 1..1000" },
+	{ UP GUEST(MAC1 " tx = { max = 4.0e9; };"),
+	  "2: guest web: tx.max must be a string such as \"4G\" or an "
+	  "integer" },
+	{ UP GUEST(MAC1 " ipv4 = [ \"192.0.2.1\" ];\n ipv6 = [ 1, 2 ];"),
+	  "3: guest web: ipv6 must be a string or an array of strings" },
+	{ UP GUEST(MAC1 " tx = { mx = { a = 1; }; };"),
+	  "2: guest web: unknown key \"tx.mx\"" },
+	{ UP GUEST(MAC1 " tx = { burst = \"128M\"; };"),
+	  "2: guest web: tx.burst 128M exceeds 64M" },
+	{ UP GUEST(MAC1 " tx = { burst = \"64Q\"; };"),
+	  "2: guest web: tx.burst: cannot parse size \"64Q\"" },
+	{ UP GUEST(MAC1 " tx = { max = \"20T\"; };"),
+	  "2: guest web: tx.max \"20T\" is out of range (whole bit/s, at most "
+	  "10T)" },
+	{ UP GUEST(MAC1 " tx = { min = \"1.0000001K\"; };"),
+	  "2: guest web: tx.min \"1.0000001K\" is out of range (whole bit/s, "
+	  "at most 10T)" },
+	{ UP GUEST(MAC1 " spread = 33;"),
+	  "2: guest web: spread 33 out of range 1..32" },
+	{ UP GUEST(MAC1 " ipv4 = \"0.0.0.0\";"),
+	  "2: guest web: ipv4 0.0.0.0 is not a unicast host address" },
+	{ UP GUEST(MAC1 " ipv4 = \"255.255.255.255\";"),
+	  "2: guest web: ipv4 255.255.255.255 is not a unicast host address" },
+	{ UP GUEST(MAC1 " ipv6 = \"::\";"),
+	  "2: guest web: ipv6 :: is not a unicast host address" },
+	{ UP GUEST("mac = \"ff:ff:ff:ff:ff:ff\";"),
+	  "2: guest web: mac ff:ff:ff:ff:ff:ff is a multicast address" },
+	{ "uplinks = ( { name = \"up0\"; device = \"eth1\"; capacity = "
+	  "\"1G\";\n"
+	  "  monitor = { type = \"arp\"; target = \"0.0.0.0\"; }; } );\n",
+	  "2: uplink up0: monitor.target 0.0.0.0 is not a unicast host "
+	  "address" },
+	{ "uplinks = ( { name = \"up0\"; device = \"eth1\"; capacity = "
+	  "\"1G\";\n"
+	  "  monitor = { type = \"ns\"; target = \"ff02::1\"; }; } );\n",
+	  "2: uplink up0: monitor.target ff02::1 is not a unicast host "
+	  "address" },
+	{ "uplinks = ( { name = \"up0\"; device = \"eth1\"; capacity = "
+	  "\"1G\";\n"
+	  "  monitor = { type = \"ns\"; target = \"192.0.2.1\"; }; } );\n",
+	  "1: uplink up0: an ns monitor needs an IPv6 target" },
+	{ "uplinks = ( { name = \"up0\"; device = \"eth1\"; capacity = "
+	  "\"1G\";\n"
+	  "  monitor = { type = \"arp\"; }; } );\n",
+	  "1: uplink up0: an arp monitor needs an IPv4 target" },
+	{ "uplinks = ( { name = \"up0\"; device = \"eth1\"; capacity = "
+	  "\"1G\";\n"
+	  "  monitor = { type = \"arp\"; target = \"192.0.2.1\";\n"
+	  "    missed = 256; }; } );\n",
+	  "3: uplink up0: monitor.missed 256 out of range 1..255" },
+	{ "uplinks = ( { name = \"up0\"; device = \"eth1\"; capacity = "
+	  "\"1G\";\n"
+	  "  monitor = { type = \"arp\"; tries = 3; }; } );\n",
+	  "2: uplink up0: unknown key \"monitor.tries\"" },
+	{ "uplinks = ( { name = \"up0\"; device = \"eth1\"; capacity = "
+	  "\"1G\";\n"
+	  "  monitor = \"arp\"; } );\n",
+	  "2: uplink up0: monitor must be a group { ... }" },
+	{ "uplinks = ( { name = \"up0\"; device = \"eth1\"; capacity = "
+	  "\"1G\"; },\n"
+	  "  { name = \"up0\"; device = \"eth2\"; capacity = \"1G\"; } );\n",
+	  "2: uplink up0: name already used by uplink up0" },
+	{ UP "guests = ( { name = \"a\"; device = \"v1\"; " MAC1 " },\n"
+	     "  { name = \"a\"; device = \"v2\"; mac = \"02:00:00:00:00:02\"; "
+	     "} );\n",
+	  "3: guest a: name already used by guest a" },
+	{ UP "guests = ( { name = \"a\"; device = \"v1\"; " MAC1 " },\n"
+	     "  { name = \"b\"; device = \"v1\"; mac = \"02:00:00:00:00:02\"; "
+	     "} );\n",
+	  "3: guest b: device v1 already used by guest a" },
+	{ UP "guests = ( { name = \"a\"; device = \"v1\"; " MAC1
+	     " ipv6 = [ \"2001:db8::1\", \"2001:db8::5\" ]; },\n"
+	     "  { name = \"b\"; device = \"v2\"; mac = \"02:00:00:00:00:02\";\n"
+	     "    ipv6 = [ \"2001:DB8:0::5\" ]; } );\n",
+	  "3: guest b: ipv6 2001:db8::5 already used by guest a" },
+	{ UP "daemon = { pin_dir = \"bpf/gona\"; };\n",
+	  "2: daemon: pin_dir \"bpf/gona\" is not an absolute path" },
+	{ UP "daemon = { sock = \"/run/g.sock\"; };\n",
+	  "2: daemon: unknown key \"sock\"" },
+	{ UP "policy = { failback = 1; };\n",
+	  "2: policy: failback must be true or false" },
+	{ UP "policy = { admission = 1; };\n",
+	  "2: policy: admission must be a string" },
+	{ UP "policy = { rebalance_interval_ms = \"1000\"; };\n",
+	  "2: policy: rebalance_interval_ms must be an integer" },
+	{ UP "policy = { rebalance_interval_ms = 3600001; };\n",
+	  "2: policy: rebalance_interval_ms 3600001 out of range 10..3600000" },
+	{ "uplinks = \"eth0\";\n",
+	  "1: uplinks must be a list ( {...}, {...} )" },
+	{ "uplinks = [ ];\n", " at least one uplink is needed" },
+	{ UP "guests = ( ( ) );\n",
+	  "2: guests: entry 1 is not a group { ... }" },
+	{ UP "uplinks = ( );\n", "2: duplicate setting name" },
+	{ UP "guests = ( { name = \"web\"; device = \"vif1\"; " MAC1
+	     "\n  tx = { min = \"1G\"; };\n  rx = { max = \"0\"; }; } );\n",
+	  "4: guest web: rx.max 0 would stop all traffic" },
 };
 
 START_TEST(malformed_refused)
@@ -219,19 +355,251 @@ START_TEST(unreadable_file)
 }
 END_TEST
 
+/* What the kernel would refuse, or what libconfig's scanner cannot read
+ * without exiting the process. */
+START_TEST(unreadable_and_binary)
+{
+	static const char text[] = "uplinks = ( { name = \"up0\"; device = "
+				   "\"eth1\"; capacity = \"1G\"; } );\n"
+				   "# \0 hidden\nfoo = 1;\n";
+	struct conf_err err;
+	struct conf *c = (struct conf *)1;
+	char want[CONF_ERR_MAX];
+	FILE *f;
+
+	ck_assert_int_eq(conf_load("/tmp", &c, &err), -EISDIR);
+	ck_assert_ptr_null(c);
+	ck_assert_str_eq(err.msg, "/tmp: cannot read: Is a directory");
+
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_eq(fwrite(text, 1, sizeof(text) - 1, f),
+			  sizeof(text) - 1);
+	fclose(f);
+	ck_assert_int_eq(conf_load(path, &c, &err), -EINVAL);
+	snprintf(want, sizeof(want), "%s:2: NUL byte in the file", path);
+	ck_assert_str_eq(err.msg, want);
+}
+END_TEST
+
+/* A configuration of N guests, guest i with 16 addresses of each family;
+ * if CLASH, the last guest takes one of guest 0's IPv6 addresses. */
+static char *many_guests(size_t n, bool clash)
+{
+	char *text = NULL;
+	size_t len;
+	FILE *f = open_memstream(&text, &len);
+
+	fputs(UP "guests = (\n", f);
+	for (size_t i = 0; i < n; i++) {
+		fprintf(f,
+			"{ name = \"g%zu\"; device = \"v%zu\"; "
+			"mac = \"02:00:00:00:%02zx:%02zx\";\n ipv4 = [",
+			i, i, i / 256, i % 256);
+		for (int j = 0; j < CONF_ADDRS_MAX; j++)
+			fprintf(f, "%s\"10.%zu.%zu.%d\"", j ? ", " : "",
+				i / 256, i % 256, j + 1);
+		fputs(" ];\n ipv6 = [", f);
+		for (int j = 0; j < CONF_ADDRS_MAX; j++)
+			fprintf(f, "%s\"2001:db8::%zx:%x\"", j ? ", " : "",
+				clash && i == n - 1 && j == 5 ? 0 : i, j + 1);
+		fprintf(f, " ]; }%s\n", i + 1 < n ? "," : "");
+	}
+	fputs(");\n", f);
+	fclose(f);
+	return text;
+}
+
+START_TEST(at_the_limits)
+{
+	struct conf_err err;
+	struct conf *c;
+	char want[CONF_ERR_MAX], *text;
+	FILE *f;
+
+	text = many_guests(CONF_GUESTS_MAX, false);
+	write_file(text);
+	free(text);
+	ck_assert_msg(conf_load(path, &c, &err) == 0, "%s", err.msg);
+	ck_assert_uint_eq(c->n_guests, CONF_GUESTS_MAX);
+	ck_assert_uint_eq(c->guests[1023].n_ipv6, CONF_ADDRS_MAX);
+	conf_free(c);
+
+	/* The last guest (line 2 + 1023 * 3 + 1) takes g0's 6th address. */
+	text = many_guests(CONF_GUESTS_MAX, true);
+	write_file(text);
+	free(text);
+	ck_assert_int_eq(conf_load(path, &c, &err), -EINVAL);
+	snprintf(want, sizeof(want),
+		 "%s:3072: guest g1023: ipv6 2001:db8::6 already used by "
+		 "guest g0",
+		 path);
+	ck_assert_str_eq(err.msg, want);
+
+	text = many_guests(CONF_GUESTS_MAX + 1, false);
+	write_file(text);
+	free(text);
+	ck_assert_int_eq(conf_load(path, &c, &err), -ENOSPC);
+	snprintf(want, sizeof(want), "%s:3075: 1025 guests, at most 1024",
+		 path);
+	ck_assert_str_eq(err.msg, want);
+
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("uplinks = (\n", f);
+	for (int i = 0; i <= CONF_UPLINKS_MAX; i++)
+		fprintf(f,
+			"{ name = \"u%d\"; device = \"e%d\"; capacity = "
+			"\"1G\"; }%s\n",
+			i, i, i < CONF_UPLINKS_MAX ? "," : "");
+	fputs(");\n", f);
+	fclose(f);
+	ck_assert_int_eq(conf_load(path, &c, &err), -ENOSPC);
+	snprintf(want, sizeof(want), "%s:34: 33 uplinks, at most 32", path);
+	ck_assert_str_eq(err.msg, want);
+}
+END_TEST
+
+/* Every key, in an order and style unlike conf_print's. */
+START_TEST(every_key_parsed)
+{
+	static const uint8_t mac_db[6] = { 2, 0, 0, 0, 1, 0x0a };
+	struct conf_err err;
+	struct conf_uplink *u;
+	struct conf_guest *g;
+	struct in6_addr a6;
+	struct conf *c;
+
+	write_file(
+		"daemon = { pin_dir = \"/run/t/bpf\"; socket = \"/run/t/s\"; "
+		"};\n"
+		"policy = { admission = \"off\"; failback = false;\n"
+		"  rebalance_interval_ms = 250; };\n"
+		"uplinks = (\n"
+		"  { name = \"pf0\"; device = \"ens1f0\"; capacity = "
+		"25000000000L;\n"
+		"    monitor = { missed = 4; interval_ms = 20;\n"
+		"      target = \"192.0.2.254\"; type = \"arp\"; }; },\n"
+		"  { name = \"vf1\"; device = \"ens2f0v1\"; capacity = "
+		"\"2.5gbit\";\n"
+		"    monitor = { type = \"ns\"; target = \"fe80::1\"; }; },\n"
+		"  { name = \"pf2\"; device = \"ens3f0\"; capacity = 1000000; "
+		"}\n"
+		");\n"
+		"guests = [ ];\n"
+		"guests_note = 1;\n");
+	ck_assert_int_eq(conf_load(path, &c, &err), -EINVAL);
+	write_file(
+		"daemon = { pin_dir = \"/run/t/bpf\"; socket = \"/run/t/s\"; "
+		"};\n"
+		"policy = { admission = \"off\"; failback = false;\n"
+		"  rebalance_interval_ms = 250; };\n"
+		"uplinks = (\n"
+		"  { name = \"pf0\"; device = \"ens1f0\"; capacity = "
+		"25000000000L;\n"
+		"    monitor = { missed = 4; interval_ms = 20;\n"
+		"      target = \"192.0.2.254\"; type = \"arp\"; }; },\n"
+		"  { name = \"vf1\"; device = \"ens2f0v1\"; capacity = "
+		"\"2.5gbit\";\n"
+		"    monitor = { type = \"ns\"; target = \"fe80::1\"; }; },\n"
+		"  { name = \"pf2\"; device = \"ens3f0\"; capacity = 1000000; "
+		"}\n"
+		");\n"
+		"guests = (\n"
+		"  { spread = 3; rx = { max = \"100mbit\"; };\n"
+		"    tx = { burst = \"256K\"; weight = 1000; max = \"4000M\";\n"
+		"      min = \"1.5G\"; };\n"
+		"    ipv6 = \"2001:db8::11\"; ipv4 = ( \"192.0.2.11\", "
+		"\"198.51.100.11\" );\n"
+		"    mac = \"02:00:00:00:01:01\"; device = \"vif1.0\"; name = "
+		"\"web\"; },\n"
+		"  { name = \"db\"; device = \"vif2.0\"; mac = "
+		"\"02-00-00-00-01-0A\";\n"
+		"    tx = { min = 500000000; }; }\n"
+		");\n");
+	ck_assert_msg(conf_load(path, &c, &err) == 0, "%s", err.msg);
+	ck_assert_str_eq(c->daemon.socket, "/run/t/s");
+	ck_assert_str_eq(c->daemon.pin_dir, "/run/t/bpf");
+	ck_assert_int_eq(c->policy.admission, CONF_ADMIT_OFF);
+	ck_assert(!c->policy.failback);
+	ck_assert_uint_eq(c->policy.rebalance_interval_ms, 250);
+
+	ck_assert_uint_eq(c->n_uplinks, 3);
+	u = conf_uplink_find(c, "pf0");
+	ck_assert_ptr_eq(u, &c->uplinks[0]);
+	ck_assert_str_eq(u->device, "ens1f0");
+	ck_assert_uint_eq(u->capacity, 25 * G);
+	ck_assert_int_eq(u->line, 5);
+	ck_assert_int_eq(u->monitor.type, CONF_MON_ARP);
+	ck_assert_int_eq(u->monitor.target_af, AF_INET);
+	ck_assert_uint_eq(ntohl(u->monitor.target4.s_addr), 0xc00002fe);
+	ck_assert_uint_eq(u->monitor.interval_ms, 20);
+	ck_assert_uint_eq(u->monitor.missed, 4);
+	u = conf_uplink_find(c, "vf1");
+	ck_assert_uint_eq(u->capacity, 2500 * M);
+	ck_assert_int_eq(u->monitor.type, CONF_MON_NS);
+	ck_assert_int_eq(u->monitor.target_af, AF_INET6);
+	inet_pton(AF_INET6, "fe80::1", &a6);
+	ck_assert_mem_eq(&u->monitor.target6, &a6, 16);
+	ck_assert_uint_eq(u->monitor.interval_ms, 100);
+	ck_assert_uint_eq(u->monitor.missed, 3);
+	u = conf_uplink_find(c, "pf2");
+	ck_assert_uint_eq(u->capacity, M);
+	ck_assert_int_eq(u->monitor.type, CONF_MON_NONE);
+	ck_assert_ptr_null(conf_uplink_find(c, "web"));
+
+	ck_assert_uint_eq(c->n_guests, 2);
+	g = &c->guests[0];
+	ck_assert_str_eq(g->name, "web");
+	ck_assert_str_eq(g->device, "vif1.0");
+	ck_assert_int_eq(g->line, 13);
+	ck_assert_uint_eq(g->n_ipv4, 2);
+	ck_assert_uint_eq(ntohl(g->ipv4[1].s_addr), 0xc633640b);
+	ck_assert_uint_eq(g->n_ipv6, 1);
+	ck_assert_uint_eq(g->slice.tx_min, 1500 * M);
+	ck_assert_uint_eq(g->slice.tx_max, 4 * G);
+	ck_assert_uint_eq(g->slice.tx_weight, 1000);
+	ck_assert_uint_eq(g->slice.tx_burst, 256 * 1024);
+	ck_assert_uint_eq(g->slice.rx_max, 100 * M);
+	ck_assert_uint_eq(g->spread, 3);
+	g = conf_guest_find(c, "db");
+	ck_assert_ptr_eq(g, &c->guests[1]);
+	ck_assert_mem_eq(g->mac, mac_db, 6);
+	ck_assert_uint_eq(g->n_ipv4 + g->n_ipv6, 0);
+	ck_assert_uint_eq(g->slice.tx_min, 500 * M);
+	ck_assert_uint_eq(g->slice.tx_max + g->slice.rx_max, 0);
+	ck_assert_uint_eq(g->slice.tx_burst, 0);
+	ck_assert_uint_eq(g->slice.tx_weight, 1);
+	ck_assert_uint_eq(g->spread, 1);
+	conf_free(c);
+}
+END_TEST
+
 START_TEST(rates)
 {
 	static const struct {
 		const char *s;
 		uint64_t v;
 	} ok[] = {
-		{ "500M", 500 * M },	  { "1G", G },
-		{ "2.5G", 2500 * M },	  { "10G", 10 * G },
-		{ "500mbit", 500 * M },	  { "1gbit", G },
-		{ "64k", 64000 },	  { "1500", 1500 },
-		{ "1.5K", 1500 },	  { "2.5Gbit", 2500 * M },
-		{ "10T", 10000 * G },	  { "0", 0 },
-		{ "1.000001M", 1000001 }, { "0.5k", 500 },
+		{ "500M", 500 * M },
+		{ "1G", G },
+		{ "2.5G", 2500 * M },
+		{ "10G", 10 * G },
+		{ "500mbit", 500 * M },
+		{ "1gbit", G },
+		{ "64k", 64000 },
+		{ "1500", 1500 },
+		{ "1.5K", 1500 },
+		{ "2.5Gbit", 2500 * M },
+		{ "10T", 10000 * G },
+		{ "0", 0 },
+		{ "1.000001M", 1000001 },
+		{ "0.5k", 500 },
+		{ "1GBIT", G },
+		{ "1500bit", 1500 },
+		{ "10000000000000", 10000 * G },
+		{ "2.50G", 2500 * M },
+		{ "007M", 7 * M },
 	};
 	static const struct {
 		const char *s;
@@ -250,6 +618,16 @@ START_TEST(rates)
 		{ "1.0005K", -ERANGE },
 		{ "1.5", -ERANGE },
 		{ "99999999999999999999999", -EINVAL },
+		{ "+1G", -EINVAL },
+		{ " 1G", -EINVAL },
+		{ "1G ", -EINVAL },
+		{ "1kbps", -EINVAL },
+		{ "1Gbitx", -EINVAL },
+		{ "1.G", -EINVAL },
+		{ "1.0000001K", -ERANGE },
+		{ "10.000000000001T", -ERANGE },
+		{ "1.0000000000001T", -EINVAL },
+		{ "10000000000001", -ERANGE },
 	};
 	uint64_t v;
 
@@ -315,6 +693,16 @@ START_TEST(sizes_and_macs)
 	ck_assert_int_eq(conf_parse_size("", &b), -EINVAL);
 	ck_assert_int_eq(conf_parse_size("64Q", &b), -EINVAL);
 	ck_assert_int_eq(conf_parse_size("5000000000", &b), -ERANGE);
+	ck_assert_int_eq(conf_parse_size("4096M", &b), -ERANGE);
+	ck_assert_int_eq(conf_parse_size("4095M", &b), 0);
+	ck_assert_uint_eq(b, 4095u << 20);
+	ck_assert_int_eq(conf_parse_size("1514b", &b), 0);
+	ck_assert_uint_eq(b, 1514);
+	ck_assert_int_eq(conf_parse_size("64KiB", &b), -EINVAL);
+	ck_assert_int_eq(conf_parse_size("-1", &b), -EINVAL);
+	ck_assert_int_eq(conf_parse_size("K", &b), -EINVAL);
+	ck_assert_str_eq(conf_format_size(1536, buf, sizeof(buf)), "1536");
+	ck_assert_str_eq(conf_format_size(0, buf, sizeof(buf)), "0");
 	ck_assert_str_eq(conf_format_size(65536, buf, sizeof(buf)), "64K");
 	ck_assert_str_eq(conf_format_size(2097152, buf, sizeof(buf)), "2M");
 	ck_assert_str_eq(conf_format_size(1514, buf, sizeof(buf)), "1514");
@@ -417,6 +805,13 @@ START_TEST(print_round_trips)
 	text[n] = '\0';
 	round_trip(text);
 	round_trip(UP);
+	round_trip(UP "guests = [ ];\n");
+	f = fopen("tests/golden/full.conf", "r");
+	ck_assert_ptr_nonnull(f);
+	n = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	round_trip(text);
 	round_trip("uplinks = ( { name = \"a\"; device = \"e\\\"1\"; capacity "
 		   "= 123456789;\n"
 		   "  monitor = { type = \"ns\"; target = \"2001:db8::1\"; "
@@ -491,9 +886,181 @@ START_TEST(live_guest_edits)
 }
 END_TEST
 
+START_TEST(live_uplink_edits)
+{
+	struct conf_uplink u, before;
+	struct conf_err err;
+
+	conf_uplink_init(&u, "up9");
+	ck_assert_uint_eq(u.monitor.interval_ms, 100);
+	ck_assert_uint_eq(u.monitor.missed, 3);
+	ck_assert_int_eq(conf_uplink_check(&u, &err), -EINVAL);
+	ck_assert_str_eq(err.msg, "uplink up9: no device");
+	ck_assert_int_eq(conf_uplink_set(&u, "device", "eth9", &err), 0);
+	ck_assert_int_eq(conf_uplink_check(&u, &err), -EINVAL);
+	ck_assert_str_eq(err.msg, "uplink up9: no capacity");
+	ck_assert_int_eq(conf_uplink_set(&u, "capacity", "40G", &err), 0);
+	ck_assert_uint_eq(u.capacity, 40 * G);
+	ck_assert_int_eq(conf_uplink_check(&u, &err), 0);
+	ck_assert_int_eq(conf_uplink_set(&u, "monitor.target", "fe80::1", &err),
+			 0);
+	ck_assert_int_eq(conf_uplink_check(&u, &err), -EINVAL);
+	ck_assert_str_eq(err.msg, "uplink up9: monitor needs a type");
+	ck_assert_int_eq(conf_uplink_set(&u, "monitor.type", "arp", &err), 0);
+	ck_assert_int_eq(conf_uplink_check(&u, &err), -EINVAL);
+	ck_assert_str_eq(err.msg, "uplink up9: an arp monitor needs an IPv4 "
+				  "target");
+	/* One target only: the IPv6 one is gone. */
+	ck_assert_int_eq(
+		conf_uplink_set(&u, "monitor.target", "192.0.2.1", &err), 0);
+	ck_assert(IN6_IS_ADDR_UNSPECIFIED(&u.monitor.target6));
+	ck_assert_int_eq(
+		conf_uplink_set(&u, "monitor.interval_ms", "60000", &err), 0);
+	ck_assert_int_eq(conf_uplink_set(&u, "monitor.missed", "255", &err), 0);
+	ck_assert_int_eq(conf_uplink_check(&u, &err), 0);
+
+	before = u;
+	ck_assert_int_eq(conf_uplink_set(&u, "capacity", "0", &err), -EINVAL);
+	ck_assert_str_eq(err.msg, "uplink up9: capacity 0 would stop all "
+				  "traffic");
+	ck_assert_int_eq(conf_uplink_set(&u, "device", "a b", &err), -EINVAL);
+	ck_assert_int_eq(conf_uplink_set(&u, "device", "..", &err), -EINVAL);
+	ck_assert_int_eq(conf_uplink_set(&u, "monitor.type", "icmp", &err),
+			 -EINVAL);
+	ck_assert_int_eq(
+		conf_uplink_set(&u, "monitor.target", "224.0.0.1", &err),
+		-EINVAL);
+	ck_assert_str_eq(err.msg, "uplink up9: monitor.target 224.0.0.1 is "
+				  "not a unicast host address");
+	ck_assert_int_eq(conf_uplink_set(&u, "monitor.target", "host", &err),
+			 -EINVAL);
+	ck_assert_int_eq(
+		conf_uplink_set(&u, "monitor.interval_ms", "60001", &err),
+		-EINVAL);
+	ck_assert_str_eq(err.msg, "uplink up9: monitor.interval_ms 60001 out "
+				  "of range 1..60000");
+	ck_assert_int_eq(conf_uplink_set(&u, "monitor.missed", "3x", &err),
+			 -EINVAL);
+	ck_assert_str_eq(err.msg,
+			 "uplink up9: monitor.missed \"3x\" is not a whole "
+			 "number");
+	ck_assert_int_eq(conf_uplink_set(&u, "name", "x", &err), -ENOENT);
+	ck_assert_str_eq(err.msg, "uplink up9: unknown key \"name\"");
+	ck_assert_mem_eq(&u, &before, sizeof(u));
+}
+END_TEST
+
+/* Guests built by hand, as the daemon may: every invariant that the
+ * setters keep is checked again, with its own message. */
+START_TEST(guest_check_by_hand)
+{
+	struct conf_guest ok, g;
+	struct conf_err err;
+
+	conf_guest_init(&ok, "web");
+	ck_assert_int_eq(conf_guest_set(&ok, "device", "vif1.0", &err), 0);
+	ck_assert_int_eq(conf_guest_set(&ok, "mac", "02:00:00:00:00:09", &err),
+			 0);
+	ck_assert_int_eq(conf_guest_check(&ok, &err), 0);
+
+#define SPOILED(stmt, want)                                            \
+	do {                                                           \
+		g = ok;                                                \
+		stmt;                                                  \
+		ck_assert_int_eq(conf_guest_check(&g, &err), -EINVAL); \
+		ck_assert_str_eq(err.msg, want);                       \
+	} while (0)
+
+	SPOILED(strcpy(g.name, "a b"), "guest \"a b\": a name is 1 to 31 "
+				       "characters of A-Z a-z 0-9 _ . -");
+	SPOILED(g.name[0] = '\0', "guest \"\": a name is 1 to 31 characters "
+				  "of A-Z a-z 0-9 _ . -");
+	/* conf_guest_init() cannot refuse a name, but marks one too long. */
+	SPOILED(conf_guest_init(&g, "abcdefghijklmnopqrstuvwxyz0123456789"),
+		"guest \"abcdefghijklmnopqrstuvwxyz01\u2026\": a name is 1 "
+		"to 31 characters of A-Z a-z 0-9 _ . -");
+	conf_guest_init(&g, "abcdefghijklmnopqrstuvwxyz01234");
+	ck_assert_str_eq(g.name, "abcdefghijklmnopqrstuvwxyz01234");
+	SPOILED(g.device[0] = '\0', "guest web: no device");
+	SPOILED(strcpy(g.device, "a:b"),
+		"guest web: device \"a:b\" is not a valid interface name (1 "
+		"to 15 characters, no '/', ':' or space)");
+	SPOILED(memset(g.mac, 0, 6), "guest web: no mac");
+	SPOILED(g.mac[0] = 0x33, "guest web: mac 33:00:00:00:00:09 is a "
+				 "multicast address");
+	SPOILED(g.n_ipv4 = CONF_ADDRS_MAX + 1,
+		"guest web: more than 16 ipv4 addresses");
+	SPOILED((g.n_ipv4 = 1, g.ipv4[0].s_addr = htonl(0xe0000001)),
+		"guest web: ipv4 224.0.0.1 is not a unicast host address");
+	SPOILED((g.n_ipv4 = 2,
+		 g.ipv4[0].s_addr = g.ipv4[1].s_addr = htonl(0xc0000201)),
+		"guest web: ipv4 192.0.2.1 listed twice");
+	SPOILED((g.n_ipv6 = 1, inet_pton(AF_INET6, "ff02::1", &g.ipv6[0])),
+		"guest web: ipv6 ff02::1 is not a unicast host address");
+	SPOILED(g.slice.tx_max = 10000 * G + 1,
+		"guest web: tx.max 10.000000000001T exceeds 10T");
+	SPOILED((g.slice.tx_min = 5 * G, g.slice.tx_max = 4 * G),
+		"guest web: tx.min 5G exceeds tx.max 4G");
+	SPOILED(g.slice.tx_weight = 0,
+		"guest web: tx.weight 0 out of range 1..1000");
+	SPOILED(g.slice.tx_burst = 1513, "guest web: tx.burst 1513 is too "
+					 "small for one 1514-byte frame");
+	SPOILED(g.slice.tx_burst = 65u << 20, "guest web: tx.burst 65M exceeds "
+					      "64M");
+	SPOILED(g.spread = 0, "guest web: spread 0 out of range 1..32");
+#undef SPOILED
+}
+END_TEST
+
+START_TEST(check_by_hand)
+{
+	char want[CONF_ERR_MAX];
+	struct conf_err err;
+	struct conf *c, *d;
+
+	ck_assert_int_eq(conf_load("conf/gona.conf", &c, &err), 0);
+	ck_assert_int_eq(conf_check(c, NULL, &err), 0);
+	d = conf_dup(c);
+	d->policy.rebalance_interval_ms = 9;
+	ck_assert_int_eq(conf_check(d, "x.conf", &err), -EINVAL);
+	ck_assert_str_eq(err.msg, "x.conf: policy: rebalance_interval_ms 9 out "
+				  "of range 10..3600000");
+	d->policy = c->policy;
+	d->policy.admission = 7;
+	ck_assert_int_eq(conf_check(d, NULL, &err), -EINVAL);
+	ck_assert_str_eq(err.msg, "policy: admission 7 is not n-1, n or off");
+	d->policy = c->policy;
+	strcpy(d->daemon.socket, "run/gonad.sock");
+	ck_assert_int_eq(conf_check(d, NULL, &err), -EINVAL);
+	ck_assert_str_eq(err.msg, "daemon: socket \"run/gonad.sock\" is not "
+				  "an absolute path");
+	d->daemon = c->daemon;
+	d->uplinks[1].capacity = 0;
+	ck_assert_int_eq(conf_check(d, "x.conf", &err), -EINVAL);
+	ck_assert_int_gt(c->uplinks[1].line, c->uplinks[0].line);
+	snprintf(want, sizeof(want), "x.conf:%d: uplink up1: no capacity",
+		 c->uplinks[1].line);
+	ck_assert_str_eq(err.msg, want);
+	d->uplinks[1] = c->uplinks[0];
+	ck_assert_int_eq(conf_check(d, NULL, &err), -EINVAL);
+	ck_assert_str_eq(err.msg, "uplink up0: name already used by uplink "
+				  "up0");
+	d->uplinks[1] = c->uplinks[1];
+	strcpy(d->guests[2].device, "ens2f0");
+	ck_assert_int_eq(conf_check(d, NULL, &err), -EINVAL);
+	ck_assert_str_eq(err.msg, "guest cache: device ens2f0 already used by "
+				  "uplink up1");
+	d->n_uplinks = 0;
+	ck_assert_int_eq(conf_check(d, "x.conf", &err), -EINVAL);
+	ck_assert_str_eq(err.msg, "x.conf: at least one uplink is needed");
+	conf_free(c);
+	conf_free(d);
+}
+END_TEST
+
 START_TEST(live_add_del)
 {
-	struct conf_guest g;
+	struct conf_guest g, *gs;
 	struct conf_err err;
 	struct conf *c;
 
@@ -525,8 +1092,32 @@ START_TEST(live_add_del)
 	ck_assert_uint_eq(c->n_guests, 3);
 	ck_assert_ptr_null(conf_guest_find(c, "db"));
 	ck_assert_str_eq(c->guests[1].name, "cache");
-	ck_assert_int_eq(conf_guest_del(c, "db", &err), -EINVAL);
+	ck_assert_int_eq(conf_guest_del(c, "db", &err), -ENOENT);
 	ck_assert_str_eq(err.msg, "guest db: no such guest");
+
+	/* A copy of a guest already there, even straight from the array:
+	 * refused, and the array is the same array. */
+	gs = c->guests;
+	ck_assert_int_eq(conf_guest_add(c, conf_guest_find(c, "web"), &err),
+			 -EINVAL);
+	ck_assert_str_eq(err.msg, "guest web: name already used by guest web");
+	ck_assert_ptr_eq(c->guests, gs);
+	ck_assert_uint_eq(c->n_guests, 3);
+	/* Refused by the guest's own check, before any clash. */
+	conf_guest_init(&g, "bad");
+	conf_guest_set(&g, "mac", "02:00:00:00:01:0f", &err);
+	ck_assert_int_eq(conf_guest_add(c, &g, &err), -EINVAL);
+	ck_assert_str_eq(err.msg, "guest bad: no device");
+	ck_assert_ptr_eq(c->guests, gs);
+	/* Down to no guests, and back. */
+	ck_assert_int_eq(conf_guest_del(c, "web", &err), 0);
+	ck_assert_int_eq(conf_guest_del(c, "new", &err), 0);
+	ck_assert_int_eq(conf_guest_del(c, "cache", &err), 0);
+	ck_assert_uint_eq(c->n_guests, 0);
+	conf_guest_set(&g, "device", "vif7", &err);
+	ck_assert_int_eq(conf_guest_add(c, &g, &err), 0);
+	ck_assert_uint_eq(c->n_guests, 1);
+	ck_assert_str_eq(c->guests[0].name, "bad");
 	conf_free(c);
 }
 END_TEST
@@ -558,17 +1149,23 @@ int main(void)
 	tcase_add_loop_test(tc, malformed_refused, 0,
 			    sizeof(bad) / sizeof(bad[0]));
 	tcase_add_test(tc, unreadable_file);
+	tcase_add_test(tc, unreadable_and_binary);
+	tcase_add_test(tc, at_the_limits);
+	tcase_add_test(tc, every_key_parsed);
 	tcase_add_test(tc, rates);
 	tcase_add_test(tc, rate_format);
 	tcase_add_test(tc, sizes_and_macs);
 	tcase_add_test(tc, shipped_config);
 	tcase_add_test(tc, print_round_trips);
 	tcase_add_test(tc, live_guest_edits);
+	tcase_add_test(tc, live_uplink_edits);
+	tcase_add_test(tc, guest_check_by_hand);
+	tcase_add_test(tc, check_by_hand);
 	tcase_add_test(tc, live_add_del);
 	tcase_add_test(tc, dup_is_deep);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
+	srunner_run_all(sr, CK_ENV);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
