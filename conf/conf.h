@@ -20,7 +20,10 @@
 #define CONF_ERR_MAX 512
 #define CONF_MIN_BURST 1514 /* one MTU-sized Ethernet frame */
 
-#define CONF_DEFAULT_FILE "/etc/gona/gona.conf"
+#ifndef GONA_SYSCONFDIR
+#define GONA_SYSCONFDIR "/etc"
+#endif
+#define CONF_DEFAULT_FILE GONA_SYSCONFDIR "/gona/gona.conf"
 #define CONF_DEFAULT_SOCKET "/run/gona/gonad.sock"
 #define CONF_DEFAULT_PIN_DIR "/sys/fs/bpf/gona"
 

@@ -49,6 +49,20 @@ if ! topo_gonad "$conf"; then
 fi
 t_ok "gonad starts"
 
+t_check "control socket is mode 0660" test "$(stat -c %a "$T_SOCK")" = 660
+for cmd in status "uplink list" "uplink show up0" "guest list" "guest show g1" \
+	stats; do
+	# shellcheck disable=SC2086
+	t_check "gonactl $cmd prints a table" gctl $cmd
+	# shellcheck disable=SC2086
+	t_check "gonactl -j $cmd prints valid JSON" \
+		bash -c "'$GONACTL' -s '$T_SOCK' -j $cmd | jq -e . >/dev/null"
+done
+t_check "gonactl usage error exits 2" \
+	bash -c "'$GONACTL' -s '$T_SOCK' guest frobnicate 2>/dev/null; test \$? -eq 2"
+t_check "gonactl without gonad exits 2" \
+	bash -c "'$GONACTL' -s '$T_DIR/none.sock' status 2>/dev/null; test \$? -eq 2"
+
 st=$(gctl -j status)
 t_cmp "status: uplinks up" "$(jq .uplinks_up <<<"$st")" == 2
 t_cmp "status: guests attached (g4 not plugged in yet)" \
