@@ -460,6 +460,20 @@ START_TEST(at_the_limits)
 }
 END_TEST
 
+/* Every uplink, policy and daemon key, in another order than printed. */
+#define FULL_HEAD                                                              \
+	"daemon = { pin_dir = \"/run/t/bpf\"; socket = \"/run/t/s\"; };\n"     \
+	"policy = { admission = \"off\"; failback = false;\n"                  \
+	"  rebalance_interval_ms = 250; };\n"                                  \
+	"uplinks = (\n"                                                        \
+	"  { name = \"pf0\"; device = \"ens1f0\"; capacity = 25000000000L;\n"  \
+	"    monitor = { missed = 4; interval_ms = 20;\n"                      \
+	"      target = \"192.0.2.254\"; type = \"arp\"; }; },\n"              \
+	"  { name = \"vf1\"; device = \"ens2f0v1\"; capacity = \"2.5gbit\";\n" \
+	"    monitor = { type = \"ns\"; target = \"fe80::1\"; }; },\n"         \
+	"  { name = \"pf2\"; device = \"ens3f0\"; capacity = 1000000; }\n"     \
+	");\n"
+
 /* Every key, in an order and style unlike conf_print's. */
 START_TEST(every_key_parsed)
 {
@@ -470,41 +484,11 @@ START_TEST(every_key_parsed)
 	struct in6_addr a6;
 	struct conf *c;
 
-	write_file(
-		"daemon = { pin_dir = \"/run/t/bpf\"; socket = \"/run/t/s\"; "
-		"};\n"
-		"policy = { admission = \"off\"; failback = false;\n"
-		"  rebalance_interval_ms = 250; };\n"
-		"uplinks = (\n"
-		"  { name = \"pf0\"; device = \"ens1f0\"; capacity = "
-		"25000000000L;\n"
-		"    monitor = { missed = 4; interval_ms = 20;\n"
-		"      target = \"192.0.2.254\"; type = \"arp\"; }; },\n"
-		"  { name = \"vf1\"; device = \"ens2f0v1\"; capacity = "
-		"\"2.5gbit\";\n"
-		"    monitor = { type = \"ns\"; target = \"fe80::1\"; }; },\n"
-		"  { name = \"pf2\"; device = \"ens3f0\"; capacity = 1000000; "
-		"}\n"
-		");\n"
-		"guests = [ ];\n"
-		"guests_note = 1;\n");
+	write_file(FULL_HEAD "guests = [ ];\n"
+			     "guests_note = 1;\n");
 	ck_assert_int_eq(conf_load(path, &c, &err), -EINVAL);
 	write_file(
-		"daemon = { pin_dir = \"/run/t/bpf\"; socket = \"/run/t/s\"; "
-		"};\n"
-		"policy = { admission = \"off\"; failback = false;\n"
-		"  rebalance_interval_ms = 250; };\n"
-		"uplinks = (\n"
-		"  { name = \"pf0\"; device = \"ens1f0\"; capacity = "
-		"25000000000L;\n"
-		"    monitor = { missed = 4; interval_ms = 20;\n"
-		"      target = \"192.0.2.254\"; type = \"arp\"; }; },\n"
-		"  { name = \"vf1\"; device = \"ens2f0v1\"; capacity = "
-		"\"2.5gbit\";\n"
-		"    monitor = { type = \"ns\"; target = \"fe80::1\"; }; },\n"
-		"  { name = \"pf2\"; device = \"ens3f0\"; capacity = 1000000; "
-		"}\n"
-		");\n"
+		FULL_HEAD
 		"guests = (\n"
 		"  { spread = 3; rx = { max = \"100mbit\"; };\n"
 		"    tx = { burst = \"256K\"; weight = 1000; max = \"4000M\";\n"
