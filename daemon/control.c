@@ -75,22 +75,27 @@ static void drop_queue_after(struct ctl_client *c, struct ctl_msg **from)
 	c->out_tail = from;
 }
 
-static void fill_counters(struct ctl_counters *out, const struct rates *rt)
+/* Counters as they are now; rates as the periodic sampler measured them,
+ * so a reply never shortens the interval a rate is measured over. */
+static void fill_counters(struct ctl_counters *out,
+			  const struct gona_counters *now,
+			  const struct rates *rt)
 {
-	out->tx_packets = rt->last.tx_packets;
-	out->tx_bytes = rt->last.tx_bytes;
-	out->rx_packets = rt->last.rx_packets;
-	out->rx_bytes = rt->last.rx_bytes;
+	out->tx_packets = now->tx_packets;
+	out->tx_bytes = now->tx_bytes;
+	out->rx_packets = now->rx_packets;
+	out->rx_bytes = now->rx_bytes;
 	out->tx_bps = rt->tx_bps;
 	out->rx_bps = rt->rx_bps;
 	for (int i = 0; i < CTL_DROP_SLOTS; i++)
-		out->drops[i] = rt->last.drops[i];
+		out->drops[i] = now->drops[i];
 }
 
 static int send_uplink(struct ctl_client *c, const struct uplink *u)
 {
 	struct gonad *g = c->ctl->g;
 	struct ctl_uplink r = { 0 };
+	struct gona_counters now;
 
 	snprintf(r.name, sizeof(r.name), "%s", u->conf.name);
 	snprintf(r.device, sizeof(r.device), "%s", u->conf.device);
@@ -103,7 +108,9 @@ static int send_uplink(struct ctl_client *c, const struct uplink *u)
 	r.designated = g->bcast_slot == u->slot;
 	r.capacity = u->conf.capacity;
 	r.guaranteed = state_uplink_guaranteed(g, u, &r.n_guests);
-	fill_counters(&r.c, &u->rates);
+	if (dp_read_uplink_stats(g->dp, u->slot, &now))
+		now = u->rates.last;
+	fill_counters(&r.c, &now, &u->rates);
 	return ctl_reply(c, CTL_REP_UPLINK, &r, sizeof(r));
 }
 
@@ -111,6 +118,7 @@ static int send_guest(struct ctl_client *c, const struct guest *gu)
 {
 	struct gonad *g = c->ctl->g;
 	struct ctl_guest r = { 0 };
+	struct gona_counters now;
 	size_t off = 0;
 
 	snprintf(r.name, sizeof(r.name), "%s", gu->conf.name);
@@ -139,7 +147,9 @@ static int send_guest(struct ctl_client *c, const struct guest *gu)
 	r.tx_weight = gu->conf.slice.tx_weight;
 	r.tx_burst = gu->conf.slice.tx_burst;
 	r.rx_max = gu->conf.slice.rx_max;
-	fill_counters(&r.c, &gu->rates);
+	if (dp_read_guest_stats(g->dp, gu->id, &now))
+		now = gu->rates.last;
+	fill_counters(&r.c, &now, &gu->rates);
 	return ctl_reply(c, CTL_REP_GUEST, &r, sizeof(r));
 }
 
@@ -257,7 +267,6 @@ static const struct ctl_cmd *find_cmd(uint16_t type)
 	return NULL;
 }
 
-/* Fresh samples make a reply reflect the counters of this moment. */
 static void handle(struct ctl_client *c, const void *buf, size_t len)
 {
 	struct ctl_msg **mark = c->out_tail;
@@ -366,7 +375,6 @@ static void on_client(struct ev_source *src, uint32_t events)
 			if (ctl_reply(c, CTL_REP_ERROR, err, strlen(err) + 1))
 				c->broken = true;
 		} else if (n > 0) {
-			state_sample(c->ctl->g);
 			handle(c, buf, (size_t)n);
 		}
 	} else if (events & (EPOLLHUP | EPOLLERR)) {

@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
@@ -45,6 +47,7 @@ struct dp {
 	char mounted[PATH_MAX]; /* where we mounted bpffs, "" if nowhere */
 	char made_dirs[DP_MAX_DIRS][PATH_MAX]; /* directories we created */
 	int n_made_dirs;
+	int lock_fd; /* the pin directory, flock()ed while we use it */
 	int ncpus;
 };
 
@@ -221,6 +224,7 @@ int dp_open(struct dp **out, const char *pin_dir)
 	dp = calloc(1, sizeof(*dp));
 	if (!dp)
 		return -ENOMEM;
+	dp->lock_fd = -1;
 	snprintf(dp->pin_dir, sizeof(dp->pin_dir), "%s", pin_dir);
 	dp->ncpus = libbpf_num_possible_cpus();
 	if (dp->ncpus < 1) {
@@ -230,6 +234,15 @@ int dp_open(struct dp **out, const char *pin_dir)
 	r = pin_dir_prepare(dp, pin_dir);
 	if (r) {
 		log_warnx("pin directory %s: %s", pin_dir, strerror(-r));
+		goto err;
+	}
+	/* Two gonads on one pin directory would feed each other's maps. */
+	dp->lock_fd = open(pin_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dp->lock_fd < 0 || flock(dp->lock_fd, LOCK_EX | LOCK_NB) < 0) {
+		r = errno == EWOULDBLOCK ? -EADDRINUSE : -errno;
+		log_warnx("pin directory %s: %s", pin_dir,
+			  r == -EADDRINUSE ? "used by another gonad" :
+					     strerror(-r));
 		goto err;
 	}
 	r = load(dp);
@@ -283,6 +296,8 @@ void dp_close(struct dp *dp, bool keep_pins)
 			unpin_all(dp);
 		gona__destroy(dp->skel);
 	}
+	if (dp->lock_fd >= 0)
+		close(dp->lock_fd);
 	if (!keep_pins) {
 		remove_dirs(dp, false);
 		if (dp->mounted[0] && umount2(dp->mounted, MNT_DETACH) < 0)

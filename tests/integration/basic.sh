@@ -69,6 +69,26 @@ t_cmp "status: guests attached (g4 not plugged in yet)" \
 	"$(jq .guests_attached <<<"$st")" == 3
 t_cmp "status: guests configured" "$(jq .guests_total <<<"$st")" == 4
 
+# A second gonad may take neither the socket nor the pin directory.
+second() { # CONF: exit status and last line of a second gonad
+	local out rc=0
+	out=$(nsenter --net="/run/netns/$T_P-dd" -- "$GONAD" -d -f "$1" 2>&1) ||
+		rc=$?
+	echo "$rc: $(tail -1 <<<"$out")"
+}
+sed "s|pin_dir = \"[^\"]*\"|pin_dir = \"$T_DIR/bpf2\"|" "$conf" >"$T_DIR/same-sock.conf"
+sed "s|socket = \"[^\"]*\"|socket = \"$T_DIR/other.sock\"|" "$conf" >"$T_DIR/same-pins.conf"
+t_check "a second gonad on the same socket is refused" \
+	test "$(second "$T_DIR/same-sock.conf")" = \
+	"1: control socket $T_SOCK: Address already in use"
+t_check "a second gonad on the same pin directory is refused" \
+	test "$(second "$T_DIR/same-pins.conf")" = \
+	"1: data path: Address already in use"
+t_check "... and it left the first one's socket alone" test -S "$T_SOCK"
+kill -HUP "$T_GONAD_PID"
+sleep 0.2
+t_check "SIGHUP does not stop gonad" gctl status
+
 # Reachability: the fabric host over IPv4 and IPv6, and every other guest.
 for i in 1 2 3; do
 	t_check "g$i pings the fabric host" nsx "g$i" ping -c 2 -i 0.2 -W 2 "$FABRIC_IP4"
