@@ -241,8 +241,8 @@ int dp_open(struct dp **out, const char *pin_dir)
 	if (dp->lock_fd < 0 || flock(dp->lock_fd, LOCK_EX | LOCK_NB) < 0) {
 		r = errno == EWOULDBLOCK ? -EADDRINUSE : -errno;
 		log_warnx("pin directory %s: %s", pin_dir,
-			  r == -EADDRINUSE ? "used by another gonad" :
-					     strerror(-r));
+			  r == -EADDRINUSE ? "used by another gonad"
+					   : strerror(-r));
 		goto err;
 	}
 	r = load(dp);
