@@ -8,7 +8,7 @@
 
 set -eu
 cd "$(dirname "$0")/.."
-build=build secs=5 rounds=7
+build=build secs=4 rounds=9
 while [ $# -gt 0 ]; do
 	case $1 in
 	--build) build=$2; shift 2 ;;
