@@ -200,11 +200,15 @@ static int check_globals(const struct conf *c, struct conf_err *err)
 				 "policy: rebalance_interval_ms %u out of "
 				 "range 10..3600000",
 				 p->rebalance_interval_ms);
-	if (p->admission != CONF_ADMIT_N1 && p->admission != CONF_ADMIT_N &&
-	    p->admission != CONF_ADMIT_OFF)
+	if (!conf_admission_name(p->admission))
 		return conf_errf(err,
 				 "policy: admission %d is not n-1, n or off",
 				 (int)p->admission);
+	if (!conf_qos_backend_name(p->qos_backend))
+		return conf_errf(err,
+				 "policy: qos_backend %d is not auto, htb or "
+				 "edt",
+				 (int)p->qos_backend);
 	if (!abs_path(c->daemon.socket, sizeof(c->daemon.socket)))
 		return conf_errf(err,
 				 "daemon: socket \"%.*s\" is not an absolute "

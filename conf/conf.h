@@ -85,11 +85,22 @@ enum conf_admission {
 	CONF_ADMIT_OFF, /* no check */
 };
 
+enum conf_qos_backend {
+	CONF_QOS_AUTO = 0, /* EDT where the kernel has sch_fq, else HTB */
+	CONF_QOS_HTB, /* an HTB tree on each uplink */
+	CONF_QOS_EDT, /* departure times from the data path, fq on uplinks */
+};
+
 struct conf_policy {
 	uint32_t rebalance_interval_ms;
 	bool failback; /* move guests back when their uplink returns */
 	enum conf_admission admission;
+	enum conf_qos_backend qos_backend;
 };
+
+/* The words of the enumerated keys ("n-1", "htb"...). */
+const char *conf_admission_name(enum conf_admission a);
+const char *conf_qos_backend_name(enum conf_qos_backend b);
 
 struct conf_daemon {
 	char socket[CONF_SOCKET_MAX];

@@ -533,27 +533,77 @@ int conf_uplink_check(const struct conf_uplink *u, struct conf_err *err)
 	return 0;
 }
 
+static const char *const admission_names[] = {
+	[CONF_ADMIT_N1] = "n-1",
+	[CONF_ADMIT_N] = "n",
+	[CONF_ADMIT_OFF] = "off",
+};
+
+static const char *const qos_backend_names[] = {
+	[CONF_QOS_AUTO] = "auto",
+	[CONF_QOS_HTB] = "htb",
+	[CONF_QOS_EDT] = "edt",
+};
+
+#define N_NAMES(a) (sizeof(a) / sizeof((a)[0]))
+
+const char *conf_admission_name(enum conf_admission a)
+{
+	return (unsigned int)a < N_NAMES(admission_names) ? admission_names[a]
+							  : NULL;
+}
+
+const char *conf_qos_backend_name(enum conf_qos_backend b)
+{
+	return (unsigned int)b < N_NAMES(qos_backend_names)
+		       ? qos_backend_names[b]
+		       : NULL;
+}
+
+/* One of NAMES; the message lists them all. */
+static int set_enum(unsigned int *out, const char *obj, const char *key,
+		    const char *value, const char *const *names, size_t n,
+		    struct conf_err *err)
+{
+	char list[128] = "";
+	size_t off = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (!strcmp(value, names[i])) {
+			*out = (unsigned int)i;
+			return 0;
+		}
+		off += (size_t)snprintf(list + off, sizeof(list) - off, "%s%s",
+					i ? (i + 1 == n ? " or " : ", ") : "",
+					names[i]);
+	}
+	return conf_errf(err, "%s: %s \"%s\" is not %s", obj, key, value, list);
+}
+
 int conf_policy_set(struct conf_policy *p, const char *key, const char *value,
 		    struct conf_err *err)
 {
+	unsigned int v;
+	int r;
+
 	if (!strcmp(key, "rebalance_interval_ms"))
 		return set_uint(&p->rebalance_interval_ms, "policy", key, value,
 				10, 3600000, err);
 	if (!strcmp(key, "failback"))
 		return set_bool(&p->failback, "policy", key, value, err);
 	if (!strcmp(key, "admission")) {
-		if (!strcmp(value, "n-1"))
-			p->admission = CONF_ADMIT_N1;
-		else if (!strcmp(value, "n"))
-			p->admission = CONF_ADMIT_N;
-		else if (!strcmp(value, "off"))
-			p->admission = CONF_ADMIT_OFF;
-		else
-			return conf_errf(err,
-					 "policy: admission \"%s\" is not "
-					 "n-1, n or off",
-					 value);
-		return 0;
+		r = set_enum(&v, "policy", key, value, admission_names,
+			     N_NAMES(admission_names), err);
+		if (!r)
+			p->admission = (enum conf_admission)v;
+		return r;
+	}
+	if (!strcmp(key, "qos_backend")) {
+		r = set_enum(&v, "policy", key, value, qos_backend_names,
+			     N_NAMES(qos_backend_names), err);
+		if (!r)
+			p->qos_backend = (enum conf_qos_backend)v;
+		return r;
 	}
 	return conf_unknown(err, "policy", key);
 }

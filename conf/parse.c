@@ -90,6 +90,7 @@ static const struct key policy_keys[] = {
 	{ .name = "rebalance_interval_ms", .kind = K_INT },
 	{ .name = "failback", .kind = K_BOOL },
 	{ .name = "admission", .kind = K_STR },
+	{ .name = "qos_backend", .kind = K_STR },
 	{ .name = NULL },
 };
 

@@ -93,12 +93,6 @@ static void print_guest(FILE *f, const struct conf_guest *g, bool last)
 
 void conf_print(FILE *f, const struct conf *c)
 {
-	static const char *const admission[] = {
-		[CONF_ADMIT_N1] = "n-1",
-		[CONF_ADMIT_N] = "n",
-		[CONF_ADMIT_OFF] = "off",
-	};
-
 	fprintf(f, "# gona configuration, normalised by gonad -n\n");
 	fprintf(f, "uplinks = (\n");
 	for (size_t i = 0; i < c->n_uplinks; i++)
@@ -110,7 +104,10 @@ void conf_print(FILE *f, const struct conf *c)
 	fprintf(f, "\trebalance_interval_ms = %u;\n",
 		c->policy.rebalance_interval_ms);
 	fprintf(f, "\tfailback = %s;\n", c->policy.failback ? "true" : "false");
-	fprintf(f, "\tadmission = \"%s\";\n", admission[c->policy.admission]);
+	fprintf(f, "\tadmission = \"%s\";\n",
+		conf_admission_name(c->policy.admission));
+	fprintf(f, "\tqos_backend = \"%s\";\n",
+		conf_qos_backend_name(c->policy.qos_backend));
 	fprintf(f, "};\n\ndaemon = {\n");
 	print_str(f, 1, "socket", c->daemon.socket);
 	print_str(f, 1, "pin_dir", c->daemon.pin_dir);

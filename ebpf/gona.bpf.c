@@ -92,6 +92,31 @@ static __always_inline struct gona_uplink *gona_uplink_fallback(__u32 *slot)
 }
 
 /*
+ * EDT: the frame's departure time on the guest's virtual clock. Frames of
+ * one guest on several CPUs may race on next_ns; a lost update lets one
+ * frame through a little early, which costs less than a lock per frame.
+ */
+static __always_inline int gona_pace(struct __sk_buff *skb,
+				     const struct gona_guest *g,
+				     const struct gona_wire *w)
+{
+	struct gona_pacing *p;
+	__u64 now, t;
+	__u32 id = g->id;
+
+	p = bpf_map_lookup_elem(&pacing, &id);
+	if (!p || !p->rate_bps)
+		return 0;
+	now = bpf_ktime_get_ns();
+	t = p->next_ns > now ? p->next_ns : now;
+	if (t - now > GONA_EDT_HORIZON_NS)
+		return -GONA_DROP_HORIZON;
+	p->next_ns = t + w->bytes * 8 * 1000000000ull / p->rate_bps;
+	bpf_skb_set_tstamp(skb, t, BPF_SKB_TSTAMP_DELIVERY_MONO);
+	return 0;
+}
+
+/*
  * To the fabric through the guest's uplink, in the guest's HTB class. A
  * guest on one uplink has every slot naming it, so the flow hash is only
  * computed for a spread guest (n_uplinks > 1).
@@ -124,6 +149,12 @@ static __always_inline int gona_to_uplink(struct __sk_buff *skb,
 	 * (another guest's, or the qdisc's handle, which HTB sends unshaped).
 	 */
 	skb->priority = g->priority;
+	if (g->flags & GONA_GF_PACED) {
+		int r = gona_pace(skb, g, w);
+
+		if (r < 0)
+			return r;
+	}
 	gona_count_tx(&guest_stats, g->id, w);
 	gona_count_tx(&uplink_stats, slot, w);
 	return gona_redirect(skb, up->ifindex, false);

@@ -50,6 +50,7 @@ struct gona_counters {
 };
 
 #define GONA_GF_PLACED 0x01 /* the guest has at least one uplink */
+#define GONA_GF_PACED 0x02 /* EDT: stamp its frames from the pacing map */
 
 /* guests: key __u32 ifindex of the guest interface. */
 struct gona_guest {
@@ -100,6 +101,30 @@ struct gona_globals {
 	__u32 n_uplinks; /* uplink slots in use */
 	__u32 pad;
 };
+
+/*
+ * pacing: array indexed by guest id, for the EDT backend. One virtual
+ * clock per guest, whatever uplink its frames take: a frame departs at
+ * next_ns (or now, if that has passed), and moves next_ns on by its
+ * length at rate_bps. A departure further than the horizon away is
+ * dropped (GONA_DROP_HORIZON): the guest sends faster than its rate.
+ */
+struct gona_pacing {
+	__u64 rate_bps; /* 0: not paced */
+	__u64 next_ns; /* CLOCK_MONOTONIC */
+};
+
+#define GONA_EDT_HORIZON_NS 500000000ull /* 500 ms */
+
+/* The QoS classes on every uplink (HTB backend): the qdisc's handle is
+ * GONA_QOS_MAJOR:0 everywhere, so a frame keeps its class whatever uplink
+ * the data path sends it to. A guest's frames carry GONA_QOS_PRIO(id) in
+ * skb->priority. */
+#define GONA_QOS_MAJOR 0x60a
+#define GONA_QOS_ROOT_MINOR 0x1 /* the uplink's capacity */
+#define GONA_QOS_HOST_MINOR 0x2 /* the driver domain's own traffic */
+#define GONA_QOS_GUEST_MINOR(id) (0x100 + (id))
+#define GONA_QOS_PRIO(id) ((GONA_QOS_MAJOR << 16) | GONA_QOS_GUEST_MINOR(id))
 
 /* Handle and priority of gona's tc filters, so gonad can find its own. */
 #define GONA_TC_HANDLE 0x60a

@@ -86,6 +86,13 @@ struct {
 	__type(value, struct gona_counters);
 } uplink_stats SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, GONA_MAX_GUESTS);
+	__type(key, __u32); /* guest id */
+	__type(value, struct gona_pacing);
+} pacing SEC(".maps");
+
 #ifdef GONA_TEST
 /* Where each frame was sent, for the BPF_PROG_TEST_RUN tests only. */
 struct {

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <linux/if_ether.h>
@@ -661,6 +662,108 @@ START_TEST(test_priority_set)
 	ck_assert_int_eq(r.ret, TC_ACT_REDIRECT);
 	EXPECT_HOPS(&r, { D_U1, 0 });
 	ck_assert_uint_eq(r.ctx.priority, 0);
+}
+END_TEST
+
+/* EDT: g1 paced at RATE from the time NEXT (0: from now). */
+static void pace_g1(__u64 rate, __u64 next)
+{
+	struct gona_pacing p = { .rate_bps = rate, .next_ns = next };
+	__u32 ifindex = (__u32)ifi[D_G1], id = ID_G1;
+	struct gona_guest g;
+
+	ck_assert_int_eq(bpf_map__lookup_elem(skel->maps.guests, &ifindex,
+					      sizeof(ifindex), &g, sizeof(g),
+					      0),
+			 0);
+	g.flags |= GONA_GF_PACED;
+	update(skel->maps.guests, &ifindex, sizeof(ifindex), &g, sizeof(g));
+	update(skel->maps.pacing, &id, sizeof(id), &p, sizeof(p));
+}
+
+static __u64 mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
+}
+
+START_TEST(test_edt_departures_spaced_by_rate)
+{
+	/* 1 Mbit/s: a frame-time (1.2 ms) far above the time between two
+	 * test runs, so the clock, not the wall, sets each departure. */
+	const __u64 rate = 1000000;
+	__u64 t[4], before, gap;
+	struct frame f;
+	struct run r;
+
+	build_g1_tcp(&f);
+	gap = (__u64)f.len * 8 * 1000000000ull / rate;
+	pace_g1(rate, 0);
+	before = mono_ns();
+	for (int i = 0; i < 4; i++) {
+		guest_tx(D_G1, &f, &r);
+		ck_assert_int_eq(r.ret, TC_ACT_REDIRECT);
+		t[i] = r.ctx.tstamp;
+	}
+	/* The first leaves now; each next one its length at 1M later. */
+	ck_assert_uint_ge(t[0], before);
+	ck_assert_uint_lt(t[0], mono_ns());
+	for (int i = 1; i < 4; i++)
+		ck_assert_uint_eq(t[i] - t[i - 1], gap);
+}
+END_TEST
+
+START_TEST(test_edt_clock_shared_by_uplinks)
+{
+	struct gona_uplink down = { .ifindex = (__u32)ifi[D_U0] };
+	__u32 slot = 0;
+	struct frame f;
+	struct run r;
+	__u64 t0;
+
+	/* One clock per guest: the frame after a failover to another uplink
+	 * still departs one frame-time after the one before. */
+	build_g1_tcp(&f);
+	pace_g1(1000000, 0);
+	guest_tx(D_G1, &f, &r);
+	EXPECT_HOPS(&r, { D_U0, 0 });
+	t0 = r.ctx.tstamp;
+	update(skel->maps.uplinks, &slot, sizeof(slot), &down, sizeof(down));
+	guest_tx(D_G1, &f, &r);
+	EXPECT_HOPS(&r, { D_U1, 0 });
+	ck_assert_uint_eq(r.ctx.tstamp - t0, (__u64)f.len * 8 * 1000);
+}
+END_TEST
+
+START_TEST(test_edt_horizon_drops)
+{
+	struct frame f;
+
+	/* A guest already 600 ms ahead of its rate: past the 500 ms horizon. */
+	build_g1_tcp(&f);
+	pace_g1(100000000, mono_ns() + 600000000ull);
+	expect_guest_drop(D_G1, ID_G1, &f, GONA_DROP_HORIZON);
+	/* Within the horizon it is stamped, not dropped. */
+	pace_g1(100000000, mono_ns() + 400000000ull);
+	expect_g1_to_uplink(&f, 0);
+}
+END_TEST
+
+START_TEST(test_edt_unpaced_untouched)
+{
+	struct frame f;
+	struct run r;
+
+	build_g1_tcp(&f);
+	guest_tx(D_G1, &f, &r);
+	ck_assert_int_eq(r.ret, TC_ACT_REDIRECT);
+	ck_assert_uint_eq(r.ctx.tstamp, 0);
+	/* Paced with rate 0: not paced either. */
+	pace_g1(0, 0);
+	guest_tx(D_G1, &f, &r);
+	ck_assert_uint_eq(r.ctx.tstamp, 0);
 }
 END_TEST
 
@@ -1455,6 +1558,10 @@ static Suite *datapath_suite(void)
 	tcase_add_test(tx, test_arp_probe_allowed);
 	tcase_add_test(tx, test_na_own_target_allowed);
 	tcase_add_test(tx, test_priority_set);
+	tcase_add_test(tx, test_edt_departures_spaced_by_rate);
+	tcase_add_test(tx, test_edt_clock_shared_by_uplinks);
+	tcase_add_test(tx, test_edt_horizon_drops);
+	tcase_add_test(tx, test_edt_unpaced_untouched);
 	tcase_add_test(tx, test_not_a_guest);
 
 	tcase_add_test(spoof, test_forged_src_mac);

@@ -179,6 +179,10 @@ static const struct bad {
 	  "2: policy: unknown key \"rebalance_interval\"" },
 	{ UP "policy = { admission = \"n+1\"; };\n",
 	  "2: policy: admission \"n+1\" is not n-1, n or off" },
+	{ UP "policy = { qos_backend = \"cbq\"; };\n",
+	  "2: policy: qos_backend \"cbq\" is not auto, htb or edt" },
+	{ UP "policy = { qos_backend = 1; };\n",
+	  "2: policy: qos_backend must be a string" },
 	{ UP "policy = { failback = \"maybe\"; };\n",
 	  "2: policy: failback must be true or false" },
 	{ UP "policy = { rebalance_interval_ms = 5; };\n",
@@ -464,7 +468,7 @@ END_TEST
 #define FULL_HEAD                                                              \
 	"daemon = { pin_dir = \"/run/t/bpf\"; socket = \"/run/t/s\"; };\n"     \
 	"policy = { admission = \"off\"; failback = false;\n"                  \
-	"  rebalance_interval_ms = 250; };\n"                                  \
+	"  rebalance_interval_ms = 250; qos_backend = \"htb\"; };\n"           \
 	"uplinks = (\n"                                                        \
 	"  { name = \"pf0\"; device = \"ens1f0\"; capacity = 25000000000L;\n"  \
 	"    monitor = { missed = 4; interval_ms = 20;\n"                      \
@@ -505,6 +509,7 @@ START_TEST(every_key_parsed)
 	ck_assert_str_eq(c->daemon.socket, "/run/t/s");
 	ck_assert_str_eq(c->daemon.pin_dir, "/run/t/bpf");
 	ck_assert_int_eq(c->policy.admission, CONF_ADMIT_OFF);
+	ck_assert_int_eq(c->policy.qos_backend, CONF_QOS_HTB);
 	ck_assert(!c->policy.failback);
 	ck_assert_uint_eq(c->policy.rebalance_interval_ms, 250);
 
