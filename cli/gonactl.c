@@ -2,6 +2,7 @@
 /* gonactl: reads the command line, asks gonad over the control socket and
  * prints the answer. Exit 0 done, 1 gonad refused, 2 usage or no gonad. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,47 +24,55 @@ enum show {
 	SHOW_UPLINK,
 	SHOW_GUESTS,
 	SHOW_GUEST,
-	SHOW_STATS
+	SHOW_STATS,
+	SHOW_NOTHING, /* a change: silence is success */
 };
 
 /* The command line grammar: words to match, arguments, request, printer. */
 static const struct command {
 	const char *words[2];
 	int nargs; /* NAME after the words */
+	bool pairs; /* then one or more KEY VALUE pairs */
 	uint16_t req;
 	enum show show;
 	const char *help;
 } commands[] = {
-	{ { "status", NULL },
-	  0,
-	  CTL_REQ_STATUS,
-	  SHOW_STATUS,
-	  "status                 daemon state, backend, uplinks, guests" },
-	{ { "uplink", "list" },
-	  0,
-	  CTL_REQ_UPLINK_SHOW,
-	  SHOW_UPLINKS,
-	  "uplink list            every uplink" },
-	{ { "uplink", "show" },
-	  1,
-	  CTL_REQ_UPLINK_SHOW,
-	  SHOW_UPLINK,
-	  "uplink show NAME       one uplink and the guests on it" },
-	{ { "guest", "list" },
-	  0,
-	  CTL_REQ_GUEST_SHOW,
-	  SHOW_GUESTS,
-	  "guest list             every guest" },
-	{ { "guest", "show" },
-	  1,
-	  CTL_REQ_GUEST_SHOW,
-	  SHOW_GUEST,
-	  "guest show NAME        one guest" },
-	{ { "stats", NULL },
-	  0,
-	  CTL_REQ_STATS,
-	  SHOW_STATS,
-	  "stats                  counters per uplink and per guest" },
+	{ .words = { "status" },
+	  .req = CTL_REQ_STATUS,
+	  .show = SHOW_STATUS,
+	  .help = "status                 daemon state, backend, uplinks, "
+		  "guests" },
+	{ .words = { "uplink", "list" },
+	  .req = CTL_REQ_UPLINK_SHOW,
+	  .show = SHOW_UPLINKS,
+	  .help = "uplink list            every uplink" },
+	{ .words = { "uplink", "show" },
+	  .nargs = 1,
+	  .req = CTL_REQ_UPLINK_SHOW,
+	  .show = SHOW_UPLINK,
+	  .help = "uplink show NAME       one uplink and the guests on it" },
+	{ .words = { "guest", "list" },
+	  .req = CTL_REQ_GUEST_SHOW,
+	  .show = SHOW_GUESTS,
+	  .help = "guest list             every guest" },
+	{ .words = { "guest", "show" },
+	  .nargs = 1,
+	  .req = CTL_REQ_GUEST_SHOW,
+	  .show = SHOW_GUEST,
+	  .help = "guest show NAME        one guest" },
+	{ .words = { "guest", "set" },
+	  .nargs = 1,
+	  .pairs = true,
+	  .req = CTL_REQ_GUEST_SET,
+	  .show = SHOW_NOTHING,
+	  .help = "guest set NAME KEY VALUE...\n"
+		  "                         change a slice live: tx.min, "
+		  "tx.max, tx.weight,\n"
+		  "                         tx.burst, rx.max, spread" },
+	{ .words = { "stats" },
+	  .req = CTL_REQ_STATS,
+	  .show = SHOW_STATS,
+	  .help = "stats                  counters per uplink and per guest" },
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -90,11 +99,15 @@ static const struct command *parse(int argc, char **argv, int *used)
 		if (argc < n || strcmp(argv[0], c->words[0]) ||
 		    (n == 2 && strcmp(argv[1], c->words[1])))
 			continue;
-		if (argc != n + c->nargs) {
-			fprintf(stderr, "gonactl: %s%s%s takes %d argument%s\n",
+		if (c->pairs ? argc < n + c->nargs + 2 ||
+				       (argc - n - c->nargs) % 2
+			     : argc != n + c->nargs) {
+			fprintf(stderr,
+				"gonactl: %s%s%s takes %d argument%s%s\n",
 				c->words[0], n == 2 ? " " : "",
 				n == 2 ? c->words[1] : "", c->nargs,
-				c->nargs == 1 ? "" : "s");
+				c->nargs == 1 ? "" : "s",
+				c->pairs ? " and KEY VALUE pairs" : "");
 			usage();
 		}
 		*used = n;
@@ -251,6 +264,8 @@ int main(int argc, char **argv)
 		break;
 	case SHOW_STATS:
 		show_stats(stdout, &rep, json);
+		break;
+	case SHOW_NOTHING:
 		break;
 	}
 	free(rep.uplinks);

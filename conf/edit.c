@@ -55,13 +55,23 @@ bool conf_ifname_ok(const char *name)
 /* Whatever a shaper's bucket may hold; more is a typo. */
 #define MAX_BURST (64u << 20)
 
-/* A rate for KEY of OBJ; ZERO_OK for guarantees, where 0 means none. */
+/* What a rate is to its key: 0 means "none" for a guarantee and for a
+ * ceiling (written "none", since a ceiling of 0 would stop everything),
+ * and is refused for a capacity. */
+enum rate_kind { RATE_GUARANTEE, RATE_CEILING, RATE_CAPACITY };
+
 static int set_rate(uint64_t *out, const char *obj, const char *key,
-		    const char *value, bool zero_ok, struct conf_err *err)
+		    const char *value, enum rate_kind kind,
+		    struct conf_err *err)
 {
 	uint64_t v;
-	int r = conf_parse_rate(value, &v);
+	int r;
 
+	if (kind != RATE_CAPACITY && !strcmp(value, "none")) {
+		*out = 0;
+		return 0;
+	}
+	r = conf_parse_rate(value, &v);
 	if (r == -EDOM)
 		return conf_errf(err, "%s: %s \"%s\" is negative", obj, key,
 				 value);
@@ -73,7 +83,12 @@ static int set_rate(uint64_t *out, const char *obj, const char *key,
 	if (r)
 		return conf_errf(err, "%s: %s: cannot parse rate \"%s\"", obj,
 				 key, value);
-	if (!v && !zero_ok)
+	if (!v && kind == RATE_CEILING)
+		return conf_errf(err,
+				 "%s: %s 0 would stop all traffic (\"none\" "
+				 "removes the ceiling)",
+				 obj, key);
+	if (!v && kind == RATE_CAPACITY)
 		return conf_errf(err, "%s: %s 0 would stop all traffic", obj,
 				 key);
 	*out = v;
@@ -267,11 +282,12 @@ int conf_guest_set(struct conf_guest *g, const char *key, const char *value,
 	if (!strcmp(key, "ipv6"))
 		return add_ipv6(g, obj, value, err);
 	if (!strcmp(key, "tx.min"))
-		return set_rate(&s->tx_min, obj, key, value, true, err);
+		return set_rate(&s->tx_min, obj, key, value, RATE_GUARANTEE,
+				err);
 	if (!strcmp(key, "tx.max"))
-		return set_rate(&s->tx_max, obj, key, value, false, err);
+		return set_rate(&s->tx_max, obj, key, value, RATE_CEILING, err);
 	if (!strcmp(key, "rx.max"))
-		return set_rate(&s->rx_max, obj, key, value, false, err);
+		return set_rate(&s->rx_max, obj, key, value, RATE_CEILING, err);
 	if (!strcmp(key, "tx.weight"))
 		return set_uint(&s->tx_weight, obj, key, value, 1, 1000, err);
 	if (!strcmp(key, "spread"))
@@ -422,7 +438,8 @@ int conf_uplink_set(struct conf_uplink *u, const char *key, const char *value,
 	if (!strcmp(key, "device"))
 		return set_ifname(u->device, obj, value, err);
 	if (!strcmp(key, "capacity"))
-		return set_rate(&u->capacity, obj, key, value, false, err);
+		return set_rate(&u->capacity, obj, key, value, RATE_CAPACITY,
+				err);
 	if (!strcmp(key, "monitor.type")) {
 		if (!strcmp(value, "arp"))
 			m->type = CONF_MON_ARP;

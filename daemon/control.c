@@ -163,9 +163,7 @@ static int cmd_status(struct ctl_client *c, const struct ctl_req *req,
 	(void)err;
 	(void)errlen;
 	snprintf(s.version, sizeof(s.version), "%s", PACKAGE_VERSION);
-	/* QoS backends come with bandwidth slices; until then gonad
-	 * balances and filters but does not shape. */
-	snprintf(s.backend, sizeof(s.backend), "none");
+	snprintf(s.backend, sizeof(s.backend), "%s", qos_name(g));
 	snprintf(s.config, sizeof(s.config), "%s", g->conf_file);
 	s.pid = (uint32_t)getpid();
 	s.uptime_ms = now_ms() - g->started_ms;
@@ -245,6 +243,20 @@ static int cmd_stats(struct ctl_client *c, const struct ctl_req *req, char *err,
 	return r;
 }
 
+static int cmd_guest_set(struct ctl_client *c, const struct ctl_req *req,
+			 char *err, size_t errlen)
+{
+	struct gonad *g = c->ctl->g;
+	struct guest *gu = state_guest(g, req->argv[0]);
+
+	if (!gu) {
+		snprintf(err, errlen, "guest %s: no such guest", req->argv[0]);
+		return -ENOENT;
+	}
+	return state_guest_set(g, gu, req->argc - 1, req->argv + 1, err,
+			       errlen);
+}
+
 /* The commands: request type, name for messages, arguments, handler. */
 static const struct ctl_cmd {
 	uint16_t type;
@@ -257,6 +269,7 @@ static const struct ctl_cmd {
 	{ CTL_REQ_UPLINK_SHOW, "uplink show", 0, 1, cmd_uplink_show },
 	{ CTL_REQ_GUEST_SHOW, "guest show", 0, 1, cmd_guest_show },
 	{ CTL_REQ_STATS, "stats", 0, 0, cmd_stats },
+	{ CTL_REQ_GUEST_SET, "guest set", 3, CTL_ARGS_MAX, cmd_guest_set },
 };
 
 static const struct ctl_cmd *find_cmd(uint16_t type)

@@ -40,6 +40,7 @@ enum ctl_type {
 	CTL_REQ_UPLINK_SHOW, /* [NAME]: the uplink, then its guests */
 	CTL_REQ_GUEST_SHOW, /* [NAME] */
 	CTL_REQ_STATS, /* none: every uplink, then every guest */
+	CTL_REQ_GUEST_SET, /* NAME KEY VALUE [KEY VALUE]... */
 	CTL_REQ_MAX,
 	/* Replies. */
 	CTL_REP_DONE = 100, /* no payload */

@@ -482,6 +482,17 @@ int dp_set_flood(struct dp *dp, uint32_t id, const struct gona_port *p)
 	return update(dp->skel->maps.flood, &id, sizeof(id), p, sizeof(*p));
 }
 
+int dp_set_pacing(struct dp *dp, uint32_t id, uint64_t rate_bps)
+{
+	struct gona_pacing p = { 0 };
+
+	/* The clock runs on; a missing entry reads as zeros anyway. */
+	bpf_map__lookup_elem(dp->skel->maps.pacing, &id, sizeof(id), &p,
+			     sizeof(p), 0);
+	p.rate_bps = rate_bps;
+	return update(dp->skel->maps.pacing, &id, sizeof(id), &p, sizeof(p));
+}
+
 static int read_percpu(struct dp *dp, struct bpf_map *map, __u32 key,
 		       struct gona_counters *sum)
 {

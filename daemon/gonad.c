@@ -212,6 +212,9 @@ int main(int argc, char *argv[])
 	r = setup_signals(&g);
 	if (r)
 		fatalx("signals: %s", strerror(-r));
+	r = qos_open(&g, c->policy.qos_backend, msg, sizeof(msg));
+	if (r)
+		fatalx("%s", msg);
 	r = dp_open(&g.dp, c->daemon.pin_dir);
 	if (r)
 		fatalx("data path: %s", strerror(-r));
@@ -252,6 +255,7 @@ int main(int argc, char *argv[])
 	ctl_close(&g, g.ctl);
 	nlmon_close(&g, g.nl);
 	dp_close(g.dp, false);
+	qos_close(&g);
 	state_fini(&g);
 	conf_free(c);
 	close(g.timer.fd);

@@ -14,6 +14,8 @@
 struct dp;
 struct nlmon;
 struct ctl;
+struct tc;
+struct qos_ops;
 
 /* A file descriptor in the event loop and what to do when it is ready. */
 struct ev_source {
@@ -40,7 +42,22 @@ struct uplink {
 	bool admin_up; /* not drained */
 	bool up; /* carries traffic: attached, carrier and admin up */
 	bool seen; /* during a resync: present in the dump */
+	bool qos_made; /* our QoS root qdisc is on the device */
 	struct rates rates;
+};
+
+/* A traffic-control class (tc.c). Rates in bit/s, sizes in bytes. */
+struct tc_rates {
+	uint64_t rate;
+	uint64_t ceil;
+	uint32_t burst; /* bucket of the rate */
+	uint32_t cburst; /* bucket of the ceiling */
+	uint32_t quantum; /* bytes per round when sharing spare capacity */
+};
+/* A guest's class on one uplink and the queue under it. */
+struct qos_class {
+	struct tc_rates rt;
+	uint32_t limit; /* bytes */
 };
 
 struct guest {
@@ -52,6 +69,10 @@ struct guest {
 	uint32_t homes; /* uplink slots it is placed on, a bit each */
 	int pending_ifindex; /* seen during a resync, attached at its end */
 	bool seen;
+	bool rx_shaped; /* our rx.max shaper is on its interface */
+	/* HTB: its class on each uplink as last set (all zero: not made) */
+	struct qos_class htb[GONA_MAX_UPLINKS];
+	uint64_t paced_bps; /* EDT: its pacing rate, 0 if not paced */
 	struct rates rates;
 };
 
@@ -69,6 +90,8 @@ struct gonad {
 	struct dp *dp;
 	struct nlmon *nl;
 	struct ctl *ctl;
+	struct tc *tc;
+	const struct qos_ops *qos; /* the QoS backend in use */
 	int epfd;
 	struct ev_source sig;
 	struct ev_source timer;
@@ -117,6 +140,8 @@ int dp_read_guest_stats(struct dp *dp, uint32_t id, struct gona_counters *sum);
 int dp_read_uplink_stats(struct dp *dp, unsigned int slot,
 			 struct gona_counters *sum);
 int dp_zero_stats(struct dp *dp);
+/* EDT: the guest's pacing rate, its clock kept. */
+int dp_set_pacing(struct dp *dp, uint32_t id, uint64_t rate_bps);
 /* Remove map entries a previous gonad left that the current state does not
  * own (after a crash), so the data path holds exactly what gonad knows. */
 int dp_prune(struct dp *dp, const struct gonad *g);
@@ -134,6 +159,75 @@ void nlmon_close(struct gonad *g, struct nlmon *nl);
 /* Dump every link through the callback, then call DONE. */
 int nlmon_resync(struct nlmon *nl);
 int nl_set_promisc(struct nlmon *nl, int ifindex, bool on);
+/* A libnl error as a negative errno. */
+int nl_err(int nlerr);
+
+/* tc.c: qdiscs and classes through libnl. Rates in bit/s, sizes in bytes. */
+int tc_open(struct tc **out);
+void tc_close(struct tc *tc);
+int tc_htb_qdisc(struct tc *tc, int ifindex, uint32_t handle, uint32_t defcls);
+int tc_htb_class(struct tc *tc, int ifindex, uint32_t parent, uint32_t classid,
+		 const struct tc_rates *rt);
+int tc_bfifo(struct tc *tc, int ifindex, uint32_t parent, uint32_t handle,
+	     uint32_t limit);
+/* EXCLUSIVE fails with -EEXIST if the device has a root qdisc already;
+ * otherwise it is replaced. */
+int tc_root_qdisc(struct tc *tc, int ifindex, uint32_t handle, const char *kind,
+		  bool exclusive);
+int tc_root_del(struct tc *tc, int ifindex);
+
+/*
+ * qos.c: the slices, enforced by one backend chosen at start (qos_htb.c,
+ * qos_edt.c). The backends share the receive shaper (HTB on the guest
+ * interface) and the sizes of buckets and queues.
+ */
+struct qos_ops {
+	const char *name;
+	/* Shape what leaves by the uplink; an uplink whose shaping cannot
+	 * be built is not used. */
+	int (*uplink_attach)(struct gonad *g, struct uplink *u);
+	/* Remove it from a device that still exists. */
+	void (*uplink_detach)(struct gonad *g, struct uplink *u);
+	/* A placement or a slice changed: one guest's share depends on the
+	 * others', so all are recomputed. */
+	void (*update)(struct gonad *g);
+	/* New rates were measured. */
+	void (*sample)(struct gonad *g);
+	/* What the guest's data path entry carries for this backend. */
+	void (*guest_entry)(const struct gonad *g, const struct guest *gu,
+			    struct gona_guest *v);
+};
+extern const struct qos_ops qos_htb_ops;
+extern const struct qos_ops qos_edt_ops;
+int qos_open(struct gonad *g, enum conf_qos_backend want, char *err,
+	     size_t errlen);
+void qos_close(struct gonad *g);
+const char *qos_name(const struct gonad *g);
+int qos_uplink_attach(struct gonad *g, struct uplink *u);
+/* GONE: the device went with everything on it; only forget. */
+void qos_uplink_detach(struct gonad *g, struct uplink *u, bool gone);
+void qos_update(struct gonad *g);
+/* The receive shaper on the guest interface, after rx.max. */
+int qos_guest_rx(struct gonad *g, struct guest *gu);
+void qos_guest_detach(struct gonad *g, struct guest *gu, bool gone);
+void qos_sample(struct gonad *g);
+void qos_guest_entry(const struct gonad *g, const struct guest *gu,
+		     struct gona_guest *v);
+/*
+ * Each guest's share of uplink U's capacity CAP in SHARE (indexed like
+ * g->guests; 0 where it is not placed): weighted max-min over the guests
+ * placed there (policy/alloc.c), each claiming its slice divided by its
+ * number of uplinks and what it showed it wants: its measured rate against
+ * ALLOWED, what the backend let it send. RESERVE: an idle guest keeps its
+ * guarantee (HTB lends unused rate to the others itself); otherwise what
+ * it does not use goes to the others (EDT, which cannot lend).
+ */
+int qos_shares(const struct gonad *g, const struct uplink *u, uint64_t cap,
+	       const uint64_t *allowed, bool reserve, uint64_t *share);
+/* A bucket for RATE: room for a 64 KiB GSO frame, or 1 ms at the rate. */
+uint32_t qos_burst(uint64_t rate);
+/* A queue for CEIL: 50 ms at it, at least 256 KiB. */
+uint32_t qos_queue(uint64_t ceil);
 
 /* state.c: what gonad knows and how events change it. */
 int state_init(struct gonad *g, struct conf *c);
@@ -143,12 +237,18 @@ void state_link(struct gonad *g, const struct nl_link_info *li);
 void state_resync_begin(struct gonad *g);
 void state_resync_end(struct gonad *g);
 void state_sample(struct gonad *g);
+/* Rewrite the guest's data path entry (placement, QoS marks). */
+void state_push_guest(struct gonad *g, struct guest *gu);
 void state_detach_all(struct gonad *g);
 struct uplink *state_uplink(struct gonad *g, const char *name);
 struct guest *state_guest(struct gonad *g, const char *name);
 uint64_t state_uplink_guaranteed(const struct gonad *g, const struct uplink *u,
 				 uint32_t *n_guests);
 int state_admit(const struct conf *c, char *msg, size_t len);
+/* Change a running guest's slice from N KEY VALUE strings: all or
+ * nothing; ERR says why not. */
+int state_guest_set(struct gonad *g, struct guest *gu, size_t n,
+		    const char *const *kv, char *err, size_t errlen);
 
 /* control.c: the control socket and its commands. */
 int ctl_open(struct gonad *g, struct ctl **out, const char *path);

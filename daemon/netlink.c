@@ -39,7 +39,7 @@ struct nlmon {
 	bool dumping;
 };
 
-static int nl_errno(int nlerr)
+int nl_err(int nlerr)
 {
 	switch (-nlerr) {
 	case NLE_NOMEM:
@@ -108,7 +108,7 @@ int nlmon_resync(struct nlmon *nl)
 	nl->dumping = false;
 	if (r < 0) {
 		log_warnx("cannot dump links: %s", nl_geterror(r));
-		return nl_errno(r);
+		return nl_err(r);
 	}
 	state_resync_begin(nl->g);
 	for (size_t i = 0; i < nl->n_dump; i++)
@@ -174,7 +174,7 @@ int nlmon_open(struct gonad *g, struct nlmon **out, nl_link_cb cb)
 	nl_socket_disable_seq_check(nl->mon);
 	r = nl_socket_add_membership(nl->mon, RTNLGRP_LINK);
 	if (r < 0) {
-		r = nl_errno(r);
+		r = nl_err(r);
 		goto err;
 	}
 	fd = nl_socket_get_fd(nl->mon);
@@ -231,5 +231,5 @@ int nl_set_promisc(struct nlmon *nl, int ifindex, bool on)
 	nlmsg_free(msg);
 	if (r >= 0)
 		r = nl_wait_for_ack(nl->cmd);
-	return r < 0 ? nl_errno(r) : 0;
+	return r < 0 ? nl_err(r) : 0;
 }

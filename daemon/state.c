@@ -45,7 +45,7 @@ static void build_pol_uplinks(const struct gonad *g, struct pol_uplink *pu)
 }
 
 /* Write the guest's entry in `guests` (only while its interface exists). */
-static void push_guest(struct gonad *g, struct guest *gu)
+void state_push_guest(struct gonad *g, struct guest *gu)
 {
 	struct pol_uplink pu[GONA_MAX_UPLINKS];
 	struct gona_guest v = { .id = gu->id };
@@ -60,6 +60,7 @@ static void push_guest(struct gonad *g, struct guest *gu)
 		v.n_uplinks = (__u8)__builtin_popcount(gu->homes);
 		pol_fill_slots(pu, g->n_uplinks, gu->homes, v.slots);
 	}
+	qos_guest_entry(g, gu, &v);
 	r = dp_set_guest(g->dp, gu->ifindex, &v);
 	if (r)
 		log_warnx("guest %s (%s): cannot update the data path: %s",
@@ -114,11 +115,15 @@ static void place(struct gonad *g, enum pol_mode mode)
 		if (pg[i].homes == gu->homes)
 			continue;
 		gu->homes = pg[i].homes;
-		push_guest(g, gu);
+		state_push_guest(g, gu);
 		homes_str(g, gu->homes, buf, sizeof(buf));
 		log_info("guest %s: placed on %s", gu->conf.name,
 			 buf[0] ? buf : "no uplink (none is up)");
 	}
+	/* The data path already sends the guests where they belong; their
+	 * shares of the uplinks follow. */
+	if (moved)
+		qos_update(g);
 	free(pg);
 }
 
@@ -203,6 +208,7 @@ static void uplink_vanish(struct gonad *g, struct uplink *u, bool gone)
 		log_warnx("uplink %s (%s): cannot update the data path: %s",
 			  u->conf.name, u->conf.device, err_str(r));
 	/* A device that still exists (renamed away) keeps nothing of ours. */
+	qos_uplink_detach(g, u, gone);
 	if (!gone) {
 		dp_detach(g->dp, old, u->made_clsact);
 		if (u->made_promisc)
@@ -218,49 +224,61 @@ static void uplink_vanish(struct gonad *g, struct uplink *u, bool gone)
 	uplink_update(g, u);
 }
 
+/* Take the device over: promiscuous mode, maps, filter, shaping. */
+static int uplink_attach(struct gonad *g, struct uplink *u, int ifindex,
+			 unsigned int flags)
+{
+	struct gona_uplink v;
+	int r;
+
+	u->ifindex = ifindex;
+	/* Frames for the guests carry the guests' MACs; a NIC drops them
+	 * in hardware unless it is promiscuous. */
+	if (!(flags & IFF_PROMISC)) {
+		r = nl_set_promisc(g->nl, ifindex, true);
+		if (r)
+			log_warnx("uplink %s (%s): cannot set promiscuous "
+				  "mode: %s",
+				  u->conf.name, u->conf.device, err_str(r));
+		else
+			u->made_promisc = true;
+	}
+	v = uplink_value(u);
+	r = dp_set_uplink(g->dp, u->slot, 0, &v);
+	if (r)
+		goto err;
+	r = dp_attach(g->dp, ifindex, DP_UPLINK, &u->made_clsact);
+	if (r)
+		goto err;
+	r = qos_uplink_attach(g, u);
+	if (r) {
+		dp_detach(g->dp, ifindex, u->made_clsact);
+		goto err;
+	}
+	u->attached = true;
+	log_info("uplink %s (%s): attached, ifindex %d", u->conf.name,
+		 u->conf.device, ifindex);
+	return 0;
+err:
+	log_warnx("uplink %s (%s): cannot attach: %s", u->conf.name,
+		  u->conf.device, err_str(r));
+	if (u->made_promisc)
+		nl_set_promisc(g->nl, ifindex, false);
+	u->made_promisc = false;
+	u->made_clsact = false;
+	u->ifindex = 0;
+	v = uplink_value(u);
+	dp_set_uplink(g->dp, u->slot, ifindex, &v);
+	return r;
+}
+
 static void uplink_appear(struct gonad *g, struct uplink *u,
 			  const struct nl_link_info *li)
 {
-	int r;
-
 	if (u->attached && u->ifindex != li->ifindex)
 		uplink_vanish(g, u, false);
-	if (!u->attached) {
-		struct gona_uplink v;
-
-		u->ifindex = li->ifindex;
-		/* Frames for the guests carry the guests' MACs; a NIC drops
-		 * them in hardware unless it is promiscuous. */
-		if (!(li->flags & IFF_PROMISC)) {
-			r = nl_set_promisc(g->nl, li->ifindex, true);
-			if (r)
-				log_warnx("uplink %s (%s): cannot set "
-					  "promiscuous mode: %s",
-					  u->conf.name, u->conf.device,
-					  err_str(r));
-			else
-				u->made_promisc = true;
-		}
-		v = uplink_value(u);
-		r = dp_set_uplink(g->dp, u->slot, 0, &v);
-		if (!r)
-			r = dp_attach(g->dp, li->ifindex, DP_UPLINK,
-				      &u->made_clsact);
-		if (r) {
-			log_warnx("uplink %s (%s): cannot attach: %s",
-				  u->conf.name, u->conf.device, err_str(r));
-			if (u->made_promisc)
-				nl_set_promisc(g->nl, li->ifindex, false);
-			u->made_promisc = false;
-			u->ifindex = 0;
-			v = uplink_value(u);
-			dp_set_uplink(g->dp, u->slot, li->ifindex, &v);
-			return;
-		}
-		u->attached = true;
-		log_info("uplink %s (%s): attached, ifindex %d", u->conf.name,
-			 u->conf.device, u->ifindex);
-	}
+	if (!u->attached && uplink_attach(g, u, li->ifindex, li->flags))
+		return;
 	u->carrier = (li->flags & IFF_UP) && (li->flags & IFF_LOWER_UP);
 	uplink_update(g, u);
 }
@@ -272,6 +290,7 @@ static void guest_vanish(struct gonad *g, struct guest *gu, bool gone)
 
 	if (!gu->attached)
 		return;
+	qos_guest_detach(g, gu, gone);
 	if (!gone)
 		dp_detach(g->dp, old, gu->made_clsact);
 	gu->attached = false;
@@ -293,7 +312,7 @@ static void guest_attach(struct gonad *g, struct guest *gu, int ifindex)
 		guest_vanish(g, gu, false);
 	/* Maps before the filter: its first frame must find the guest. */
 	gu->ifindex = ifindex;
-	push_guest(g, gu);
+	state_push_guest(g, gu);
 	r = dp_set_mac(g->dp, gu->conf.mac, &p);
 	if (!r)
 		r = dp_attach(g->dp, ifindex, DP_GUEST, &gu->made_clsact);
@@ -308,6 +327,9 @@ static void guest_attach(struct gonad *g, struct guest *gu, int ifindex)
 	}
 	gu->attached = true;
 	push_flood(g, gu);
+	/* Without its receive shaper the guest is still served; the
+	 * warning says what is missing. */
+	qos_guest_rx(g, gu);
 	log_info("guest %s (%s): attached, ifindex %d", gu->conf.name,
 		 gu->conf.device, gu->ifindex);
 }
@@ -413,6 +435,104 @@ int state_admit(const struct conf *c, char *msg, size_t len)
 	return -ENOSPC;
 }
 
+/* The keys a running guest's slice can change by. */
+static bool live_key(const char *key)
+{
+	static const char *const keys[] = { "tx.min",	"tx.max", "tx.weight",
+					    "tx.burst", "rx.max", "spread" };
+
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (!strcmp(key, keys[i]))
+			return true;
+	return false;
+}
+
+/* NG (GU's configuration, changed) against the whole configuration:
+ * unique addresses, admission. */
+static int check_changed(const struct gonad *g, const struct conf_guest *ng,
+			 char *err, size_t errlen)
+{
+	struct conf *dup = conf_dup(g->conf);
+	struct conf_err ce;
+	char msg[256];
+	int r;
+
+	if (!dup) {
+		snprintf(err, errlen, "guest %s: out of memory", ng->name);
+		return -ENOMEM;
+	}
+	*conf_guest_find(dup, ng->name) = *ng;
+	r = conf_check(dup, NULL, &ce);
+	if (r)
+		snprintf(err, errlen, "%s", ce.msg);
+	else if ((r = state_admit(dup, msg, sizeof(msg))))
+		snprintf(err, errlen, "guest %s: refused: %s", ng->name, msg);
+	conf_free(dup);
+	return r;
+}
+
+int state_guest_set(struct gonad *g, struct guest *gu, size_t n,
+		    const char *const *kv, char *err, size_t errlen)
+{
+	struct conf_guest ng = gu->conf, scratch;
+	const char *name = gu->conf.name;
+	struct conf_err ce;
+	char done[256] = "";
+	size_t off = 0;
+	int r;
+
+	if (!n || n % 2) {
+		snprintf(err, errlen, "guest %s: set takes KEY VALUE pairs",
+			 name);
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < n; i += 2) {
+		if (!live_key(kv[i])) {
+			/* Known but not changeable live, or unknown: the
+			 * configuration says which, on a scratch copy. */
+			scratch = ng;
+			r = conf_guest_set(&scratch, kv[i], kv[i + 1], &ce);
+			if (r == -ENOENT)
+				snprintf(err, errlen, "%s", ce.msg);
+			else
+				snprintf(err, errlen,
+					 "guest %s: %s cannot be changed "
+					 "while the guest runs",
+					 name, kv[i]);
+			return -EINVAL;
+		}
+		r = conf_guest_set(&ng, kv[i], kv[i + 1], &ce);
+		if (r) {
+			snprintf(err, errlen, "%s", ce.msg);
+			return r;
+		}
+		off += (size_t)snprintf(done + off, sizeof(done) - off,
+					"%s%s %s", off ? ", " : "", kv[i],
+					kv[i + 1]);
+		if (off >= sizeof(done))
+			off = sizeof(done) - 1;
+	}
+	r = conf_guest_check(&ng, &ce);
+	if (r) {
+		snprintf(err, errlen, "%s", ce.msg);
+		return r;
+	}
+	r = check_changed(g, &ng, err, errlen);
+	if (r)
+		return r;
+
+	/* Committed: the configuration, then the kernel. */
+	*conf_guest_find(g->conf, name) = ng;
+	gu->conf = ng;
+	log_info("guest %s: %s", name, done);
+	if (ng.spread != (uint32_t)__builtin_popcount(gu->homes))
+		place(g, POL_KEEP);
+	qos_update(g);
+	qos_guest_rx(g, gu);
+	state_push_guest(g, gu);
+	return 0;
+}
+
 int state_init(struct gonad *g, struct conf *c)
 {
 	int r;
@@ -462,8 +582,10 @@ void state_detach_all(struct gonad *g)
 	for (size_t i = 0; i < g->n_guests; i++) {
 		struct guest *gu = g->guests[i];
 
-		if (gu->attached)
-			dp_detach(g->dp, gu->ifindex, gu->made_clsact);
+		if (!gu->attached)
+			continue;
+		qos_guest_detach(g, gu, false);
+		dp_detach(g->dp, gu->ifindex, gu->made_clsact);
 		gu->attached = false;
 	}
 	for (size_t i = 0; i < g->n_uplinks; i++) {
@@ -471,6 +593,7 @@ void state_detach_all(struct gonad *g)
 
 		if (!u->attached)
 			continue;
+		qos_uplink_detach(g, u, false);
 		dp_detach(g->dp, u->ifindex, u->made_clsact);
 		if (u->made_promisc)
 			nl_set_promisc(g->nl, u->ifindex, false);
@@ -511,6 +634,8 @@ void state_sample(struct gonad *g)
 		if (!dp_read_guest_stats(g->dp, g->guests[i]->id, &c))
 			rate(&g->guests[i]->rates, &c, dt);
 	g->sampled_ms = t;
+	if (dt)
+		qos_sample(g);
 }
 
 struct uplink *state_uplink(struct gonad *g, const char *name)

@@ -49,6 +49,33 @@ int pol_place(const struct pol_uplink *u, size_t nu, struct pol_guest *g,
 void pol_fill_slots(const struct pol_uplink *u, size_t nu, uint32_t homes,
 		    uint8_t slots[POL_SLOTS]);
 
+/* One guest's claim on an uplink's capacity. */
+struct pol_claim {
+	uint64_t min; /* guaranteed, bit/s */
+	uint64_t max; /* ceiling, bit/s; 0 = none */
+	uint32_t weight; /* share of spare capacity, >= 1 */
+	uint64_t demand; /* what it would use; POL_DEMAND_ANY: all it gets */
+	uint64_t rate; /* out: its share */
+};
+
+#define POL_DEMAND_ANY UINT64_MAX
+
+/*
+ * Divide CAPACITY among the claims, weighted max-min: each first gets its
+ * guarantee (or its demand, if that is lower, so an idle guarantee is not
+ * kept from others); what is left goes to the claims that want more, in
+ * proportion to their weights, none beyond its ceiling or demand. Used
+ * where the kernel does not share spare capacity itself (EDT pacing).
+ */
+void pol_alloc(uint64_t capacity, struct pol_claim *c, size_t n);
+
+/*
+ * A guest's demand from its measured rate and the rate it was allowed: one
+ * using nearly all it was allowed may want more (POL_DEMAND_ANY); one using
+ * less wants what it uses, with headroom to grow into next interval.
+ */
+uint64_t pol_demand(uint64_t measured, uint64_t allowed);
+
 enum pol_admission {
 	POL_ADMIT_N1, /* guarantees survive the loss of the largest uplink */
 	POL_ADMIT_N, /* guarantees fit all uplinks together */

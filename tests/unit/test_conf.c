@@ -161,7 +161,8 @@ static const struct bad {
 	{ UP GUEST(MAC1 " tx = \"1G\";"),
 	  "2: guest web: tx must be a group { ... }" },
 	{ UP GUEST(MAC1 " tx = { max = \"0\"; };"),
-	  "2: guest web: tx.max 0 would stop all traffic" },
+	  "2: guest web: tx.max 0 would stop all traffic (\"none\" removes the "
+	  "ceiling)" },
 	{ UP GUEST(MAC1 " rx = { max = \"lots\"; };"),
 	  "2: guest web: rx.max: cannot parse rate \"lots\"" },
 	{ UP GUEST(MAC1 " spread = 0;"),
@@ -329,7 +330,8 @@ static const struct bad {
 	{ UP "uplinks = ( );\n", "2: duplicate setting name" },
 	{ UP "guests = ( { name = \"web\"; device = \"vif1\"; " MAC1
 	     "\n  tx = { min = \"1G\"; };\n  rx = { max = \"0\"; }; } );\n",
-	  "4: guest web: rx.max 0 would stop all traffic" },
+	  "4: guest web: rx.max 0 would stop all traffic (\"none\" removes the "
+	  "ceiling)" },
 };
 
 START_TEST(malformed_refused)
@@ -867,6 +869,11 @@ START_TEST(live_guest_edits)
 	ck_assert_str_eq(err.msg, "guest web: unknown key \"colour\"");
 	ck_assert_int_eq(conf_guest_set(&g, "name", "other", &err), -ENOENT);
 	ck_assert_mem_eq(&g, &before, sizeof(g));
+
+	/* "none" lifts a ceiling; a capacity cannot be none. */
+	ck_assert_int_eq(conf_guest_set(&g, "rx.max", "none", &err), 0);
+	ck_assert_uint_eq(g.slice.rx_max, 0);
+	ck_assert_int_eq(conf_guest_set(&g, "rx.max", "2.5G", &err), 0);
 
 	/* tx.min above tx.max: each value fine alone, refused together. */
 	ck_assert_int_eq(conf_guest_set(&g, "tx.min", "2G", &err), 0);

@@ -207,6 +207,96 @@ START_TEST(admission_modes)
 }
 END_TEST
 
+#define M 1000000ull
+
+static struct pol_claim claim(uint64_t min, uint64_t max, uint32_t w,
+			      uint64_t demand)
+{
+	return (struct pol_claim){
+		.min = min, .max = max, .weight = w, .demand = demand
+	};
+}
+
+static uint64_t total(const struct pol_claim *c, size_t n)
+{
+	uint64_t s = 0;
+
+	for (size_t i = 0; i < n; i++)
+		s += c[i].rate;
+	return s;
+}
+
+START_TEST(alloc_guarantees_then_spare)
+{
+	/* 1G: 500/300/100 guaranteed, the spare 100M split evenly. */
+	struct pol_claim c[] = { claim(500 * M, 0, 1, POL_DEMAND_ANY),
+				 claim(300 * M, 0, 1, POL_DEMAND_ANY),
+				 claim(100 * M, 0, 1, POL_DEMAND_ANY) };
+
+	pol_alloc(1000 * M, c, 3);
+	ck_assert_uint_eq(c[0].rate, 500 * M + 33333333);
+	ck_assert_uint_eq(c[1].rate, 300 * M + 33333333);
+	ck_assert_uint_eq(c[2].rate, 100 * M + 33333333);
+	ck_assert_uint_le(total(c, 3), 1000 * M);
+	ck_assert_uint_ge(total(c, 3), 1000 * M - 2);
+}
+END_TEST
+
+START_TEST(alloc_spare_by_weight)
+{
+	struct pol_claim c[] = { claim(100 * M, 0, 1, POL_DEMAND_ANY),
+				 claim(100 * M, 0, 3, POL_DEMAND_ANY) };
+
+	pol_alloc(1000 * M, c, 2);
+	ck_assert_uint_eq(c[0].rate, 300 * M);
+	ck_assert_uint_eq(c[1].rate, 700 * M);
+}
+END_TEST
+
+START_TEST(alloc_ceilings_and_demand)
+{
+	/* A ceiling of 200M, a guest using 50M of its 400M guarantee: what
+	 * they leave goes to the third, by weight among those who want it. */
+	struct pol_claim c[] = { claim(0, 200 * M, 10, POL_DEMAND_ANY),
+				 claim(400 * M, 0, 1, 50 * M),
+				 claim(0, 0, 1, POL_DEMAND_ANY) };
+
+	pol_alloc(1000 * M, c, 3);
+	ck_assert_uint_eq(c[0].rate, 200 * M);
+	ck_assert_uint_eq(c[1].rate, 50 * M);
+	ck_assert_uint_eq(c[2].rate, 750 * M);
+
+	/* Nobody wants much: everyone gets their demand, capacity idles. */
+	c[0].demand = 10 * M;
+	c[2].demand = 20 * M;
+	pol_alloc(1000 * M, c, 3);
+	ck_assert_uint_eq(total(c, 3), 80 * M);
+}
+END_TEST
+
+START_TEST(alloc_overcommitted_guarantees_kept)
+{
+	/* Admission prevents it, but if guarantees exceed capacity they are
+	 * still given, and nothing more. */
+	struct pol_claim c[] = { claim(700 * M, 0, 1, POL_DEMAND_ANY),
+				 claim(700 * M, 0, 1, POL_DEMAND_ANY) };
+
+	pol_alloc(1000 * M, c, 2);
+	ck_assert_uint_eq(c[0].rate, 700 * M);
+	ck_assert_uint_eq(c[1].rate, 700 * M);
+}
+END_TEST
+
+START_TEST(demand_estimate)
+{
+	ck_assert_uint_eq(pol_demand(95 * M, 100 * M), POL_DEMAND_ANY);
+	ck_assert_uint_eq(pol_demand(90 * M, 100 * M), POL_DEMAND_ANY);
+	ck_assert_uint_eq(pol_demand(50 * M, 100 * M), 61 * M);
+	ck_assert_uint_eq(pol_demand(0, 100 * M), M);
+	ck_assert_uint_eq(pol_demand(0, 0), POL_DEMAND_ANY);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("policy");
@@ -223,6 +313,11 @@ int main(void)
 	tcase_add_test(tc, spread_takes_distinct_uplinks);
 	tcase_add_test(tc, slots_proportional_and_interleaved);
 	tcase_add_test(tc, admission_modes);
+	tcase_add_test(tc, alloc_guarantees_then_spare);
+	tcase_add_test(tc, alloc_spare_by_weight);
+	tcase_add_test(tc, alloc_ceilings_and_demand);
+	tcase_add_test(tc, alloc_overcommitted_guarantees_kept);
+	tcase_add_test(tc, demand_estimate);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

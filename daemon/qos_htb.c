@@ -1,0 +1,233 @@
+/* SPDX-License-Identifier: MIT */
+/* The HTB backend: on every uplink an HTB tree whose root class is the
+ * uplink's capacity, with a class for the driver domain's own traffic and
+ * one for every guest; the data path classifies by skb->priority. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <linux/pkt_sched.h>
+
+#include "daemon/gonad.h"
+
+/* HTB needs a rate, even where the guarantees leave nothing spare. */
+#define RATE_FLOOR 10000
+#define MTU_FRAME 1514
+#define LEAF_MAJOR(id) (0x1000 + (id))
+#define HOST_LEAF_MAJOR 0x0fff
+
+static uint32_t handle(uint32_t minor)
+{
+	return TC_H_MAKE(GONA_QOS_MAJOR << 16, minor);
+}
+
+static uint64_t max64(uint64_t a, uint64_t b)
+{
+	return a > b ? a : b;
+}
+
+static uint64_t min64(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
+/* The driver domain's own traffic (and anything unclassified): a little
+ * guaranteed, all of the uplink when the guests leave it. */
+static uint64_t host_rate(uint64_t cap)
+{
+	return min64(max64(cap / 100, min64(1000000, cap / 10)), 100000000);
+}
+
+/*
+ * Every guest's class on uplink U, in G's guest order.
+ *
+ * rate: where the guest is placed, its share of what the host class
+ * leaves (qos_shares): its guarantee, kept whole even while idle, and a
+ * part of the rest by weight and demand. The rates add up to the capacity,
+ * so each is truly guaranteed; HTB lends what a class leaves unused to
+ * the others, by quantum, that is by weight again, until the next sample
+ * moves the rates to where the demand went. A guest not placed here gets
+ * a percent of the capacity and its ceiling: the data path fails over to
+ * any uplink before gonad re-places the guest, and HTB charges a frame at
+ * the class's rate, so a class at a token rate would owe seconds for one
+ * frame, and still owe them once its rate is raised.
+ */
+static int uplink_classes(const struct gonad *g, const struct uplink *u,
+			  struct qos_class *out)
+{
+	uint64_t cap = u->conf.capacity;
+	uint64_t *allowed = calloc(g->n_guests + 1, sizeof(*allowed));
+	uint64_t *share = calloc(g->n_guests + 1, sizeof(*share));
+	int r = -ENOMEM;
+
+	if (!allowed || !share)
+		goto out;
+	for (size_t i = 0; i < g->n_guests; i++)
+		for (size_t j = 0; j < g->n_uplinks; j++)
+			if (g->guests[i]->homes & (1u << j))
+				allowed[i] += g->guests[i]->htb[j].rt.rate;
+	r = qos_shares(g, u, cap - host_rate(cap), allowed, true, share);
+	if (r)
+		goto out;
+	for (size_t i = 0; i < g->n_guests; i++) {
+		const struct guest *gu = g->guests[i];
+		const struct conf_slice *s = &gu->conf.slice;
+		bool placed = gu->homes & (1u << u->slot);
+		uint64_t k =
+			placed ? (uint64_t)__builtin_popcount(gu->homes) : 1;
+		struct tc_rates *rt = &out[i].rt;
+
+		rt->ceil = min64(s->tx_max ? s->tx_max / k : cap, cap);
+		rt->rate = placed ? share[i] : cap / 100;
+		rt->rate = max64(min64(rt->rate, rt->ceil), RATE_FLOOR);
+		rt->ceil = max64(rt->ceil, rt->rate);
+		rt->quantum = s->tx_weight * MTU_FRAME;
+		rt->burst = s->tx_burst ? s->tx_burst : qos_burst(rt->rate);
+		rt->cburst = s->tx_burst ? s->tx_burst : qos_burst(rt->ceil);
+		out[i].limit = qos_queue(rt->ceil);
+	}
+out:
+	free(allowed);
+	free(share);
+	return r;
+}
+
+static bool near(uint64_t a, uint64_t b)
+{
+	return (a > b ? a - b : b - a) <= b / 100;
+}
+
+/* A class whose rate (and the bucket that follows it) moved by at most a
+ * percent, and nothing else, is left as it is: demand measured twice is
+ * never quite the same. */
+static bool same_class(const struct tc_rates *a, const struct tc_rates *b)
+{
+	return near(a->rate, b->rate) && near(a->burst, b->burst) &&
+	       a->ceil == b->ceil && a->cburst == b->cburst &&
+	       a->quantum == b->quantum;
+}
+
+/* Set the guest's class on U to C, as far as it differs from what is
+ * there. */
+static int guest_class(struct gonad *g, struct guest *gu, struct uplink *u,
+		       const struct qos_class *c)
+{
+	struct qos_class *was = &gu->htb[u->slot];
+	uint32_t cls = handle(GONA_QOS_GUEST_MINOR(gu->id));
+	int r = 0;
+
+	if (!was->rt.rate || !same_class(&was->rt, &c->rt)) {
+		r = tc_htb_class(g->tc, u->ifindex, handle(GONA_QOS_ROOT_MINOR),
+				 cls, &c->rt);
+		if (!r)
+			was->rt = c->rt;
+	}
+	if (!r && was->limit != c->limit) {
+		r = tc_bfifo(g->tc, u->ifindex, cls,
+			     TC_H_MAKE(LEAF_MAJOR(gu->id) << 16, 0), c->limit);
+		if (!r)
+			was->limit = c->limit;
+	}
+	if (r)
+		log_warnx("guest %s: cannot set its class on uplink %s: %s",
+			  gu->conf.name, u->conf.name, strerror(-r));
+	return r;
+}
+
+/* Bring U's guest classes to what the slices and placement say. */
+static int uplink_update(struct gonad *g, struct uplink *u)
+{
+	struct qos_class *c = calloc(g->n_guests + 1, sizeof(*c));
+	int r = 0, e;
+
+	if (!c) {
+		log_warnx("uplink %s: out of memory; its classes unchanged",
+			  u->conf.name);
+		return -ENOMEM;
+	}
+	r = uplink_classes(g, u, c);
+	if (r) {
+		log_warnx("uplink %s: out of memory; its classes unchanged",
+			  u->conf.name);
+		free(c);
+		return r;
+	}
+	for (size_t i = 0; i < g->n_guests; i++) {
+		e = guest_class(g, g->guests[i], u, &c[i]);
+		if (e && !r)
+			r = e;
+	}
+	free(c);
+	return r;
+}
+
+static int htb_uplink_attach(struct gonad *g, struct uplink *u)
+{
+	uint64_t cap = u->conf.capacity;
+	struct tc_rates root = {
+		.rate = cap,
+		.ceil = cap,
+		.burst = qos_burst(cap),
+		.cburst = qos_burst(cap),
+		.quantum = MTU_FRAME,
+	};
+	struct tc_rates host = {
+		.rate = host_rate(cap),
+		.ceil = cap,
+		.burst = qos_burst(host_rate(cap)),
+		.cburst = qos_burst(cap),
+		.quantum = MTU_FRAME,
+	};
+	int r;
+
+	/* A new tree: none of the guests' classes is there yet. */
+	for (size_t i = 0; i < g->n_guests; i++)
+		memset(&g->guests[i]->htb[u->slot], 0,
+		       sizeof(g->guests[i]->htb[u->slot]));
+	r = tc_htb_qdisc(g->tc, u->ifindex, handle(0), GONA_QOS_HOST_MINOR);
+	if (!r)
+		r = tc_htb_class(g->tc, u->ifindex, handle(0),
+				 handle(GONA_QOS_ROOT_MINOR), &root);
+	if (!r)
+		r = tc_htb_class(g->tc, u->ifindex, handle(GONA_QOS_ROOT_MINOR),
+				 handle(GONA_QOS_HOST_MINOR), &host);
+	if (!r)
+		r = tc_bfifo(g->tc, u->ifindex, handle(GONA_QOS_HOST_MINOR),
+			     TC_H_MAKE(HOST_LEAF_MAJOR << 16, 0),
+			     qos_queue(cap));
+	if (!r)
+		r = uplink_update(g, u);
+	if (r) {
+		log_warnx("uplink %s (%s): cannot build its HTB tree: %s",
+			  u->conf.name, u->conf.device, strerror(-r));
+		tc_root_del(g->tc, u->ifindex);
+	}
+	return r;
+}
+
+static void htb_uplink_detach(struct gonad *g, struct uplink *u)
+{
+	tc_root_del(g->tc, u->ifindex);
+}
+
+static void htb_update(struct gonad *g)
+{
+	for (size_t i = 0; i < g->n_uplinks; i++)
+		if (g->uplinks[i].qos_made)
+			uplink_update(g, &g->uplinks[i]);
+}
+
+static void htb_guest_entry(const struct gonad *g, const struct guest *gu,
+			    struct gona_guest *v)
+{
+	(void)g;
+	v->priority = GONA_QOS_PRIO(gu->id);
+}
+
+const struct qos_ops qos_htb_ops = {
+	.name = "htb",
+	.uplink_attach = htb_uplink_attach,
+	.uplink_detach = htb_uplink_detach,
+	.update = htb_update,
+	.sample = htb_update,
+	.guest_entry = htb_guest_entry,
+};

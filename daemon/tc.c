@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: MIT */
+/* Traffic control objects through libnl: the qdiscs and classes gonad's
+ * QoS backends build, created, changed and removed without running tc. */
+#include <errno.h>
+#include <stdlib.h>
+#include <linux/pkt_sched.h>
+
+#include <netlink/netlink.h>
+#include <netlink/route/class.h>
+#include <netlink/route/qdisc.h>
+#include <netlink/route/qdisc/fifo.h>
+#include <netlink/route/qdisc/htb.h>
+#include <netlink/route/tc.h>
+
+#include "daemon/gonad.h"
+
+struct tc {
+	struct nl_sock *sk;
+};
+
+int tc_open(struct tc **out)
+{
+	struct tc *tc = calloc(1, sizeof(*tc));
+	int r;
+
+	if (!tc)
+		return -ENOMEM;
+	tc->sk = nl_socket_alloc();
+	if (!tc->sk) {
+		free(tc);
+		return -ENOMEM;
+	}
+	r = nl_connect(tc->sk, NETLINK_ROUTE);
+	if (r < 0) {
+		nl_socket_free(tc->sk);
+		free(tc);
+		return nl_err(r);
+	}
+	*out = tc;
+	return 0;
+}
+
+void tc_close(struct tc *tc)
+{
+	if (!tc)
+		return;
+	nl_socket_free(tc->sk);
+	free(tc);
+}
+
+static struct rtnl_qdisc *qdisc_new(int ifindex, uint32_t parent,
+				    uint32_t handle, const char *kind)
+{
+	struct rtnl_qdisc *q = rtnl_qdisc_alloc();
+
+	if (!q)
+		return NULL;
+	rtnl_tc_set_ifindex(TC_CAST(q), ifindex);
+	rtnl_tc_set_parent(TC_CAST(q), parent);
+	rtnl_tc_set_handle(TC_CAST(q), handle);
+	/* A kind libnl has no module for (fq) is sent with no options,
+	 * which gives the kernel's defaults. */
+	if (rtnl_tc_set_kind(TC_CAST(q), kind) < 0) {
+		rtnl_qdisc_put(q);
+		return NULL;
+	}
+	return q;
+}
+
+static int qdisc_add(struct tc *tc, struct rtnl_qdisc *q, int flags)
+{
+	int r;
+
+	if (!q)
+		return -ENOMEM;
+	r = rtnl_qdisc_add(tc->sk, q, flags);
+	rtnl_qdisc_put(q);
+	return r < 0 ? nl_err(r) : 0;
+}
+
+int tc_htb_qdisc(struct tc *tc, int ifindex, uint32_t handle, uint32_t defcls)
+{
+	struct rtnl_qdisc *q = qdisc_new(ifindex, TC_H_ROOT, handle, "htb");
+
+	if (q)
+		rtnl_htb_set_defcls(q, defcls);
+	/* REPLACE: whatever root qdisc the device had gives way to ours. */
+	return qdisc_add(tc, q, NLM_F_CREATE | NLM_F_REPLACE);
+}
+
+int tc_htb_class(struct tc *tc, int ifindex, uint32_t parent, uint32_t classid,
+		 const struct tc_rates *rt)
+{
+	struct rtnl_class *cl = rtnl_class_alloc();
+	int r;
+
+	if (!cl)
+		return -ENOMEM;
+	rtnl_tc_set_ifindex(TC_CAST(cl), ifindex);
+	rtnl_tc_set_parent(TC_CAST(cl), parent);
+	rtnl_tc_set_handle(TC_CAST(cl), classid);
+	r = rtnl_tc_set_kind(TC_CAST(cl), "htb");
+	/* HTB counts in bytes per second; gona in bits. */
+	if (!r)
+		r = rtnl_htb_set_rate64(cl, rt->rate / 8);
+	if (!r)
+		r = rtnl_htb_set_ceil64(cl, rt->ceil / 8);
+	if (!r)
+		r = rtnl_htb_set_rbuffer(cl, rt->burst);
+	if (!r)
+		r = rtnl_htb_set_cbuffer(cl, rt->cburst);
+	if (!r)
+		r = rtnl_htb_set_quantum(cl, rt->quantum);
+	/* CREATE without EXCL: made if new, changed in place if not. */
+	if (!r)
+		r = rtnl_class_add(tc->sk, cl, NLM_F_CREATE);
+	rtnl_class_put(cl);
+	return r < 0 ? nl_err(r) : 0;
+}
+
+int tc_bfifo(struct tc *tc, int ifindex, uint32_t parent, uint32_t handle,
+	     uint32_t limit)
+{
+	struct rtnl_qdisc *q = qdisc_new(ifindex, parent, handle, "bfifo");
+
+	if (q)
+		rtnl_qdisc_fifo_set_limit(q, (int)limit);
+	return qdisc_add(tc, q, NLM_F_CREATE | NLM_F_REPLACE);
+}
+
+int tc_root_qdisc(struct tc *tc, int ifindex, uint32_t handle, const char *kind,
+		  bool exclusive)
+{
+	return qdisc_add(tc, qdisc_new(ifindex, TC_H_ROOT, handle, kind),
+			 NLM_F_CREATE |
+				 (exclusive ? NLM_F_EXCL : NLM_F_REPLACE));
+}
+
+int tc_root_del(struct tc *tc, int ifindex)
+{
+	struct rtnl_qdisc *q = rtnl_qdisc_alloc();
+	int r;
+
+	if (!q)
+		return -ENOMEM;
+	rtnl_tc_set_ifindex(TC_CAST(q), ifindex);
+	rtnl_tc_set_parent(TC_CAST(q), TC_H_ROOT);
+	r = rtnl_qdisc_delete(tc->sk, q);
+	rtnl_qdisc_put(q);
+	return r < 0 ? nl_err(r) : 0;
+}

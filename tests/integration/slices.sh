@@ -1,0 +1,275 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# Bandwidth slices, measured: one uplink of 1G (gonad's own shaping is the
+# bottleneck), three guests, iperf3 TCP. Ceilings in both directions,
+# guarantees under contention, weights sharing spare capacity, a ceiling
+# lowered under load, admission, and refused bad input.
+# Needs root. Env: GONAD, GONACTL, TOOLS, GONAD_WRAP.
+
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../lib/tap.sh"
+. "$here/../lib/topo.sh"
+
+M=1000000
+topo_init "gs$$"
+topo_fabric
+topo_dd
+topo_uplink up0
+for i in 1 2 3; do
+	topo_guest "g$i" "vif$i" "02:00:00:00:00:0$i" "192.0.2.1$i" \
+		"2001:db8::1$i"
+done
+topo_iperf_servers 3
+
+conf=$T_DIR/gona.conf
+{
+	cat <<'CONF'
+uplinks = ( { name = "up0"; device = "up0"; capacity = "1G"; } );
+guests = (
+	{ name = "g1"; device = "vif1"; mac = "02:00:00:00:00:01";
+	  ipv4 = [ "192.0.2.11" ]; },
+	{ name = "g2"; device = "vif2"; mac = "02:00:00:00:00:02";
+	  ipv4 = [ "192.0.2.12" ]; },
+	{ name = "g3"; device = "vif3"; mac = "02:00:00:00:00:03";
+	  ipv4 = [ "192.0.2.13" ]; }
+);
+policy = { rebalance_interval_ms = 500; qos_backend = "htb"; };
+CONF
+	topo_conf_daemon
+} >"$conf"
+if ! topo_gonad "$conf"; then
+	t_fail "gonad starts"
+	t_done
+	exit 1
+fi
+t_check "gonactl status names the backend htb" \
+	test "$(gctl -j status | jq -r .backend)" = htb
+
+# iperf3 from guest $1 to server port 520$2 for $3 s, more options after;
+# JSON in $T_DIR/$1.json, in the background.
+iperf_bg() {
+	local g=$1 port=$((5200 + $2)) secs=$3
+	shift 3
+	nsx "$g" iperf3 -c "$FABRIC_IP4" -p "$port" -t "$secs" -J "$@" \
+		>"$T_DIR/$g.json" 2>&1 &
+	iperf_pids+=" $!"
+}
+iperf_pids=""
+# wait for the iperf3 clients only (gonad is a background job too)
+iperf_wait() {
+	local p
+	for p in $iperf_pids; do wait "$p"; done
+	iperf_pids=""
+}
+goodput() { jq '.end.sum_received.bits_per_second | floor' "$T_DIR/$1.json"; }
+# what guest $1's last iperf3 run did, for the log
+iperf_diag() {
+	t_diag "$1: $(jq -r '"\(.end.sum_received.bits_per_second / 1e6 | floor) Mbit/s, \(.end.sum_sent.retransmits) retransmits, per second: \([.intervals[].sum.bits_per_second / 1e6 | floor])"' "$T_DIR/$1.json")"
+}
+now_ns() { date +%s%N; }
+counter() { gctl -j guest show "$1" | jq ".counters.$2"; }
+# gona's own rate of guest $1's counter $2 between t=$3 and t=$4 seconds
+# from now, in bit/s, on the wire.
+counter_rate() {
+	local b0 b1 t0 t1
+	sleep "$3"
+	t0=$(now_ns)
+	b0=$(counter "$1" "$2")
+	sleep "$(awk -v a="$3" -v b="$4" 'BEGIN { print b - a }')"
+	t1=$(now_ns)
+	b1=$(counter "$1" "$2")
+	echo $(((b1 - b0) * 8 * 1000000000 / (t1 - t0)))
+}
+# guest set that must succeed
+gset() {
+	gctl guest set "$@" || t_fail "gonactl guest set $* succeeds"
+}
+within() { # what value target lo hi: value/target within [lo, hi]
+	local r
+	r=$(awk -v v="$2" -v t="$3" 'BEGIN { printf "%.4f", v / t }')
+	if awk -v r="$r" -v lo="$4" -v hi="$5" 'BEGIN { exit !(r >= lo && r <= hi) }'; then
+		t_ok "$1: $2 of $3 = $r, within [$4, $5]"
+	else
+		t_fail "$1: $2 of $3 = $r, not within [$4, $5]"
+	fi
+}
+
+# Ceilings: one guest alone, iperf3 goodput within 0.90..1.00 of tx.max,
+# gona's counters within 3% of it on the wire; then rx.max with -R.
+for dir in tx rx; do
+	for ceil in 50 200 800; do
+		if [ $dir = tx ]; then
+			gset g1 tx.max ${ceil}M rx.max none
+			iperf_bg g1 1 5
+			field=tx_bytes
+		else
+			gset g1 tx.max none rx.max ${ceil}M
+			iperf_bg g1 1 5 -R
+			field=rx_bytes
+		fi
+		rate=$(counter_rate g1 $field 1.5 4.5)
+		iperf_wait
+		within "$dir.max ${ceil}M: iperf3 goodput" "$(goodput g1)" \
+			$((ceil * M)) 0.90 1.00
+		within "$dir.max ${ceil}M: gona's L2 rate" "$rate" \
+			$((ceil * M)) 0.97 1.03
+	done
+done
+gset g1 rx.max none
+
+# Guarantees under contention: all three saturate the uplink.
+gset g1 tx.min 500M
+gset g2 tx.min 300M
+gset g3 tx.min 100M
+for i in 1 2 3; do iperf_bg "g$i" "$i" 6; done
+iperf_wait
+for i in 1 2 3; do iperf_diag "g$i"; done
+tc -s -n "$T_P-dd" class show dev up0 | sed "s/^/# /"
+for i in 1 2 3; do gctl -j guest show g$i | sed "s/^/# /"; done
+sum=0
+for i in 1 2 3; do
+	min=$((i == 1 ? 500 : i == 2 ? 300 : 100))
+	t_cmp "g$i under contention gets >= 0.95 x 0.95 x its ${min}M guarantee" \
+		"$(goodput "g$i")" ">=" $((min * M * 9025 / 10000))
+	sum=$((sum + $(goodput "g$i")))
+done
+t_cmp "the three together use >= 0.90 of the 1G capacity" "$sum" ">=" $((900 * M))
+
+# Weights: equal guarantees, weights 1:3, both saturating; the spare
+# capacity (beyond each goodput of 0.95 x 100M) splits 1:3 within 10%,
+# once both run: from the second second on (TCP's slow start, and gonad
+# moving the rates to where the demand is at its next sample).
+gset g1 tx.min 100M tx.weight 1
+gset g2 tx.min 100M tx.weight 3
+gset g3 tx.min 0
+iperf_bg g1 1 6
+iperf_bg g2 2 6
+iperf_wait
+iperf_diag g1
+iperf_diag g2
+steady() { jq '[.intervals[1:][] | .sum.bits_per_second] | add / length | floor' "$T_DIR/$1.json"; }
+g1=$(steady g1) g2=$(steady g2)
+within "weights 1:3: spare of g2 over spare of g1" $((g2 - 95 * M)) \
+	$(((g1 - 95 * M) * 3)) 0.90 1.10
+gset g1 tx.weight 1 tx.min 0
+gset g2 tx.weight 1 tx.min 0
+
+# A ceiling lowered under load: the next whole second of what the fabric
+# host receives stays within the new ceiling + 5%; the change is in the
+# kernel within 100 ms of the command.
+gset g1 tx.max 800M
+iperf_bg g1 1 6 --get-server-output -i 1
+sleep 2.5
+t0=$(now_ns)
+gset g1 tx.max 200M
+applied=""
+for _ in $(seq 1 100); do
+	if tc -n "$T_P-dd" class show dev up0 | grep -q "60a:100 .*ceil 200Mbit"; then
+		applied=$((($(now_ns) - t0) / 1000000))
+		break
+	fi
+	sleep 0.005
+done
+iperf_wait
+t_cmp "tx.max 200M in the kernel after (ms)" "${applied:-9999}" "<=" 100
+# The servers log text: one line per interval, "... 1.00-2.00 sec ...
+# 957 Mbits/sec".
+iv=$(jq -r .server_output_text "$T_DIR/g1.json" | awk '
+	/ sec .*bits\/sec/ && !/sender|receiver/ {
+		for (i = 1; i < NF; i++)
+			if ($(i + 1) ~ /bits\/sec$/) {
+				m = substr($(i + 1), 1, 1)
+				v = $i * (m == "G" ? 1e9 : m == "M" ? 1e6 : m == "K" ? 1e3 : 1)
+				printf "%s%d", n++ ? "," : "[", v
+			}
+	}
+	END { print "]" }')
+t_diag "server intervals (bit/s): $(jq -c . <<<"$iv")"
+t_cmp "second 1-2 before the change runs near 800M" "$(jq '.[1]' <<<"$iv")" ">" $((700 * M))
+t_cmp "second 3-4, the first after the change, within 200M + 5%" \
+	"$(jq '.[3]' <<<"$iv")" "<=" $((210 * M))
+gset g1 tx.max none
+
+# Admission: promising more than the uplink carries is refused with the
+# arithmetic, and a running guest does not notice.
+gset g2 tx.min 300M
+iperf_bg g2 2 5 -i 0.5
+sleep 1.5
+out=$(gctl guest set g1 tx.min 800M 2>&1)
+rc=$?
+iperf_wait
+t_cmp "over-promising tx.min refused with exit status 1" "$rc" == 1
+t_check "... with the arithmetic: $out" test "$out" = \
+	"gonactl: guest g1: refused: guaranteed 1.1G exceeds 1G of all uplinks together"
+t_check "... and g1 keeps its guarantee of 0" \
+	test "$(gctl -j guest show g1 | jq .tx.min)" = 0
+lo=$(jq '[.intervals[1:][] | .sum.bits_per_second] | min | floor' "$T_DIR/g2.json")
+t_cmp "g2's traffic meanwhile: no half-second interval below 800M" "$lo" ">" $((800 * M))
+
+# Bad input: refused, named, and nothing changes.
+gset g1 tx.min 10M tx.max 500M tx.weight 5
+before=$(gctl -j guest show g1 | jq -c '[.tx, .rx, .spread]')
+bad() { # expected message, then the arguments of guest set
+	local want=$1 out rc=0
+	shift
+	out=$(gctl guest set "$@" 2>&1) || rc=$?
+	if [ "$rc" = 1 ] && [ "$out" = "gonactl: $want" ]; then
+		t_ok "guest set $* refused: $want"
+	else
+		t_fail "guest set $*: exit $rc, \"$out\", want \"gonactl: $want\""
+	fi
+}
+bad 'guest g1: tx.max: cannot parse rate "fast"' g1 tx.max fast
+bad 'guest g1: tx.max "-5M" is negative' g1 tx.max -5M
+bad 'guest g1: tx.min 2G exceeds tx.max 1G' g1 tx.min 2G tx.max 1G
+bad 'guest g1: tx.weight 0 out of range 1..1000' g1 tx.weight 0
+bad 'guest g1: tx.burst 1000 is too small for one 1514-byte frame' \
+	g1 tx.burst 1000
+bad 'guest g1: unknown key "tx.maximum"' g1 tx.maximum 1G
+bad 'guest g1: device cannot be changed while the guest runs' g1 device vif9
+bad 'guest nosuch: no such guest' nosuch tx.max 1G
+bad 'guest g1: tx.weight 0 out of range 1..1000' g1 tx.max 300M tx.weight 0
+t_check "after refusals g1's slice is unchanged" \
+	test "$(gctl -j guest show g1 | jq -c '[.tx, .rx, .spread]')" = "$before"
+t_check "... in the kernel too" bash -c \
+	"tc -d -n '$T_P-dd' class show dev up0 | grep -q '60a:100 .*quantum 7570 .*ceil 500Mbit '"
+
+topo_gonad_stop
+t_cmp "gonad exit status after SIGTERM" "$?" == 0
+t_check "no qdisc of gonad's left on the uplink" \
+	bash -c "! tc -n '$T_P-dd' qdisc show dev up0 | grep -E 'htb|bfifo|clsact'"
+
+# The EDT backend where the kernel has sch_fq; refused, saying why, where
+# it has not.
+sed -i 's/qos_backend = "htb"/qos_backend = "edt"/' "$conf"
+if nsx dd tc qdisc add dev lo root fq 2>/dev/null; then
+	nsx dd tc qdisc del dev lo root
+	if topo_gonad "$conf"; then
+		t_check "with sch_fq, gonactl status names the backend edt" \
+			test "$(gctl -j status | jq -r .backend)" = edt
+		t_check "... and fq is on the uplink" bash -c \
+			"tc -n '$T_P-dd' qdisc show dev up0 | grep -q '^qdisc fq 60a: root'"
+		topo_gonad_stop
+	else
+		t_fail "gonad starts with policy.qos_backend edt"
+	fi
+else
+	out=$(nsenter --net="/run/netns/$T_P-dd" -- ${GONAD_WRAP:-} "$GONAD" \
+		-d -f "$conf" 2>&1)
+	rc=$?
+	t_cmp "without sch_fq, gonad refuses qos_backend edt: exit status" \
+		"$rc" ">" 0
+	t_check "... saying why: $(grep -m1 qos_backend <<<"$out")" \
+		grep -q "policy.qos_backend edt: this kernel has no sch_fq" <<<"$out"
+	t_check "... and leaves nothing on the uplink" bash -c \
+		"! tc -n '$T_P-dd' qdisc show dev up0 | grep -E 'htb|fq|clsact'"
+	echo "$out" >>"$T_DIR/gonad.log"
+fi
+if grep -E "^==[0-9]+==|runtime error" "$T_DIR/gonad.log" >/dev/null; then
+	t_fail "gonad's log is free of sanitizer and valgrind reports"
+	tail -40 "$T_DIR/gonad.log" | sed 's/^/#   /'
+else
+	t_ok "gonad's log is free of sanitizer and valgrind reports"
+fi
+t_done
