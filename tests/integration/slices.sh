@@ -10,6 +10,7 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib/tap.sh"
 . "$here/../lib/topo.sh"
+. "$here/../lib/iperf.sh"
 
 M=1000000
 topo_init "gs$$"
@@ -46,41 +47,6 @@ fi
 t_check "gonactl status names the backend htb" \
 	test "$(gctl -j status | jq -r .backend)" = htb
 
-# iperf3 from guest $1 to server port 520$2 for $3 s, more options after;
-# JSON in $T_DIR/$1.json, in the background.
-iperf_bg() {
-	local g=$1 port=$((5200 + $2)) secs=$3
-	shift 3
-	nsx "$g" iperf3 -c "$FABRIC_IP4" -p "$port" -t "$secs" -J "$@" \
-		>"$T_DIR/$g.json" 2>&1 &
-	iperf_pids+=" $!"
-}
-iperf_pids=""
-# wait for the iperf3 clients only (gonad is a background job too)
-iperf_wait() {
-	local p
-	for p in $iperf_pids; do wait "$p"; done
-	iperf_pids=""
-}
-goodput() { jq '.end.sum_received.bits_per_second | floor' "$T_DIR/$1.json"; }
-# what guest $1's last iperf3 run did, for the log
-iperf_diag() {
-	t_diag "$1: $(jq -r '"\(.end.sum_received.bits_per_second / 1e6 | floor) Mbit/s, \(.end.sum_sent.retransmits) retransmits, per second: \([.intervals[].sum.bits_per_second / 1e6 | floor])"' "$T_DIR/$1.json")"
-}
-now_ns() { date +%s%N; }
-counter() { gctl -j guest show "$1" | jq ".counters.$2"; }
-# gona's own rate of guest $1's counter $2 between t=$3 and t=$4 seconds
-# from now, in bit/s, on the wire.
-counter_rate() {
-	local b0 b1 t0 t1
-	sleep "$3"
-	t0=$(now_ns)
-	b0=$(counter "$1" "$2")
-	sleep "$(awk -v a="$3" -v b="$4" 'BEGIN { print b - a }')"
-	t1=$(now_ns)
-	b1=$(counter "$1" "$2")
-	echo $(((b1 - b0) * 8 * 1000000000 / (t1 - t0)))
-}
 # guest set that must succeed
 gset() {
 	gctl guest set "$@" || t_fail "gonactl guest set $* succeeds"
@@ -124,7 +90,7 @@ gset g2 tx.min 300M
 gset g3 tx.min 100M
 for i in 1 2 3; do iperf_bg "g$i" "$i" 6; done
 iperf_wait
-for i in 1 2 3; do iperf_diag "g$i"; done
+for i in 1 2 3; do t_diag "$(iperf_summary "g$i")"; done
 tc -s -n "$T_P-dd" class show dev up0 | sed "s/^/# /"
 for i in 1 2 3; do gctl -j guest show g$i | sed "s/^/# /"; done
 sum=0
@@ -146,8 +112,8 @@ gset g3 tx.min 0
 iperf_bg g1 1 6
 iperf_bg g2 2 6
 iperf_wait
-iperf_diag g1
-iperf_diag g2
+t_diag "$(iperf_summary g1)"
+t_diag "$(iperf_summary g2)"
 steady() { jq '[.intervals[1:][] | .sum.bits_per_second] | add / length | floor' "$T_DIR/$1.json"; }
 g1=$(steady g1) g2=$(steady g2)
 within "weights 1:3: spare of g2 over spare of g1" $((g2 - 95 * M)) \

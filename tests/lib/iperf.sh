@@ -1,0 +1,41 @@
+# SPDX-License-Identifier: MIT
+# iperf3 runs from the guests of tests/lib/topo.sh's topology to the
+# fabric host's servers, and gona's own counters of a guest, for the
+# slice tests and bench/slices. Sourced after topo.sh.
+
+# iperf3 from guest $1 to server port 520$2 for $3 s, more options after;
+# JSON in $T_DIR/$1.json, in the background.
+iperf_bg() {
+	local g=$1 port=$((5200 + $2)) secs=$3
+	shift 3
+	nsx "$g" iperf3 -c "$FABRIC_IP4" -p "$port" -t "$secs" -J "$@" \
+		>"$T_DIR/$g.json" 2>&1 &
+	iperf_pids+=" $!"
+}
+iperf_pids=""
+# wait for the iperf3 clients only (gonad is a background job too)
+iperf_wait() {
+	local p
+	for p in $iperf_pids; do wait "$p"; done
+	iperf_pids=""
+}
+goodput() { jq '.end.sum_received.bits_per_second | floor' "$T_DIR/$1.json"; }
+retransmits() { jq '.end.sum_sent.retransmits' "$T_DIR/$1.json"; }
+# what guest $1's last iperf3 run did, in a line
+iperf_summary() {
+	echo "$1: $(jq -r '"\(.end.sum_received.bits_per_second / 1e6 | floor) Mbit/s, \(.end.sum_sent.retransmits) retransmits, per second: \([.intervals[].sum.bits_per_second / 1e6 | floor])"' "$T_DIR/$1.json")"
+}
+now_ns() { date +%s%N; }
+counter() { gctl -j guest show "$1" | jq ".counters.$2"; }
+# gona's own rate of guest $1's counter $2 between t=$3 and t=$4 seconds
+# from now, in bit/s, on the wire.
+counter_rate() {
+	local b0 b1 t0 t1
+	sleep "$3"
+	t0=$(now_ns)
+	b0=$(counter "$1" "$2")
+	sleep "$(awk -v a="$3" -v b="$4" 'BEGIN { print b - a }')"
+	t1=$(now_ns)
+	b1=$(counter "$1" "$2")
+	echo $(((b1 - b0) * 8 * 1000000000 / (t1 - t0)))
+}
