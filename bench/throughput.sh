@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: MIT
 # Throughput through gona against the same traffic through a plain veth
 # pair into the fabric bridge and through a Linux bridge in the driver
-# domain, measured in one run (iperf3 -P 4, TCP); then the per-packet cost
-# of gona_guest_tx against a program that only redirects.
+# domain, measured in one run (iperf3 -P 4, TCP); what gona's HTB shaper
+# costs of that; then the per-packet cost of gona_guest_tx against a
+# program that only redirects.
 # usage: bench/throughput.sh [--build DIR] [--seconds N] [--rounds N]
 
 set -eu
@@ -82,6 +83,20 @@ printf '  %-28s %6.2f   (%s)\n' "gona" "$g" "$(fmt "${runs[g]}")"
 echo "ratios, median of the per-round ratios:"
 printf '  gona / plain veth     %.3f   (goal >= 0.9)\n' "$(med "$ratios_p")"
 printf '  gona / Linux bridge   %.3f\n' "$(med "$ratios_b")"
+
+# What the shaping costs: the same path with gona's HTB root qdisc taken off
+# the uplink behind gonad's back (the data path is unchanged), interleaved
+# with the plain veth again.
+tc -n "$T_P-dd" qdisc del dev up0 root
+runs_n="" ratios_n=""
+for r in $(seq 1 "$(((rounds + 2) / 3))"); do
+	rn=$(gbps g) rp=$(gbps p)
+	runs_n+="$rn "
+	ratios_n+="$(awk -v a="$rn" -v b="$rp" 'BEGIN { print a / b }') "
+done
+echo "without gona's HTB on the uplink (its cost at these rates):"
+printf '  %-28s %6.2f   (%s)\n' "gona, no shaper" "$(med "$runs_n")" "$(fmt "$runs_n")"
+printf '  gona, no shaper / plain veth  %.3f\n' "$(med "$ratios_n")"
 
 topo_gonad_stop
 echo
