@@ -3,7 +3,8 @@
 # The gona demo: the shipped conf/gona.conf run for real in network
 # namespaces. Builds a fabric (bridge + iperf3 server), a driver domain with
 # the config's two uplinks and three guest interfaces, starts gonad, drives
-# iperf3 from every guest, takes an uplink down, and removes everything.
+# iperf3 from every guest, changes slices live, takes an uplink down, and
+# removes everything.
 # Needs root. usage: ./demo.sh [--build DIR]
 
 set -eu
@@ -72,7 +73,13 @@ traffic() {
 say "3. iperf3 from every guest to the fabric host, 3 s"
 traffic 3
 
-say "4. The fabric end of uplink up0 (ens1f0) goes down"
+say "4. Slices change live: web's ceiling down to 1G; a guarantee too many refused"
+run "$GONACTL" guest set web tx.max 1G
+run "$GONACTL" guest set cache tx.min 8G || true
+traffic 3
+run "$GONACTL" guest set web tx.max 4G
+
+say "5. The fabric end of uplink up0 (ens1f0) goes down"
 run ip -n "$T_P-fab" link set fens1f0 down
 sleep 0.2
 run "$GONACTL" uplink list
@@ -81,7 +88,7 @@ say "   every guest is still served, 3 s"
 traffic 3
 run "$GONACTL" stats
 
-say "5. Stop gonad and remove everything"
+say "6. Stop gonad and remove everything"
 topo_gonad_stop
 sed -n 's/^/  gonad: /p' "$T_DIR/gonad.log" | tail -3
 echo "done: namespaces removed, gonad left no filter or pin behind."
