@@ -51,6 +51,15 @@ static const struct command {
 	  .req = CTL_REQ_UPLINK_SHOW,
 	  .show = SHOW_UPLINK,
 	  .help = "uplink show NAME       one uplink and the guests on it" },
+	{ .words = { "uplink", "set" },
+	  .nargs = 1,
+	  .pairs = true,
+	  .req = CTL_REQ_UPLINK_SET,
+	  .show = SHOW_NOTHING,
+	  .help = "uplink set NAME admin down|up\n"
+		  "                         drain an uplink (its guests move "
+		  "off, nothing lost)\n"
+		  "                         or bring it back" },
 	{ .words = { "guest", "list" },
 	  .req = CTL_REQ_GUEST_SHOW,
 	  .show = SHOW_GUESTS,

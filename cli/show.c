@@ -145,6 +145,11 @@ static void json_uplink(struct json *j, const char *key,
 	json_u64(j, "capacity", u->capacity);
 	json_u64(j, "guaranteed", u->guaranteed);
 	json_u64(j, "guests", u->n_guests);
+	json_str(j, "cause", u->cause);
+	json_u64(j, "since_ms", u->since_ms);
+	json_u64(j, "downs", u->n_down);
+	json_u64(j, "switch_us", u->switch_us);
+	json_u64(j, "place_us", u->place_us);
 	json_counters(j, "counters", &u->c);
 	json_obj_close(j);
 }
@@ -386,6 +391,20 @@ void show_uplink(FILE *f, const struct reply *r, bool json)
 	fprintf(f, "capacity   %s, %s guaranteed to %u guests\n",
 		rate(u->capacity, a, sizeof(a)),
 		rate(u->guaranteed, b, sizeof(b)), u->n_guests);
+	if (u->since_ms)
+		fprintf(f,
+			"changed    %s %llu.%03llu s ago (%s), down %u "
+			"times\n"
+			"switch     data path %llu us, guests re-placed %llu "
+			"us "
+			"after gonad saw it\n",
+			u->up ? "up" : "down",
+			(unsigned long long)(u->since_ms / 1000),
+			(unsigned long long)(u->since_ms % 1000), u->cause,
+			u->n_down, (unsigned long long)u->switch_us,
+			(unsigned long long)u->place_us);
+	else
+		fprintf(f, "changed    not since gonad started\n");
 	counter_lines(f, &u->c);
 	if (r->n_guests) {
 		fputc('\n', f);

@@ -108,6 +108,11 @@ static int send_uplink(struct ctl_client *c, const struct uplink *u)
 	r.designated = g->bcast_slot == u->slot;
 	r.capacity = u->conf.capacity;
 	r.guaranteed = state_uplink_guaranteed(g, u, &r.n_guests);
+	snprintf(r.cause, sizeof(r.cause), "%s", uplink_cause_name(u->cause));
+	r.since_ms = u->changed_ms ? now_ms() - u->changed_ms : 0;
+	r.n_down = u->n_down;
+	r.switch_us = u->switch_us;
+	r.place_us = u->place_us;
 	if (dp_read_uplink_stats(g->dp, u->slot, &now))
 		now = u->rates.last;
 	fill_counters(&r.c, &now, &u->rates);
@@ -257,6 +262,21 @@ static int cmd_guest_set(struct ctl_client *c, const struct ctl_req *req,
 			       errlen);
 }
 
+static int cmd_uplink_set(struct ctl_client *c, const struct ctl_req *req,
+			  char *err, size_t errlen)
+{
+	struct gonad *g = c->ctl->g;
+	struct uplink *u = state_uplink(g, req->argv[0]);
+
+	if (!u) {
+		snprintf(err, errlen, "uplink %s: no such uplink",
+			 req->argv[0]);
+		return -ENOENT;
+	}
+	return state_uplink_set(g, u, req->argc - 1, req->argv + 1, err,
+				errlen);
+}
+
 /* The commands: request type, name for messages, arguments, handler. */
 static const struct ctl_cmd {
 	uint16_t type;
@@ -270,6 +290,7 @@ static const struct ctl_cmd {
 	{ CTL_REQ_GUEST_SHOW, "guest show", 0, 1, cmd_guest_show },
 	{ CTL_REQ_STATS, "stats", 0, 0, cmd_stats },
 	{ CTL_REQ_GUEST_SET, "guest set", 3, CTL_ARGS_MAX, cmd_guest_set },
+	{ CTL_REQ_UPLINK_SET, "uplink set", 3, CTL_ARGS_MAX, cmd_uplink_set },
 };
 
 static const struct ctl_cmd *find_cmd(uint16_t type)

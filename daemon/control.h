@@ -41,6 +41,7 @@ enum ctl_type {
 	CTL_REQ_GUEST_SHOW, /* [NAME] */
 	CTL_REQ_STATS, /* none: every uplink, then every guest */
 	CTL_REQ_GUEST_SET, /* NAME KEY VALUE [KEY VALUE]... */
+	CTL_REQ_UPLINK_SET, /* NAME KEY VALUE [KEY VALUE]... */
 	CTL_REQ_MAX,
 	/* Replies. */
 	CTL_REP_DONE = 100, /* no payload */
@@ -91,6 +92,12 @@ struct ctl_uplink {
 	uint32_t n_guests; /* guests placed on it */
 	uint64_t capacity;
 	uint64_t guaranteed; /* sum of the guarantees placed on it */
+	char cause[16]; /* of the last change of up: carrier, admin... */
+	uint64_t since_ms; /* how long ago that was; 0: no change yet */
+	uint32_t n_down; /* times it went down */
+	uint32_t pad2;
+	uint64_t switch_us; /* that change: gonad to the data path map */
+	uint64_t place_us; /* ... to the guests re-placed */
 	struct ctl_counters c;
 };
 

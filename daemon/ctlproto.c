@@ -220,7 +220,8 @@ static int check_record(uint16_t type, const void *p, size_t plen, char *err,
 	} else if (type == CTL_REP_UPLINK) {
 		const struct ctl_uplink *u = p;
 
-		if (!TERMINATED(u, name) || !TERMINATED(u, device))
+		if (!TERMINATED(u, name) || !TERMINATED(u, device) ||
+		    !TERMINATED(u, cause))
 			return fail(err, errlen,
 				    "unterminated string in uplink");
 	} else if (type == CTL_REP_GUEST) {

@@ -31,6 +31,15 @@ struct rates {
 	uint64_t rx_bps;
 };
 
+/* Why an uplink last went up or down. */
+enum uplink_cause {
+	CAUSE_NONE, /* it has not changed since gonad started */
+	CAUSE_DEVICE, /* the device appeared or went away */
+	CAUSE_CARRIER, /* carrier (IFF_UP and IFF_LOWER_UP) */
+	CAUSE_ADMIN, /* gonactl uplink set NAME admin up|down */
+};
+const char *uplink_cause_name(enum uplink_cause c);
+
 struct uplink {
 	struct conf_uplink conf;
 	unsigned int slot; /* index in the uplinks map and in gonad.uplinks */
@@ -43,6 +52,13 @@ struct uplink {
 	bool up; /* carries traffic: attached, carrier and admin up */
 	bool seen; /* during a resync: present in the dump */
 	bool qos_made; /* our QoS root qdisc is on the device */
+	enum uplink_cause cause; /* of the last change of up */
+	uint64_t changed_ms; /* now_ms() of that change, 0 none */
+	uint32_t n_down; /* times it went from up to down */
+	/* The last change, from gonad handling the event: until the data
+	 * path map had it, and until the guests were re-placed. */
+	uint64_t switch_us;
+	uint64_t place_us;
 	struct rates rates;
 };
 
@@ -113,6 +129,7 @@ void fatalx(const char *fmt, ...)
 void log_vmsg(int prio, const char *fmt, va_list ap)
 	__attribute__((format(printf, 2, 0)));
 uint64_t now_ms(void);
+uint64_t now_us(void);
 
 /* gonad.c: the event loop. */
 int ev_add(struct gonad *g, struct ev_source *src, uint32_t events);
@@ -245,6 +262,10 @@ struct guest *state_guest(struct gonad *g, const char *name);
 uint64_t state_uplink_guaranteed(const struct gonad *g, const struct uplink *u,
 				 uint32_t *n_guests);
 int state_admit(const struct conf *c, char *msg, size_t len);
+/* Change a running uplink from N KEY VALUE strings (admin up|down): all or
+ * nothing; ERR says why not. */
+int state_uplink_set(struct gonad *g, struct uplink *u, size_t n,
+		     const char *const *kv, char *err, size_t errlen);
 /* Change a running guest's slice from N KEY VALUE strings: all or
  * nothing; ERR says why not. */
 int state_guest_set(struct gonad *g, struct guest *gu, size_t n,

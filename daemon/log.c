@@ -103,6 +103,14 @@ void fatalx(const char *fmt, ...)
 	exit(1);
 }
 
+uint64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
 uint64_t now_ms(void)
 {
 	struct timespec ts;

@@ -171,10 +171,26 @@ static void push_flood(struct gonad *g, const struct guest *gu)
 			  gu->conf.name, err_str(r));
 }
 
-/* Recompute whether the uplink carries traffic; act at once if it changed. */
-static void uplink_update(struct gonad *g, struct uplink *u)
+const char *uplink_cause_name(enum uplink_cause c)
+{
+	static const char *const names[] = {
+		[CAUSE_NONE] = "-",
+		[CAUSE_DEVICE] = "device",
+		[CAUSE_CARRIER] = "carrier",
+		[CAUSE_ADMIN] = "admin",
+	};
+
+	return c < sizeof(names) / sizeof(names[0]) && names[c] ? names[c]
+								: "?";
+}
+
+/* Recompute whether the uplink carries traffic; act at once if it changed,
+ * for CAUSE. */
+static void uplink_update(struct gonad *g, struct uplink *u,
+			  enum uplink_cause cause)
 {
 	bool up = u->attached && u->carrier && u->admin_up;
+	uint64_t t0 = now_us();
 	struct gona_uplink v;
 	int r;
 
@@ -188,12 +204,18 @@ static void uplink_update(struct gonad *g, struct uplink *u)
 	if (r)
 		log_warnx("uplink %s (%s): cannot update the data path: %s",
 			  u->conf.name, u->conf.device, err_str(r));
-	log_info("uplink %s (%s): %s", u->conf.name, u->conf.device,
-		 up ? "up" : "down");
+	u->switch_us = now_us() - t0;
+	u->cause = cause;
+	u->changed_ms = now_ms();
+	if (!up)
+		u->n_down++;
+	log_info("uplink %s (%s): %s (%s)", u->conf.name, u->conf.device,
+		 up ? "up" : "down", uplink_cause_name(cause));
 	push_globals(g);
 	/* A resync places once, at its end, with every uplink known. */
 	if (!g->resyncing)
 		place(g, up && g->conf->policy.failback ? POL_FULL : POL_KEEP);
+	u->place_us = now_us() - t0;
 }
 
 static void uplink_vanish(struct gonad *g, struct uplink *u, bool gone)
@@ -221,7 +243,7 @@ static void uplink_vanish(struct gonad *g, struct uplink *u, bool gone)
 	u->ifindex = 0;
 	log_info("uplink %s (%s): device gone, waiting for it", u->conf.name,
 		 u->conf.device);
-	uplink_update(g, u);
+	uplink_update(g, u, CAUSE_DEVICE);
 }
 
 /* Take the device over: promiscuous mode, maps, filter, shaping. */
@@ -275,12 +297,17 @@ err:
 static void uplink_appear(struct gonad *g, struct uplink *u,
 			  const struct nl_link_info *li)
 {
+	bool fresh = false;
+
 	if (u->attached && u->ifindex != li->ifindex)
 		uplink_vanish(g, u, false);
-	if (!u->attached && uplink_attach(g, u, li->ifindex, li->flags))
-		return;
+	if (!u->attached) {
+		if (uplink_attach(g, u, li->ifindex, li->flags))
+			return;
+		fresh = true;
+	}
 	u->carrier = (li->flags & IFF_UP) && (li->flags & IFF_LOWER_UP);
-	uplink_update(g, u);
+	uplink_update(g, u, fresh ? CAUSE_DEVICE : CAUSE_CARRIER);
 }
 
 static void guest_vanish(struct gonad *g, struct guest *gu, bool gone)
@@ -433,6 +460,63 @@ int state_admit(const struct conf *c, char *msg, size_t len)
 		 conf_format_rate(sum, a, sizeof(a)),
 		 conf_format_rate(limit, b, sizeof(b)), why[mode]);
 	return -ENOSPC;
+}
+
+int state_uplink_set(struct gonad *g, struct uplink *u, size_t n,
+		     const char *const *kv, char *err, size_t errlen)
+{
+	const char *name = u->conf.name;
+	struct conf_uplink scratch;
+	struct conf_err ce;
+	int admin = -1;
+
+	if (!n || n % 2) {
+		snprintf(err, errlen, "uplink %s: set takes KEY VALUE pairs",
+			 name);
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < n; i += 2) {
+		if (strcmp(kv[i], "admin")) {
+			scratch = u->conf;
+			if (conf_uplink_set(&scratch, kv[i], kv[i + 1], &ce) ==
+			    -ENOENT)
+				snprintf(err, errlen, "%s", ce.msg);
+			else
+				snprintf(err, errlen,
+					 "uplink %s: %s cannot be changed "
+					 "while gonad runs",
+					 name, kv[i]);
+			return -EINVAL;
+		}
+		if (strcmp(kv[i + 1], "up") && strcmp(kv[i + 1], "down")) {
+			snprintf(err, errlen,
+				 "uplink %s: admin \"%s\" is neither up nor "
+				 "down",
+				 name, kv[i + 1]);
+			return -EINVAL;
+		}
+		admin = !strcmp(kv[i + 1], "up");
+	}
+	if (!admin && u->up) {
+		/* Draining the last uplink would strand every guest. */
+		size_t others = 0;
+
+		for (size_t i = 0; i < g->n_uplinks; i++)
+			others += g->uplinks[i].up && &g->uplinks[i] != u;
+		if (!others) {
+			snprintf(err, errlen,
+				 "uplink %s: refused: it is the last uplink "
+				 "up; its guests would have none",
+				 name);
+			return -EBUSY;
+		}
+	}
+	if (u->admin_up == (bool)admin)
+		return 0;
+	u->admin_up = admin;
+	log_info("uplink %s: admin %s", name, admin ? "up" : "down");
+	uplink_update(g, u, CAUSE_ADMIN);
+	return 0;
 }
 
 /* The keys a running guest's slice can change by. */
