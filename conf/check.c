@@ -200,6 +200,15 @@ static int check_globals(const struct conf *c, struct conf_err *err)
 				 "policy: rebalance_interval_ms %u out of "
 				 "range 10..3600000",
 				 p->rebalance_interval_ms);
+	if (p->notify_count > 100)
+		return conf_errf(err,
+				 "policy: notify_count %u out of range 0..100",
+				 p->notify_count);
+	if (p->notify_interval_ms < 1 || p->notify_interval_ms > 10000)
+		return conf_errf(err,
+				 "policy: notify_interval_ms %u out of range "
+				 "1..10000",
+				 p->notify_interval_ms);
 	if (!conf_admission_name(p->admission))
 		return conf_errf(err,
 				 "policy: admission %d is not n-1, n or off",

@@ -96,6 +96,11 @@ struct conf_policy {
 	bool failback; /* move guests back when their uplink returns */
 	enum conf_admission admission;
 	enum conf_qos_backend qos_backend;
+	/* After a guest moves: gratuitous ARP / unsolicited neighbour
+	 * advertisements for its addresses out of its new uplink, this many
+	 * (0: none), this far apart. */
+	uint32_t notify_count;
+	uint32_t notify_interval_ms;
 };
 
 /* The words of the enumerated keys ("n-1", "htb"...). */

@@ -608,6 +608,12 @@ int conf_policy_set(struct conf_policy *p, const char *key, const char *value,
 				10, 3600000, err);
 	if (!strcmp(key, "failback"))
 		return set_bool(&p->failback, "policy", key, value, err);
+	if (!strcmp(key, "notify_count"))
+		return set_uint(&p->notify_count, "policy", key, value, 0, 100,
+				err);
+	if (!strcmp(key, "notify_interval_ms"))
+		return set_uint(&p->notify_interval_ms, "policy", key, value, 1,
+				10000, err);
 	if (!strcmp(key, "admission")) {
 		r = set_enum(&v, "policy", key, value, admission_names,
 			     N_NAMES(admission_names), err);
@@ -642,6 +648,8 @@ void conf_defaults(struct conf *c)
 	memset(c, 0, sizeof(*c));
 	c->policy.rebalance_interval_ms = 1000;
 	c->policy.failback = true;
+	c->policy.notify_count = 3;
+	c->policy.notify_interval_ms = 50;
 	c->policy.admission = CONF_ADMIT_N1;
 	snprintf(c->daemon.socket, sizeof(c->daemon.socket), "%s",
 		 CONF_DEFAULT_SOCKET);

@@ -104,6 +104,9 @@ void conf_print(FILE *f, const struct conf *c)
 	fprintf(f, "\trebalance_interval_ms = %u;\n",
 		c->policy.rebalance_interval_ms);
 	fprintf(f, "\tfailback = %s;\n", c->policy.failback ? "true" : "false");
+	fprintf(f, "\tnotify_count = %u;\n", c->policy.notify_count);
+	fprintf(f, "\tnotify_interval_ms = %u;\n",
+		c->policy.notify_interval_ms);
 	fprintf(f, "\tadmission = \"%s\";\n",
 		conf_admission_name(c->policy.admission));
 	fprintf(f, "\tqos_backend = \"%s\";\n",

@@ -215,6 +215,9 @@ int main(int argc, char *argv[])
 	r = qos_open(&g, c->policy.qos_backend, msg, sizeof(msg));
 	if (r)
 		fatalx("%s", msg);
+	r = announce_open(&g, &g.announcer);
+	if (r)
+		fatalx("announcing moved guests: %s", strerror(-r));
 	r = dp_open(&g.dp, c->daemon.pin_dir);
 	if (r)
 		fatalx("data path: %s", strerror(-r));
@@ -256,6 +259,7 @@ int main(int argc, char *argv[])
 	nlmon_close(&g, g.nl);
 	dp_close(g.dp, false);
 	qos_close(&g);
+	announce_close(g.announcer);
 	state_fini(&g);
 	conf_free(c);
 	close(g.timer.fd);

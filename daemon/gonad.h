@@ -16,6 +16,7 @@ struct nlmon;
 struct ctl;
 struct tc;
 struct qos_ops;
+struct announcer;
 
 /* A file descriptor in the event loop and what to do when it is ready. */
 struct ev_source {
@@ -89,6 +90,7 @@ struct guest {
 	/* HTB: its class on each uplink as last set (all zero: not made) */
 	struct qos_class htb[GONA_MAX_UPLINKS];
 	uint64_t paced_bps; /* EDT: its pacing rate, 0 if not paced */
+	uint32_t notify_left; /* announcements of its move still to send */
 	struct rates rates;
 };
 
@@ -108,6 +110,7 @@ struct gonad {
 	struct ctl *ctl;
 	struct tc *tc;
 	const struct qos_ops *qos; /* the QoS backend in use */
+	struct announcer *announcer;
 	int epfd;
 	struct ev_source sig;
 	struct ev_source timer;
@@ -178,6 +181,12 @@ int nlmon_resync(struct nlmon *nl);
 int nl_set_promisc(struct nlmon *nl, int ifindex, bool on);
 /* A libnl error as a negative errno. */
 int nl_err(int nlerr);
+
+/* announce.c: telling the fabric where a guest now is. */
+int announce_open(struct gonad *g, struct announcer **out);
+void announce_close(struct announcer *an);
+/* GU was placed anew: announce it now and notify_count - 1 more times. */
+void announce_moved(struct announcer *an, struct guest *gu);
 
 /* tc.c: qdiscs and classes through libnl. Rates in bit/s, sizes in bytes. */
 int tc_open(struct tc **out);

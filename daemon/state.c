@@ -116,6 +116,9 @@ static void place(struct gonad *g, enum pol_mode mode)
 			continue;
 		gu->homes = pg[i].homes;
 		state_push_guest(g, gu);
+		/* The fabric still sends to where the guest was. */
+		if (gu->homes && g->announcer)
+			announce_moved(g->announcer, gu);
 		homes_str(g, gu->homes, buf, sizeof(buf));
 		log_info("guest %s: placed on %s", gu->conf.name,
 			 buf[0] ? buf : "no uplink (none is up)");

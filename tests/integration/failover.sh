@@ -106,6 +106,38 @@ for dir in tx rx; do
 		"$(gctl -j uplink show "$h" | jq -r .uplink.state) $(home)" = "up $h"
 done
 
+# Switches relearn at once: with the guest silent, the fabric bridge's
+# entry for its MAC follows a drain to the new uplink's port by gonad's
+# announcements alone (3, 50 ms apart: gratuitous ARP, unsolicited NA),
+# which the fabric host's stack takes as valid.
+snmp6() { nsx fab awk -v k="$1" '$1 == k { print $2 }' /proc/net/snmp6; }
+fdb_port() {
+	bridge -n "$T_P-fab" fdb show br br0 |
+		awk '$1 == "02:00:00:00:00:01" && $2 == "dev" { print $3; exit }'
+}
+h=$(home)
+o=up1
+[ "$h" = up1 ] && o=up0
+na0=$(snmp6 Icmp6InNeighborAdvertisements)
+cs0=$(snmp6 Icmp6InCsumErrors)
+t_check "the fabric has the guest's MAC on f$h" test "$(fdb_port)" = "f$h"
+t0=$(date +%s%N)
+gctl uplink set "$h" admin down
+moved=""
+for _ in $(seq 1 200); do
+	if [ "$(fdb_port)" = "f$o" ]; then
+		moved=$((($(date +%s%N) - t0) / 1000000))
+		break
+	fi
+	sleep 0.002
+done
+t_cmp "drained $h: the fabric has the MAC on f$o after (ms)" "${moved:-9999}" "<=" 20
+sleep 0.3
+t_cmp "... it got 3 neighbour advertisements" \
+	$(($(snmp6 Icmp6InNeighborAdvertisements) - na0)) == 3
+t_cmp "... none with a bad checksum" $(($(snmp6 Icmp6InCsumErrors) - cs0)) == 0
+gctl uplink set "$h" admin up
+
 # Refused: the last uplink up, bad values, unknown keys and uplinks.
 gctl uplink set up1 admin down
 bad() { # expected message, then the arguments of uplink set

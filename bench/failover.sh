@@ -1,0 +1,90 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# Failover outages, repeated: 2 uplinks, a guest sending (tx) or receiving
+# (rx, iperf3 -R) UDP at 20,000 packets/s through gona; each trial's outage
+# is its lost packets x 50 us. Carrier loss of the carrying uplink (its
+# fabric end set down) and the failback when it returns; an administrative
+# drain and return. Prints median, 95th percentile and maximum per case.
+# usage: bench/failover.sh [--build DIR] [--trials N]
+
+set -eu
+cd "$(dirname "$0")/.."
+build=build trials=20
+while [ $# -gt 0 ]; do
+	case $1 in
+	--build) build=$2; shift 2 ;;
+	--trials) trials=$2; shift 2 ;;
+	*) echo "usage: bench/failover.sh [--build DIR] [--trials N]" >&2; exit 2 ;;
+	esac
+done
+GONAD=$build/gonad
+GONACTL=$build/gonactl
+. tests/lib/topo.sh
+. tests/lib/iperf.sh
+
+topo_init "bf$$"
+topo_fabric
+topo_dd
+topo_uplink up0
+topo_uplink up1
+topo_guest g1 vif1 02:00:00:00:00:01 192.0.2.11 2001:db8::11
+topo_iperf_servers 1
+cat >"$T_DIR/gona.conf" <<CONF
+uplinks = (
+	{ name = "up0"; device = "up0"; capacity = "10G"; },
+	{ name = "up1"; device = "up1"; capacity = "10G"; }
+);
+guests = ( { name = "g1"; device = "vif1"; mac = "02:00:00:00:00:01";
+	     ipv4 = [ "192.0.2.11" ]; ipv6 = [ "2001:db8::11" ]; } );
+policy = { failback = true; };
+$(topo_conf_daemon)
+CONF
+topo_gonad "$T_DIR/gona.conf"
+nsx g1 ping -c 1 -W 2 "$FABRIC_IP4" >/dev/null
+
+home() { gctl -j guest show g1 | jq -r '.homes[0]'; }
+# median, 95th percentile and maximum of the numbers on stdin
+stats() {
+	sort -n | awk '{ v[NR] = $1 } END {
+		p95 = int(NR * 0.95 + 0.999); if (p95 > NR) p95 = NR
+		printf "%8d %8d %8d", v[int((NR + 1) / 2)], v[p95], v[NR] }'
+}
+row() { printf '  %-34s %8s %8s %8s  %s\n' "$@"; }
+
+echo "UDP at 20,000 packets/s (iperf3 -u -b 20M -l 125), outage = lost x 50 us;"
+echo "$trials trials per case."
+row case median p95 max "(us; lost packets per trial)"
+for dir in tx rx; do
+	opt=""
+	[ $dir = rx ] && opt=-R
+	down="" back="" drain="" undrain=""
+	for _ in $(seq 1 "$trials"); do
+		h=$(home)
+		res=$(udp_trial g1 2 1 "ip -n $T_P-fab link set f$h down" $opt)
+		down+="$((${res% *} * 50)) "
+		res=$(udp_trial g1 2 1 "ip -n $T_P-fab link set f$h up" $opt)
+		back+="$((${res% *} * 50)) "
+	done
+	for _ in $(seq 1 $(((trials + 3) / 4))); do
+		h=$(home)
+		res=$(udp_trial g1 2 1 "gctl uplink set $h admin down" $opt)
+		drain+="$((${res% *} * 50)) "
+		res=$(udp_trial g1 2 1 "gctl uplink set $h admin up" $opt)
+		undrain+="$((${res% *} * 50)) "
+	done
+	for c in down back drain undrain; do
+		case $c in
+		down) what="carrier loss, $dir" ;;
+		back) what="failback when it returns, $dir" ;;
+		drain) what="admin drain, $dir" ;;
+		undrain) what="admin up (failback), $dir" ;;
+		esac
+		v=${!c}
+		# shellcheck disable=SC2086
+		row "$what" $(tr ' ' '\n' <<<"$v" | grep . | stats) \
+			"($(tr ' ' '\n' <<<"$v" | grep . | awk '{ printf "%s%d", NR > 1 ? " " : "", $1 / 50 }'))"
+	done
+done
+echo "  gonad's own time, last carrier change of up0: $(gctl -j uplink show up0 |
+	jq -r '"data path \(.uplink.switch_us) us, placement \(.uplink.place_us) us"')"
+topo_gonad_stop
