@@ -3,8 +3,10 @@
 # Failover outages, repeated: 2 uplinks, a guest sending (tx) or receiving
 # (rx, iperf3 -R) UDP at 20,000 packets/s through gona; each trial's outage
 # is its lost packets x 50 us. Carrier loss of the carrying uplink (its
-# fabric end set down) and the failback when it returns; an administrative
-# drain and return. Prints median, 95th percentile and maximum per case.
+# fabric end set down) and the failback when it returns; a silent failure
+# (the fabric end leaves the bridge, carrier stays up) found by ARP probes
+# every 10 ms, 3 missed; an administrative drain and return. Prints
+# median, 95th percentile and maximum per case.
 # usage: bench/failover.sh [--build DIR] [--trials N]
 
 set -eu
@@ -31,8 +33,12 @@ topo_guest g1 vif1 02:00:00:00:00:01 192.0.2.11 2001:db8::11
 topo_iperf_servers 1
 cat >"$T_DIR/gona.conf" <<CONF
 uplinks = (
-	{ name = "up0"; device = "up0"; capacity = "10G"; },
-	{ name = "up1"; device = "up1"; capacity = "10G"; }
+	{ name = "up0"; device = "up0"; capacity = "10G";
+	  monitor = { type = "arp"; target = "192.0.2.1"; interval_ms = 10;
+		      missed = 3; }; },
+	{ name = "up1"; device = "up1"; capacity = "10G";
+	  monitor = { type = "arp"; target = "192.0.2.1"; interval_ms = 10;
+		      missed = 3; }; }
 );
 guests = ( { name = "g1"; device = "vif1"; mac = "02:00:00:00:00:01";
 	     ipv4 = [ "192.0.2.11" ]; ipv6 = [ "2001:db8::11" ]; } );
@@ -40,6 +46,8 @@ policy = { failback = true; };
 $(topo_conf_daemon)
 CONF
 topo_gonad "$T_DIR/gona.conf"
+# The fabric host answers ARP on the bridge only, as behind a switch.
+nsx fab sysctl -q -w net.ipv4.conf.all.arp_ignore=1
 nsx g1 ping -c 1 -W 2 "$FABRIC_IP4" >/dev/null
 
 home() { gctl -j guest show g1 | jq -r '.homes[0]'; }
@@ -52,18 +60,24 @@ stats() {
 row() { printf '  %-34s %8s %8s %8s  %s\n' "$@"; }
 
 echo "UDP at 20,000 packets/s (iperf3 -u -b 20M -l 125), outage = lost x 50 us;"
-echo "$trials trials per case."
+echo "$trials trials per case (silent failure: half, drain: a quarter)."
 row case median p95 max "(us; lost packets per trial)"
 for dir in tx rx; do
 	opt=""
 	[ $dir = rx ] && opt=-R
-	down="" back="" drain="" undrain=""
+	down="" back="" silent="" drain="" undrain=""
 	for _ in $(seq 1 "$trials"); do
 		h=$(home)
 		res=$(udp_trial g1 2 1 "ip -n $T_P-fab link set f$h down" $opt)
 		down+="$((${res% *} * 50)) "
 		res=$(udp_trial g1 2 1 "ip -n $T_P-fab link set f$h up" $opt)
 		back+="$((${res% *} * 50)) "
+	done
+	for _ in $(seq 1 $(((trials + 1) / 2))); do
+		h=$(home)
+		res=$(udp_trial g1 2 1 "ip -n $T_P-fab link set f$h nomaster" $opt)
+		silent+="$((${res% *} * 50)) "
+		udp_trial g1 1 0.5 "ip -n $T_P-fab link set f$h master br0" $opt >/dev/null
 	done
 	for _ in $(seq 1 $(((trials + 3) / 4))); do
 		h=$(home)
@@ -72,19 +86,21 @@ for dir in tx rx; do
 		res=$(udp_trial g1 2 1 "gctl uplink set $h admin up" $opt)
 		undrain+="$((${res% *} * 50)) "
 	done
-	for c in down back drain undrain; do
+	for c in down back silent drain undrain; do
 		case $c in
 		down) what="carrier loss, $dir" ;;
 		back) what="failback when it returns, $dir" ;;
+		silent) what="silent failure (probes), $dir" ;;
 		drain) what="admin drain, $dir" ;;
 		undrain) what="admin up (failback), $dir" ;;
 		esac
 		v=${!c}
 		# shellcheck disable=SC2086
 		row "$what" $(tr ' ' '\n' <<<"$v" | grep . | stats) \
-			"($(tr ' ' '\n' <<<"$v" | grep . | awk '{ printf "%s%d", NR > 1 ? " " : "", $1 / 50 }'))"
+			"($(tr ' ' '\n' <<<"$v" | grep . | awk '{ printf "%s%d", (NR > 1 ? " " : ""), $1 / 50 }'))"
 	done
 done
-echo "  gonad's own time, last carrier change of up0: $(gctl -j uplink show up0 |
-	jq -r '"data path \(.uplink.switch_us) us, placement \(.uplink.place_us) us"')"
+last=$(gctl -j uplink show up0 | jq -r '"\(.uplink.switch_us) \(.uplink.place_us)"')
+echo "  gonad, the last change of up0: the data path had it ${last% *} us, the"
+echo "  guests were re-placed ${last#* } us after gonad saw the event"
 topo_gonad_stop

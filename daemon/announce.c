@@ -9,11 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <arpa/inet.h>
 #include <net/ethernet.h>
-#include <netinet/icmp6.h>
-#include <netinet/if_ether.h>
-#include <netinet/ip6.h>
 #include <netpacket/packet.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -21,126 +17,12 @@
 
 #include "daemon/gonad.h"
 
-#define ETH_P_RARP_ 0x8035
-#define FRAME_MAX 128
-
 struct announcer {
 	struct gonad *g;
 	int sock; /* AF_PACKET, sends only */
 	struct ev_source timer;
 	bool armed;
 };
-
-static size_t eth_header(uint8_t *f, const uint8_t *dst, const uint8_t *src,
-			 uint16_t type)
-{
-	memcpy(f, dst, ETH_ALEN);
-	memcpy(f + ETH_ALEN, src, ETH_ALEN);
-	f[12] = (uint8_t)(type >> 8);
-	f[13] = (uint8_t)type;
-	return ETH_HLEN;
-}
-
-/* A gratuitous ARP request: sender and target are the address itself. */
-static size_t garp(uint8_t *f, const uint8_t *mac, const struct in_addr *a)
-{
-	static const uint8_t bcast[ETH_ALEN] = { 0xff, 0xff, 0xff,
-						 0xff, 0xff, 0xff };
-	struct ether_arp arp = { 0 };
-	size_t n = eth_header(f, bcast, mac, ETH_P_ARP);
-
-	arp.arp_hrd = htons(ARPHRD_ETHER);
-	arp.arp_pro = htons(ETH_P_IP);
-	arp.arp_hln = ETH_ALEN;
-	arp.arp_pln = 4;
-	arp.arp_op = htons(ARPOP_REQUEST);
-	memcpy(arp.arp_sha, mac, ETH_ALEN);
-	memcpy(arp.arp_spa, a, 4);
-	memcpy(arp.arp_tpa, a, 4);
-	memcpy(f + n, &arp, sizeof(arp));
-	return n + sizeof(arp);
-}
-
-/* A RARP request naming the MAC: for a guest with no address to announce. */
-static size_t rarp(uint8_t *f, const uint8_t *mac)
-{
-	static const uint8_t bcast[ETH_ALEN] = { 0xff, 0xff, 0xff,
-						 0xff, 0xff, 0xff };
-	struct ether_arp arp = { 0 };
-	size_t n = eth_header(f, bcast, mac, ETH_P_RARP_);
-
-	arp.arp_hrd = htons(ARPHRD_ETHER);
-	arp.arp_pro = htons(ETH_P_IP);
-	arp.arp_hln = ETH_ALEN;
-	arp.arp_pln = 4;
-	arp.arp_op = htons(3); /* reverse request */
-	memcpy(arp.arp_sha, mac, ETH_ALEN);
-	memcpy(arp.arp_tha, mac, ETH_ALEN);
-	memcpy(f + n, &arp, sizeof(arp));
-	return n + sizeof(arp);
-}
-
-static uint16_t csum_fold(uint32_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
-
-static uint32_t csum_add(uint32_t sum, const uint8_t *p, size_t len)
-{
-	for (size_t i = 0; i + 1 < len; i += 2)
-		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
-	if (len & 1)
-		sum += (uint32_t)(p[len - 1] << 8);
-	return sum;
-}
-
-/* An unsolicited neighbour advertisement to all nodes: override set, the
- * MAC in a target link-layer address option (RFC 4861 7.2.6). */
-static size_t unsolicited_na(uint8_t *f, const uint8_t *mac,
-			     const struct in6_addr *a)
-{
-	static const uint8_t all_nodes_mac[ETH_ALEN] = {
-		0x33, 0x33, 0, 0, 0, 1
-	};
-	struct in6_addr all_nodes = { .s6_addr = { 0xff, 0x02, [15] = 1 } };
-	struct nd_neighbor_advert na = { 0 };
-	uint8_t opt[8] = { ND_OPT_TARGET_LINKADDR, 1 };
-	uint16_t plen = sizeof(na) + sizeof(opt);
-	struct ip6_hdr ip = { 0 };
-	size_t n = eth_header(f, all_nodes_mac, mac, ETH_P_IPV6);
-	uint8_t pseudo[8] = { 0 };
-	uint32_t sum;
-
-	ip.ip6_flow = htonl(6u << 28);
-	ip.ip6_plen = htons(plen);
-	ip.ip6_nxt = IPPROTO_ICMPV6;
-	ip.ip6_hlim = 255;
-	ip.ip6_src = *a;
-	ip.ip6_dst = all_nodes;
-	na.nd_na_type = ND_NEIGHBOR_ADVERT;
-	na.nd_na_flags_reserved = ND_NA_FLAG_OVERRIDE;
-	na.nd_na_target = *a;
-	memcpy(opt + 2, mac, ETH_ALEN);
-	/* The checksum covers a pseudo-header of both addresses, the
-	 * length and the next header. */
-	pseudo[2] = (uint8_t)(plen >> 8);
-	pseudo[3] = (uint8_t)plen;
-	pseudo[7] = IPPROTO_ICMPV6;
-	sum = csum_add(0, ip.ip6_src.s6_addr, 16);
-	sum = csum_add(sum, ip.ip6_dst.s6_addr, 16);
-	sum = csum_add(sum, pseudo, sizeof(pseudo));
-	sum = csum_add(sum, (const uint8_t *)&na, sizeof(na));
-	sum = csum_add(sum, opt, sizeof(opt));
-	na.nd_na_cksum = htons(csum_fold(sum));
-	memcpy(f + n, &ip, sizeof(ip));
-	n += sizeof(ip);
-	memcpy(f + n, &na, sizeof(na));
-	n += sizeof(na);
-	memcpy(f + n, opt, sizeof(opt));
-	return n + sizeof(opt);
-}
 
 static int send_frame(struct announcer *an, int ifindex, const uint8_t *f,
 		      size_t len)
@@ -172,12 +54,13 @@ static void announce_round(struct announcer *an, const struct guest *gu)
 	if (!u)
 		return;
 	for (size_t i = 0; i < c->n_ipv4 && !r; i++)
-		r = send_frame(an, u->ifindex, f, garp(f, c->mac, &c->ipv4[i]));
+		r = send_frame(an, u->ifindex, f,
+			       frame_garp(f, c->mac, &c->ipv4[i]));
 	for (size_t i = 0; i < c->n_ipv6 && !r; i++)
 		r = send_frame(an, u->ifindex, f,
-			       unsolicited_na(f, c->mac, &c->ipv6[i]));
+			       frame_unsolicited_na(f, c->mac, &c->ipv6[i]));
 	if (!r && !c->n_ipv4 && !c->n_ipv6)
-		r = send_frame(an, u->ifindex, f, rarp(f, c->mac));
+		r = send_frame(an, u->ifindex, f, frame_rarp(f, c->mac));
 	if (r)
 		log_warnx("guest %s: cannot announce it on uplink %s: %s",
 			  c->name, u->conf.name, strerror(-r));

@@ -47,6 +47,11 @@ int ev_mod(struct gonad *g, struct ev_source *src, uint32_t events)
 void ev_del(struct gonad *g, struct ev_source *src)
 {
 	epoll_ctl(g->epfd, EPOLL_CTL_DEL, src->fd, NULL);
+	/* A handler may remove another source whose event is still waiting
+	 * in the batch being handled: it must not run. */
+	for (int i = 0; i < g->batch_n; i++)
+		if (g->batch[i].data.ptr == src)
+			g->batch[i].data.ptr = NULL;
 }
 
 static void on_signal(struct ev_source *src, uint32_t events)
@@ -125,11 +130,15 @@ static void loop(struct gonad *g)
 			continue;
 		if (n < 0)
 			fatal("epoll_wait");
+		g->batch = evs;
+		g->batch_n = n;
 		for (int i = 0; i < n && !g->quit; i++) {
 			struct ev_source *src = evs[i].data.ptr;
 
-			src->ready(src, evs[i].events);
+			if (src)
+				src->ready(src, evs[i].events);
 		}
+		g->batch_n = 0;
 	}
 }
 

@@ -17,6 +17,7 @@ struct ctl;
 struct tc;
 struct qos_ops;
 struct announcer;
+struct monitor;
 
 /* A file descriptor in the event loop and what to do when it is ready. */
 struct ev_source {
@@ -38,6 +39,7 @@ enum uplink_cause {
 	CAUSE_DEVICE, /* the device appeared or went away */
 	CAUSE_CARRIER, /* carrier (IFF_UP and IFF_LOWER_UP) */
 	CAUSE_ADMIN, /* gonactl uplink set NAME admin up|down */
+	CAUSE_PROBE, /* its monitor's probes went unanswered, or answered */
 };
 const char *uplink_cause_name(enum uplink_cause c);
 
@@ -53,6 +55,8 @@ struct uplink {
 	bool up; /* carries traffic: attached, carrier and admin up */
 	bool seen; /* during a resync: present in the dump */
 	bool qos_made; /* our QoS root qdisc is on the device */
+	bool probe_ok; /* its monitor's probes are answered (or it has none) */
+	struct monitor *mon; /* its probe monitor while attached, if any */
 	enum uplink_cause cause; /* of the last change of up */
 	uint64_t changed_ms; /* now_ms() of that change, 0 none */
 	uint32_t n_down; /* times it went from up to down */
@@ -112,6 +116,8 @@ struct gonad {
 	const struct qos_ops *qos; /* the QoS backend in use */
 	struct announcer *announcer;
 	int epfd;
+	struct epoll_event *batch; /* the events being handled */
+	int batch_n;
 	struct ev_source sig;
 	struct ev_source timer;
 	uint64_t started_ms;
@@ -181,6 +187,29 @@ int nlmon_resync(struct nlmon *nl);
 int nl_set_promisc(struct nlmon *nl, int ifindex, bool on);
 /* A libnl error as a negative errno. */
 int nl_err(int nlerr);
+
+/* frames.c: the frames gonad writes itself, into FRAME_MAX bytes. */
+#define FRAME_MAX 128
+size_t frame_garp(uint8_t *f, const uint8_t *mac, const struct in_addr *a);
+size_t frame_rarp(uint8_t *f, const uint8_t *mac);
+size_t frame_unsolicited_na(uint8_t *f, const uint8_t *mac,
+			    const struct in6_addr *a);
+/* Probes of a monitor, and whether a received frame answers one. */
+size_t frame_arp_probe(uint8_t *f, const uint8_t *mac,
+		       const struct in_addr *target);
+bool frame_is_arp_answer(const uint8_t *f, size_t len, const uint8_t *mac,
+			 const struct in_addr *target);
+size_t frame_ns_probe(uint8_t *f, const uint8_t *mac,
+		      const struct in6_addr *src,
+		      const struct in6_addr *target);
+bool frame_is_na_answer(const uint8_t *f, size_t len, const uint8_t *mac,
+			const struct in6_addr *src,
+			const struct in6_addr *target);
+
+/* monitor.c: ARP and ND probe monitors of uplinks. */
+int monitor_start(struct gonad *g, struct uplink *u);
+void monitor_stop(struct gonad *g, struct uplink *u);
+const char *monitor_target(const struct uplink *u);
 
 /* announce.c: telling the fabric where a guest now is. */
 int announce_open(struct gonad *g, struct announcer **out);
@@ -266,6 +295,8 @@ void state_sample(struct gonad *g);
 /* Rewrite the guest's data path entry (placement, QoS marks). */
 void state_push_guest(struct gonad *g, struct guest *gu);
 void state_detach_all(struct gonad *g);
+/* The uplink's monitor found its probes answered (OK) or not. */
+void state_uplink_probe(struct gonad *g, struct uplink *u, bool ok);
 struct uplink *state_uplink(struct gonad *g, const char *name);
 struct guest *state_guest(struct gonad *g, const char *name);
 uint64_t state_uplink_guaranteed(const struct gonad *g, const struct uplink *u,

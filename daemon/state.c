@@ -177,10 +177,9 @@ static void push_flood(struct gonad *g, const struct guest *gu)
 const char *uplink_cause_name(enum uplink_cause c)
 {
 	static const char *const names[] = {
-		[CAUSE_NONE] = "-",
-		[CAUSE_DEVICE] = "device",
-		[CAUSE_CARRIER] = "carrier",
-		[CAUSE_ADMIN] = "admin",
+		[CAUSE_NONE] = "-",	     [CAUSE_DEVICE] = "device",
+		[CAUSE_CARRIER] = "carrier", [CAUSE_ADMIN] = "admin",
+		[CAUSE_PROBE] = "probe",
 	};
 
 	return c < sizeof(names) / sizeof(names[0]) && names[c] ? names[c]
@@ -192,7 +191,7 @@ const char *uplink_cause_name(enum uplink_cause c)
 static void uplink_update(struct gonad *g, struct uplink *u,
 			  enum uplink_cause cause)
 {
-	bool up = u->attached && u->carrier && u->admin_up;
+	bool up = u->attached && u->carrier && u->admin_up && u->probe_ok;
 	uint64_t t0 = now_us();
 	struct gona_uplink v;
 	int r;
@@ -232,6 +231,7 @@ static void uplink_vanish(struct gonad *g, struct uplink *u, bool gone)
 	if (r)
 		log_warnx("uplink %s (%s): cannot update the data path: %s",
 			  u->conf.name, u->conf.device, err_str(r));
+	monitor_stop(g, u);
 	/* A device that still exists (renamed away) keeps nothing of ours. */
 	qos_uplink_detach(g, u, gone);
 	if (!gone) {
@@ -283,6 +283,9 @@ static int uplink_attach(struct gonad *g, struct uplink *u, int ifindex,
 	u->attached = true;
 	log_info("uplink %s (%s): attached, ifindex %d", u->conf.name,
 		 u->conf.device, ifindex);
+	/* Without its monitor the uplink still serves on carrier alone; the
+	 * warning says so. */
+	monitor_start(g, u);
 	return 0;
 err:
 	log_warnx("uplink %s (%s): cannot attach: %s", u->conf.name,
@@ -638,6 +641,7 @@ int state_init(struct gonad *g, struct conf *c)
 		u->conf = c->uplinks[i];
 		u->slot = (unsigned int)i;
 		u->admin_up = true;
+		u->probe_ok = true;
 		r = dp_set_uplink(g->dp, u->slot, 0, &v);
 		if (r)
 			return r;
@@ -680,12 +684,19 @@ void state_detach_all(struct gonad *g)
 
 		if (!u->attached)
 			continue;
+		monitor_stop(g, u);
 		qos_uplink_detach(g, u, false);
 		dp_detach(g->dp, u->ifindex, u->made_clsact);
 		if (u->made_promisc)
 			nl_set_promisc(g->nl, u->ifindex, false);
 		u->attached = false;
 	}
+}
+
+void state_uplink_probe(struct gonad *g, struct uplink *u, bool ok)
+{
+	u->probe_ok = ok;
+	uplink_update(g, u, CAUSE_PROBE);
 }
 
 void state_fini(struct gonad *g)

@@ -1,16 +1,21 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
-# Failover, measured: 2 uplinks, a guest sending (and receiving, iperf3 -R)
-# UDP at 20,000 packets/s through gona; the outage of each event is its
-# lost packets / 20,000. Carrier loss of the carrying uplink and the
-# failback when it returns (5 trials each way), administrative drain and
-# return (no loss), refused drains, and what uplink show reports.
+# Failover, measured: 2 uplinks (up0 watched by ARP probes, up1 by
+# neighbour solicitations, every 10 ms, 3 missed), a guest sending (and
+# receiving, iperf3 -R) UDP at 20,000 packets/s through gona; the outage of
+# each event is its lost packets / 20,000. Carrier loss of the carrying
+# uplink and the failback when it returns (5 trials each way); silent
+# failure (off the bridge, carrier up) found by the probes, which other
+# hosts' ARP does not fool; administrative drain and return (no loss); the
+# fabric relearning a silent guest's MAC from gonad's announcements;
+# refused drains; what uplink show reports.
 # Needs root. Env: GONAD, GONACTL, TOOLS, GONAD_WRAP.
 
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib/tap.sh"
 . "$here/../lib/topo.sh"
+. "$here/../lib/iperf.sh"
 
 topo_init "gf$$"
 topo_fabric
@@ -24,8 +29,12 @@ conf=$T_DIR/gona.conf
 {
 	cat <<'CONF'
 uplinks = (
-	{ name = "up0"; device = "up0"; capacity = "10G"; },
-	{ name = "up1"; device = "up1"; capacity = "10G"; }
+	{ name = "up0"; device = "up0"; capacity = "10G";
+	  monitor = { type = "arp"; target = "192.0.2.1"; interval_ms = 10;
+		      missed = 3; }; },
+	{ name = "up1"; device = "up1"; capacity = "10G";
+	  monitor = { type = "ns"; target = "2001:db8::1"; interval_ms = 10;
+		      missed = 3; }; }
 );
 guests = (
 	{ name = "g1"; device = "vif1"; mac = "02:00:00:00:00:01";
@@ -44,36 +53,20 @@ fi
 nsx g1 ping -c 1 -W 2 "$FABRIC_IP4" >/dev/null
 
 home() { gctl -j guest show g1 | jq -r '.homes[0]'; }
-PPS=20000
-
-# udp_trial SECONDS AT ACTION [iperf3 options]: UDP at PPS from the guest
-# (or to it, -R) for SECONDS; ACTION runs AT seconds in; prints the lost
-# packets and the datagrams sent.
-udp_trial() {
-	local secs=$1 at=$2 action=$3 pid
-	shift 3
-	nsx g1 iperf3 -c "$FABRIC_IP4" -u -b 20M -l 125 -t "$secs" -J "$@" \
-		>"$T_DIR/udp.json" 2>&1 &
-	pid=$!
-	sleep "$at"
-	eval "$action"
-	wait "$pid"
-	jq -r '"\(.end.sum.lost_packets) \(.end.sum.packets)"' "$T_DIR/udp.json"
-}
 # outage in ms from lost packets
-outage_ms() { awk -v l="$1" -v p="$PPS" 'BEGIN { printf "%.2f", l / p * 1000 }'; }
+outage_ms() { awk -v l="$1" -v p="$UDP_PPS" 'BEGIN { printf "%.2f", l / p * 1000 }'; }
 
 for dir in tx rx; do
 	opt=""
 	[ $dir = rx ] && opt=-R
 	for trial in 1 2 3 4 5; do
 		h=$(home)
-		res=$(udp_trial 3 1.5 "ip -n $T_P-fab link set f$h down" $opt)
+		res=$(udp_trial g1 3 1.5 "ip -n $T_P-fab link set f$h down" $opt)
 		lost=${res% *}
 		t_cmp "carrier loss of $h, $dir, trial $trial: outage in ms ($lost lost of ${res#* })" \
 			"$(outage_ms "$lost")" "<" 5
 		t_check "... and the guest left $h" test "$(home)" != "$h"
-		res=$(udp_trial 2 1 "ip -n $T_P-fab link set f$h up" $opt)
+		res=$(udp_trial g1 2 1 "ip -n $T_P-fab link set f$h up" $opt)
 		t_cmp "... failback to $h when it returns: packets lost (of ${res#* })" \
 			"${res% *}" == 0
 		t_check "... and the guest is back on $h" test "$(home)" = "$h"
@@ -81,12 +74,75 @@ for dir in tx rx; do
 done
 t_check "uplink show: up0 went down 10 times" \
 	test "$(gctl -j uplink show up0 | jq .uplink.downs)" = 10
-t_check "... the last change was carrier" \
-	test "$(gctl -j uplink show up0 | jq -r .uplink.cause)" = carrier
+t_check "... and came back when its probes were answered again" \
+	test "$(gctl -j uplink show up0 | jq -r .uplink.cause)" = probe
 sw=$(gctl -j uplink show up0 | jq .uplink.switch_us)
 pl=$(gctl -j uplink show up0 | jq .uplink.place_us)
 t_cmp "... the data path had it within 1 ms of gonad seeing it (us)" "$sw" "<" 1000
 t_cmp "... the guests re-placed within 10 ms (us)" "$pl" "<" 10000
+
+# Silent failure: the fabric end of the carrying uplink leaves the bridge,
+# carrier stays up; the probes (ARP on up0, neighbour solicitations on up1,
+# every 10 ms, 3 missed) find it. Back on the bridge, the probes are
+# answered again and the guest fails back.
+# The fabric host answers only on the bridge, as a host behind a switch
+# would (by default Linux answers ARP for its addresses on any port).
+nsx fab sysctl -q -w net.ipv4.conf.all.arp_ignore=1
+for dir in tx rx; do
+	opt=""
+	[ $dir = rx ] && opt=-R
+	for trial in 1 2; do
+		h=$(home)
+		res=$(udp_trial g1 3 1.5 "ip -n $T_P-fab link set f$h nomaster" $opt)
+		lost=${res% *}
+		t_cmp "silent failure of $h, $dir, trial $trial: outage in ms ($lost lost of ${res#* })" \
+			"$(outage_ms "$lost")" "<" 50
+		t_check "... $h is down by probe, its carrier up" test \
+			"$(gctl -j uplink show "$h" | jq -r '"\(.uplink.state) \(.uplink.cause) \(.uplink.carrier)"')" = \
+			"down probe true"
+		res=$(udp_trial g1 2 1 "ip -n $T_P-fab link set f$h master br0" $opt)
+		t_cmp "... back on the bridge: packets lost (of ${res#* })" "${res% *}" == 0
+		t_check "... $h is up, the guest back on it" test \
+			"$(gctl -j uplink show "$h" | jq -r .uplink.state) $(home)" = "up $h"
+	done
+done
+# The neighbour solicitation monitor of up1 finds the same.
+ip -n "$T_P-fab" link set fup1 nomaster
+sleep 0.1
+t_check "up1 off the bridge: down by its ND probes, carrier up" test \
+	"$(gctl -j uplink show up1 | jq -r '"\(.uplink.state) \(.uplink.cause) \(.uplink.carrier)"')" = \
+	"down probe true"
+ip -n "$T_P-fab" link set fup1 master br0
+sleep 0.1
+t_check "... and up again on the bridge" \
+	test "$(gctl -j uplink show up1 | jq -r .uplink.state)" = up
+
+# Only an answer to the probe counts: with up0 off the bridge, gratuitous
+# ARP from the probe target and its replies to another MAC, a frame every
+# 2 ms on up0's link, do not keep it up.
+[ "$(home)" = up0 ] || gctl uplink set up1 admin down
+gctl uplink set up1 admin up
+ip -n "$T_P-fab" link set fup0 nomaster
+fmac=$(nsx fab cat /sys/class/net/br0/address)
+(
+	for _ in $(seq 1 100); do
+		nsx fab "$TOOLS/pkt" send fup0 "$fmac" ff:ff:ff:ff:ff:ff arp \
+			"$fmac" "$FABRIC_IP4" "$FABRIC_IP4"
+		nsx fab "$TOOLS/pkt" send fup0 "$fmac" 02:00:00:00:99:99 arpreply \
+			"$fmac" "$FABRIC_IP4" 0.0.0.0
+		sleep 0.002
+	done
+) &
+forger=$!
+sleep 0.2
+t_check "up0 off the bridge goes down though the target's ARP keeps coming" \
+	test "$(gctl -j uplink show up0 | jq -r '"\(.uplink.state) \(.uplink.cause)"')" = \
+	"down probe"
+wait $forger
+ip -n "$T_P-fab" link set fup0 master br0
+sleep 0.1
+t_check "... and up again once it is back" \
+	test "$(gctl -j uplink show up0 | jq -r .uplink.state)" = up
 
 # Administrative drain: the guest moves off with nothing lost, both ways;
 # admin up brings the uplink back (and, with failback, the guest).
@@ -94,13 +150,13 @@ for dir in tx rx; do
 	opt=""
 	[ $dir = rx ] && opt=-R
 	h=$(home)
-	res=$(udp_trial 3 1.5 "gctl uplink set $h admin down" $opt)
+	res=$(udp_trial g1 3 1.5 "gctl uplink set $h admin down" $opt)
 	t_cmp "drain $h, $dir: packets lost (of ${res#* })" "${res% *}" == 0
 	t_check "... the guest left $h" test "$(home)" != "$h"
 	t_check "... $h shows drained, cause admin" test \
 		"$(gctl -j uplink show "$h" | jq -r '"\(.uplink.state) \(.uplink.cause)"')" = \
 		"drained admin"
-	res=$(udp_trial 2 1 "gctl uplink set $h admin up" $opt)
+	res=$(udp_trial g1 2 1 "gctl uplink set $h admin up" $opt)
 	t_cmp "admin up $h, $dir: packets lost (of ${res#* })" "${res% *}" == 0
 	t_check "... $h is up and the guest back on it" test \
 		"$(gctl -j uplink show "$h" | jq -r .uplink.state) $(home)" = "up $h"
@@ -159,6 +215,32 @@ bad 'uplink nosuch: no such uplink' nosuch admin down
 t_check "... and up0 still carries the guest" test \
 	"$(gctl -j uplink show up0 | jq -r .uplink.state) $(home)" = "up up0"
 gctl uplink set up1 admin up
+
+# Flapping: up0's fabric end toggled every 50 ms for 10 s while the guest
+# sends; gonad survives and ends where the links are: first with up0 down,
+# then up.
+nsx g1 iperf3 -c "$FABRIC_IP4" -u -b 20M -l 125 -t 12 -J >"$T_DIR/flap.json" 2>&1 &
+flow=$!
+for _ in $(seq 1 100); do
+	ip -n "$T_P-fab" link set fup0 down
+	sleep 0.05
+	ip -n "$T_P-fab" link set fup0 up
+	sleep 0.05
+done
+ip -n "$T_P-fab" link set fup0 down
+sleep 0.2
+t_check "after flapping gonad still serves" kill -0 "$T_GONAD_PID"
+t_check "... up0, left down, is down and the guest on up1" test \
+	"$(gctl -j uplink show up0 | jq -r .uplink.state) $(home)" = "down up1"
+t_check "... no guest is placed on up0" \
+	test "$(gctl -j uplink show up0 | jq '.guests | length')" = 0
+ip -n "$T_P-fab" link set fup0 up
+sleep 0.2
+t_check "... up0, back, is up and the guest on it again" test \
+	"$(gctl -j uplink show up0 | jq -r .uplink.state) $(home)" = "up up0"
+wait $flow
+t_cmp "... the guest's traffic lost under 5% through it all" \
+	"$(jq '.end.sum.lost_percent | floor' "$T_DIR/flap.json")" "<" 5
 
 topo_gonad_stop
 t_cmp "gonad exit status after SIGTERM" "$?" == 0

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: MIT
 # iperf3 runs from the guests of tests/lib/topo.sh's topology to the
-# fabric host's servers, and gona's own counters of a guest, for the
-# slice tests and bench/slices. Sourced after topo.sh.
+# fabric host's servers (TCP for rates, UDP for outages), and gona's own
+# counters of a guest, for the slice and failover tests and benchmarks.
+# Sourced after topo.sh.
 
 # iperf3 from guest $1 to server port 520$2 for $3 s, more options after;
 # JSON in $T_DIR/$1.json, in the background.
@@ -38,4 +39,20 @@ counter_rate() {
 	t1=$(now_ns)
 	b1=$(counter "$1" "$2")
 	echo $(((b1 - b0) * 8 * 1000000000 / (t1 - t0)))
+}
+
+# udp_trial GUEST SECONDS AT ACTION [iperf3 options]: UDP at UDP_PPS
+# packets/s from the guest (or to it, -R) for SECONDS; ACTION is eval'd
+# AT seconds in; prints the packets lost and the packets sent.
+UDP_PPS=20000
+udp_trial() {
+	local g=$1 secs=$2 at=$3 action=$4 pid
+	shift 4
+	nsx "$g" iperf3 -c "$FABRIC_IP4" -u -b 20M -l 125 -t "$secs" -J "$@" \
+		>"$T_DIR/udp-$g.json" 2>&1 &
+	pid=$!
+	sleep "$at"
+	eval "$action"
+	wait "$pid"
+	jq -r '"\(.end.sum.lost_packets) \(.end.sum.packets)"' "$T_DIR/udp-$g.json"
 }

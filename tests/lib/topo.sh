@@ -54,7 +54,10 @@ topo_ns() {
 
 topo_fabric() {
 	topo_ns fab || return 1
-	ip -n "$T_P-fab" link add br0 type bridge mcast_snooping 0
+	# A MAC of its own: by default a bridge takes a port's, and a port
+	# taken off the bridge would still receive what is sent to the bridge.
+	ip -n "$T_P-fab" link add br0 address 02:00:00:00:ff:fe type bridge \
+		mcast_snooping 0
 	ip -n "$T_P-fab" link set br0 up
 	ip -n "$T_P-fab" addr add "$FABRIC_IP4/24" dev br0
 	ip -n "$T_P-fab" addr add "$FABRIC_IP6/64" dev br0 nodad

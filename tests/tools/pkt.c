@@ -24,8 +24,9 @@ static void usage(void)
 		"[COUNT]\n"
 		"       pkt send IFNAME SRC_MAC DST_MAC ipv6 SRC DST MARKER "
 		"[COUNT]\n"
-		"       pkt send IFNAME SRC_MAC DST_MAC arp SENDER_MAC "
-		"SENDER_IP TARGET_IP [COUNT]\n"
+		"       pkt send IFNAME SRC_MAC DST_MAC arp|arpreply "
+		"SENDER_MAC SENDER_IP TARGET_IP [COUNT]\n"
+		"         (arpreply: a reply to DST_MAC)\n"
 		"       pkt sniff IFNAME MARKER MILLISECONDS\n"
 		"sniff prints how many frames carried MARKER (for arp: the "
 		"sender IP).\n");
@@ -119,18 +120,23 @@ static size_t build_ip(uint8_t *f, int af, const char *src, const char *dst,
 	return off + mlen;
 }
 
-static size_t build_arp(uint8_t *f, const char *sha, const char *spa,
+/* An ARP request, or a reply (OP 2) to the frame's destination MAC. */
+static size_t build_arp(uint8_t *f, int op, const char *sha, const char *spa,
 			const char *tpa)
 {
+	struct ether_header *eh = (struct ether_header *)f;
 	uint8_t *a = f + sizeof(struct ether_header);
 
 	a[0] = 0, a[1] = 1; /* Ethernet */
 	a[2] = 0x08, a[3] = 0x00; /* IPv4 */
 	a[4] = 6, a[5] = 4;
-	a[6] = 0, a[7] = 1; /* request */
+	a[6] = 0, a[7] = (uint8_t)op;
 	parse_mac(sha, a + 8);
 	parse_ip(AF_INET, spa, a + 14);
-	memset(a + 18, 0, 6);
+	if (op == 2)
+		memcpy(a + 18, eh->ether_dhost, 6);
+	else
+		memset(a + 18, 0, 6);
 	parse_ip(AF_INET, tpa, a + 24);
 	return sizeof(struct ether_header) + 28;
 }
@@ -154,9 +160,10 @@ static int do_send(int argc, char **argv)
 	} else if (!strcmp(argv[4], "ipv6")) {
 		eh->ether_type = htons(ETHERTYPE_IPV6);
 		len = build_ip(frame, AF_INET6, argv[5], argv[6], argv[7]);
-	} else if (!strcmp(argv[4], "arp")) {
+	} else if (!strcmp(argv[4], "arp") || !strcmp(argv[4], "arpreply")) {
 		eh->ether_type = htons(ETHERTYPE_ARP);
-		len = build_arp(frame, argv[5], argv[6], argv[7]);
+		len = build_arp(frame, argv[4][3] ? 2 : 1, argv[5], argv[6],
+				argv[7]);
 	} else {
 		usage();
 	}

@@ -1,0 +1,223 @@
+/* SPDX-License-Identifier: MIT */
+/* Probe monitors: for failures that keep carrier up (a dead switch port
+ * behind a live link, a cable into the wrong VLAN). Every interval_ms an
+ * uplink with a monitor sends an ARP probe (IPv4 target) or a neighbour
+ * solicitation (IPv6 target) out of itself; after `missed` probes in a row
+ * without an answer it is down, and the first answer brings it back. Only
+ * a frame that answers the probe counts: a reply to the uplink's own MAC
+ * from the target (ARP), or a solicited advertisement of the target (ND);
+ * other hosts' traffic, gratuitous ARP and unsolicited advertisements do
+ * not keep a dead uplink up. */
+#include <errno.h>
+#include <ifaddrs.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <net/ethernet.h>
+#include <net/if.h>
+#include <netpacket/packet.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
+
+#include "daemon/gonad.h"
+
+struct monitor {
+	struct gonad *g;
+	struct uplink *u;
+	struct ev_source timer;
+	struct ev_source sock; /* the probe protocol on the uplink only */
+	uint8_t mac[ETH_ALEN]; /* the uplink's, the probes' source */
+	struct in6_addr src6; /* NS: its link-local address, or :: */
+	uint32_t unanswered; /* probes in a row without an answer */
+	bool answered; /* the last probe sent was answered */
+};
+
+/* The uplink's own MAC and, for ND, a link-local address to ask from. */
+static int own_addresses(struct monitor *m, int fd)
+{
+	struct ifreq ifr = { 0 };
+	struct ifaddrs *ifa, *i;
+
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", m->u->conf.device);
+	if (ioctl(fd, SIOCGIFHWADDR, &ifr) < 0)
+		return -errno;
+	memcpy(m->mac, ifr.ifr_hwaddr.sa_data, ETH_ALEN);
+	if (m->u->conf.monitor.type != CONF_MON_NS || getifaddrs(&ifa) < 0)
+		return 0;
+	for (i = ifa; i; i = i->ifa_next) {
+		const struct sockaddr_in6 *s6 = (void *)i->ifa_addr;
+
+		if (s6 && s6->sin6_family == AF_INET6 &&
+		    !strcmp(i->ifa_name, m->u->conf.device) &&
+		    IN6_IS_ADDR_LINKLOCAL(&s6->sin6_addr)) {
+			m->src6 = s6->sin6_addr;
+			break;
+		}
+	}
+	freeifaddrs(ifa);
+	return 0;
+}
+
+static void send_probe(struct monitor *m)
+{
+	const struct conf_monitor *c = &m->u->conf.monitor;
+	struct sockaddr_ll sll = {
+		.sll_family = AF_PACKET,
+		.sll_ifindex = m->u->ifindex,
+		.sll_halen = ETH_ALEN,
+	};
+	uint8_t f[FRAME_MAX];
+	size_t len;
+
+	len = c->type == CONF_MON_ARP
+		      ? frame_arp_probe(f, m->mac, &c->target4)
+		      : frame_ns_probe(f, m->mac, &m->src6, &c->target6);
+	memcpy(sll.sll_addr, f, ETH_ALEN);
+	/* A probe that cannot leave (no carrier) is simply not answered. */
+	sendto(m->sock.fd, f, len, MSG_DONTWAIT, (struct sockaddr *)&sll,
+	       sizeof(sll));
+}
+
+static void on_timer(struct ev_source *src, uint32_t events)
+{
+	struct monitor *m = src->arg;
+	uint64_t expirations;
+
+	(void)events;
+	if (read(src->fd, &expirations, sizeof(expirations)) < 0)
+		return;
+	m->unanswered = m->answered ? 0 : m->unanswered + 1;
+	m->answered = false;
+	if (m->u->probe_ok && m->unanswered >= m->u->conf.monitor.missed) {
+		log_warnx("uplink %s (%s): %u probes of %s unanswered",
+			  m->u->conf.name, m->u->conf.device, m->unanswered,
+			  monitor_target(m->u));
+		state_uplink_probe(m->g, m->u, false);
+	}
+	send_probe(m);
+}
+
+static void on_frame(struct ev_source *src, uint32_t events)
+{
+	struct monitor *m = src->arg;
+	const struct conf_monitor *c = &m->u->conf.monitor;
+	uint8_t f[256];
+	ssize_t n;
+
+	(void)events;
+	while ((n = recv(src->fd, f, sizeof(f), MSG_DONTWAIT)) >= 0) {
+		bool ok = c->type == CONF_MON_ARP
+				  ? frame_is_arp_answer(f, (size_t)n, m->mac,
+							&c->target4)
+				  : frame_is_na_answer(f, (size_t)n, m->mac,
+						       &m->src6, &c->target6);
+
+		if (!ok)
+			continue;
+		m->answered = true;
+		m->unanswered = 0;
+		if (!m->u->probe_ok) {
+			log_info("uplink %s (%s): %s answers again",
+				 m->u->conf.name, m->u->conf.device,
+				 monitor_target(m->u));
+			state_uplink_probe(m->g, m->u, true);
+		}
+	}
+}
+
+const char *monitor_target(const struct uplink *u)
+{
+	static char buf[INET6_ADDRSTRLEN];
+	const struct conf_monitor *c = &u->conf.monitor;
+
+	if (c->type == CONF_MON_ARP)
+		return inet_ntop(AF_INET, &c->target4, buf, sizeof(buf));
+	return inet_ntop(AF_INET6, &c->target6, buf, sizeof(buf));
+}
+
+int monitor_start(struct gonad *g, struct uplink *u)
+{
+	const struct conf_monitor *c = &u->conf.monitor;
+	uint16_t proto =
+		htons(c->type == CONF_MON_ARP ? ETH_P_ARP : ETH_P_IPV6);
+	struct itimerspec its = {
+		.it_interval = { .tv_sec = c->interval_ms / 1000,
+				 .tv_nsec = (long)(c->interval_ms % 1000) *
+					    1000000 },
+	};
+	struct sockaddr_ll sll = {
+		.sll_family = AF_PACKET,
+		.sll_protocol = proto,
+		.sll_ifindex = u->ifindex,
+	};
+	struct monitor *m;
+	int r;
+
+	if (c->type == CONF_MON_NONE)
+		return 0;
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	m->g = g;
+	m->u = u;
+	m->timer.fd = -1;
+	m->sock.fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, proto);
+	if (m->sock.fd < 0 ||
+	    bind(m->sock.fd, (struct sockaddr *)&sll, sizeof(sll)) < 0)
+		goto err_errno;
+	r = own_addresses(m, m->sock.fd);
+	if (r)
+		goto err;
+	m->timer.fd =
+		timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (m->timer.fd < 0)
+		goto err_errno;
+	its.it_value = its.it_interval;
+	if (timerfd_settime(m->timer.fd, 0, &its, NULL) < 0)
+		goto err_errno;
+	m->timer.ready = on_timer;
+	m->timer.arg = m;
+	m->sock.ready = on_frame;
+	m->sock.arg = m;
+	r = ev_add(g, &m->timer, EPOLLIN);
+	if (!r)
+		r = ev_add(g, &m->sock, EPOLLIN);
+	if (r)
+		goto err;
+	/* Trusted until probes go unanswered, as at any other time. */
+	u->probe_ok = true;
+	u->mon = m;
+	send_probe(m);
+	return 0;
+err_errno:
+	r = -errno;
+err:
+	if (m->sock.fd >= 0)
+		close(m->sock.fd);
+	if (m->timer.fd >= 0)
+		close(m->timer.fd);
+	free(m);
+	log_warnx("uplink %s (%s): cannot start its %s monitor (%s): "
+		  "serving it on carrier alone",
+		  u->conf.name, u->conf.device,
+		  c->type == CONF_MON_ARP ? "ARP" : "ND", strerror(-r));
+	return r;
+}
+
+void monitor_stop(struct gonad *g, struct uplink *u)
+{
+	struct monitor *m = u->mon;
+
+	if (!m)
+		return;
+	ev_del(g, &m->sock);
+	ev_del(g, &m->timer);
+	close(m->sock.fd);
+	close(m->timer.fd);
+	free(m);
+	u->mon = NULL;
+	u->probe_ok = true;
+}
