@@ -200,6 +200,12 @@ static int check_globals(const struct conf *c, struct conf_err *err)
 				 "policy: rebalance_interval_ms %u out of "
 				 "range 10..3600000",
 				 p->rebalance_interval_ms);
+	if (p->updelay_ms > 600000 || p->downdelay_ms > 600000)
+		return conf_errf(err, "policy: %s %u out of range 0..600000",
+				 p->updelay_ms > 600000 ? "updelay_ms"
+							: "downdelay_ms",
+				 p->updelay_ms > 600000 ? p->updelay_ms
+							: p->downdelay_ms);
 	if (p->notify_count > 100)
 		return conf_errf(err,
 				 "policy: notify_count %u out of range 0..100",

@@ -94,6 +94,11 @@ enum conf_qos_backend {
 struct conf_policy {
 	uint32_t rebalance_interval_ms;
 	bool failback; /* move guests back when their uplink returns */
+	/* An uplink that fails (carrier, probes) is taken down only after
+	 * downdelay_ms of failing, one that recovers is used again only
+	 * after updelay_ms of health; 0: at once. */
+	uint32_t updelay_ms;
+	uint32_t downdelay_ms;
 	enum conf_admission admission;
 	enum conf_qos_backend qos_backend;
 	/* After a guest moves: gratuitous ARP / unsolicited neighbour

@@ -608,6 +608,12 @@ int conf_policy_set(struct conf_policy *p, const char *key, const char *value,
 				10, 3600000, err);
 	if (!strcmp(key, "failback"))
 		return set_bool(&p->failback, "policy", key, value, err);
+	if (!strcmp(key, "updelay_ms"))
+		return set_uint(&p->updelay_ms, "policy", key, value, 0, 600000,
+				err);
+	if (!strcmp(key, "downdelay_ms"))
+		return set_uint(&p->downdelay_ms, "policy", key, value, 0,
+				600000, err);
 	if (!strcmp(key, "notify_count"))
 		return set_uint(&p->notify_count, "policy", key, value, 0, 100,
 				err);

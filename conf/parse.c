@@ -89,6 +89,8 @@ static const struct key guest_keys[] = {
 static const struct key policy_keys[] = {
 	{ .name = "rebalance_interval_ms", .kind = K_INT },
 	{ .name = "failback", .kind = K_BOOL },
+	{ .name = "updelay_ms", .kind = K_INT },
+	{ .name = "downdelay_ms", .kind = K_INT },
 	{ .name = "notify_count", .kind = K_INT },
 	{ .name = "notify_interval_ms", .kind = K_INT },
 	{ .name = "admission", .kind = K_STR },

@@ -104,6 +104,8 @@ void conf_print(FILE *f, const struct conf *c)
 	fprintf(f, "\trebalance_interval_ms = %u;\n",
 		c->policy.rebalance_interval_ms);
 	fprintf(f, "\tfailback = %s;\n", c->policy.failback ? "true" : "false");
+	fprintf(f, "\tupdelay_ms = %u;\n", c->policy.updelay_ms);
+	fprintf(f, "\tdowndelay_ms = %u;\n", c->policy.downdelay_ms);
 	fprintf(f, "\tnotify_count = %u;\n", c->policy.notify_count);
 	fprintf(f, "\tnotify_interval_ms = %u;\n",
 		c->policy.notify_interval_ms);

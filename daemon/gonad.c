@@ -119,6 +119,28 @@ static int setup_timer(struct gonad *g, uint32_t interval_ms)
 	return ev_add(g, &g->timer, EPOLLIN);
 }
 
+static void on_delays(struct ev_source *src, uint32_t events)
+{
+	struct gonad *g = src->arg;
+	uint64_t expirations;
+
+	(void)events;
+	if (read(src->fd, &expirations, sizeof(expirations)) > 0)
+		state_delays_due(g);
+}
+
+/* One-shot, armed by state.c for uplink changes that wait. */
+static int setup_delays(struct gonad *g)
+{
+	int fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	g->delays =
+		(struct ev_source){ .fd = fd, .ready = on_delays, .arg = g };
+	return ev_add(g, &g->delays, EPOLLIN);
+}
+
 static void loop(struct gonad *g)
 {
 	struct epoll_event evs[32];
@@ -176,7 +198,9 @@ static void notify(const char *state)
 
 int main(int argc, char *argv[])
 {
-	struct gonad g = { .conf_file = CONF_DEFAULT_FILE, .epfd = -1 };
+	struct gonad g = { .conf_file = CONF_DEFAULT_FILE,
+			   .epfd = -1,
+			   .delays.fd = -1 };
 	bool foreground = false, check = false;
 	struct conf_err err;
 	struct conf *c;
@@ -221,6 +245,9 @@ int main(int argc, char *argv[])
 	r = setup_signals(&g);
 	if (r)
 		fatalx("signals: %s", strerror(-r));
+	r = setup_delays(&g);
+	if (r)
+		fatalx("uplink delay timer: %s", strerror(-r));
 	r = qos_open(&g, c->policy.qos_backend, msg, sizeof(msg));
 	if (r)
 		fatalx("%s", msg);
@@ -272,6 +299,7 @@ int main(int argc, char *argv[])
 	state_fini(&g);
 	conf_free(c);
 	close(g.timer.fd);
+	close(g.delays.fd);
 	close(g.sig.fd);
 	close(g.epfd);
 	log_info("stopped; data path removed");

@@ -57,6 +57,10 @@ struct uplink {
 	bool qos_made; /* our QoS root qdisc is on the device */
 	bool probe_ok; /* its monitor's probes are answered (or it has none) */
 	struct monitor *mon; /* its probe monitor while attached, if any */
+	/* A change of up waiting for policy.updelay_ms / downdelay_ms. */
+	bool pending;
+	enum uplink_cause pending_cause;
+	uint64_t pending_due_ms;
 	enum uplink_cause cause; /* of the last change of up */
 	uint64_t changed_ms; /* now_ms() of that change, 0 none */
 	uint32_t n_down; /* times it went from up to down */
@@ -120,6 +124,7 @@ struct gonad {
 	int batch_n;
 	struct ev_source sig;
 	struct ev_source timer;
+	struct ev_source delays; /* one-shot: the next pending uplink change */
 	uint64_t started_ms;
 	uint64_t sampled_ms;
 	bool quit;
@@ -295,6 +300,8 @@ void state_sample(struct gonad *g);
 /* Rewrite the guest's data path entry (placement, QoS marks). */
 void state_push_guest(struct gonad *g, struct guest *gu);
 void state_detach_all(struct gonad *g);
+/* The delays timer fired: apply the uplink changes now due. */
+void state_delays_due(struct gonad *g);
 /* The uplink's monitor found its probes answered (OK) or not. */
 void state_uplink_probe(struct gonad *g, struct uplink *u, bool ok);
 struct uplink *state_uplink(struct gonad *g, const char *name);

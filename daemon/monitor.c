@@ -2,8 +2,10 @@
 /* Probe monitors: for failures that keep carrier up (a dead switch port
  * behind a live link, a cable into the wrong VLAN). Every interval_ms an
  * uplink with a monitor sends an ARP probe (IPv4 target) or a neighbour
- * solicitation (IPv6 target) out of itself; after `missed` probes in a row
- * without an answer it is down, and the first answer brings it back. Only
+ * solicitation (IPv6 target) out of itself; when no answer has come for
+ * `missed` intervals it is down (a deadline from the last answer, as BFD
+ * detects, so the failure is found within missed x interval_ms of
+ * happening), and the first answer brings it back. Only
  * a frame that answers the probe counts: a reply to the uplink's own MAC
  * from the target (ARP), or a solicited advertisement of the target (ND);
  * other hosts' traffic, gratuitous ARP and unsolicited advertisements do
@@ -27,13 +29,27 @@
 struct monitor {
 	struct gonad *g;
 	struct uplink *u;
-	struct ev_source timer;
+	struct ev_source timer; /* periodic: send a probe */
+	struct ev_source deadline; /* one-shot: missed intervals unanswered */
 	struct ev_source sock; /* the probe protocol on the uplink only */
 	uint8_t mac[ETH_ALEN]; /* the uplink's, the probes' source */
 	struct in6_addr src6; /* NS: its link-local address, or :: */
-	uint32_t unanswered; /* probes in a row without an answer */
-	bool answered; /* the last probe sent was answered */
 };
+
+/* The uplink is down unless an answer comes within missed x interval. */
+static void arm_deadline(struct monitor *m)
+{
+	const struct conf_monitor *c = &m->u->conf.monitor;
+	uint64_t ms = (uint64_t)c->missed * c->interval_ms;
+	struct itimerspec its = {
+		.it_value = { .tv_sec = (time_t)(ms / 1000),
+			      .tv_nsec = (long)(ms % 1000) * 1000000 },
+	};
+
+	if (timerfd_settime(m->deadline.fd, 0, &its, NULL) < 0)
+		log_warnx("uplink %s: cannot arm its probe deadline: %s",
+			  m->u->conf.name, strerror(errno));
+}
 
 /* The uplink's own MAC and, for ND, a link-local address to ask from. */
 static int own_addresses(struct monitor *m, int fd)
@@ -89,15 +105,23 @@ static void on_timer(struct ev_source *src, uint32_t events)
 	(void)events;
 	if (read(src->fd, &expirations, sizeof(expirations)) < 0)
 		return;
-	m->unanswered = m->answered ? 0 : m->unanswered + 1;
-	m->answered = false;
-	if (m->u->probe_ok && m->unanswered >= m->u->conf.monitor.missed) {
-		log_warnx("uplink %s (%s): %u probes of %s unanswered",
-			  m->u->conf.name, m->u->conf.device, m->unanswered,
-			  monitor_target(m->u));
-		state_uplink_probe(m->g, m->u, false);
-	}
 	send_probe(m);
+}
+
+static void on_deadline(struct ev_source *src, uint32_t events)
+{
+	struct monitor *m = src->arg;
+	const struct conf_monitor *c = &m->u->conf.monitor;
+	uint64_t expirations;
+
+	(void)events;
+	if (read(src->fd, &expirations, sizeof(expirations)) < 0 ||
+	    !m->u->probe_ok)
+		return;
+	log_warnx("uplink %s (%s): no answer from %s for %u ms",
+		  m->u->conf.name, m->u->conf.device, monitor_target(m->u),
+		  c->missed * c->interval_ms);
+	state_uplink_probe(m->g, m->u, false);
 }
 
 static void on_frame(struct ev_source *src, uint32_t events)
@@ -117,8 +141,7 @@ static void on_frame(struct ev_source *src, uint32_t events)
 
 		if (!ok)
 			continue;
-		m->answered = true;
-		m->unanswered = 0;
+		arm_deadline(m);
 		if (!m->u->probe_ok) {
 			log_info("uplink %s (%s): %s answers again",
 				 m->u->conf.name, m->u->conf.device,
@@ -164,6 +187,7 @@ int monitor_start(struct gonad *g, struct uplink *u)
 	m->g = g;
 	m->u = u;
 	m->timer.fd = -1;
+	m->deadline.fd = -1;
 	m->sock.fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, proto);
 	if (m->sock.fd < 0 ||
 	    bind(m->sock.fd, (struct sockaddr *)&sll, sizeof(sll)) < 0)
@@ -178,11 +202,19 @@ int monitor_start(struct gonad *g, struct uplink *u)
 	its.it_value = its.it_interval;
 	if (timerfd_settime(m->timer.fd, 0, &its, NULL) < 0)
 		goto err_errno;
+	m->deadline.fd =
+		timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (m->deadline.fd < 0)
+		goto err_errno;
+	m->deadline.ready = on_deadline;
+	m->deadline.arg = m;
 	m->timer.ready = on_timer;
 	m->timer.arg = m;
 	m->sock.ready = on_frame;
 	m->sock.arg = m;
 	r = ev_add(g, &m->timer, EPOLLIN);
+	if (!r)
+		r = ev_add(g, &m->deadline, EPOLLIN);
 	if (!r)
 		r = ev_add(g, &m->sock, EPOLLIN);
 	if (r)
@@ -190,6 +222,7 @@ int monitor_start(struct gonad *g, struct uplink *u)
 	/* Trusted until probes go unanswered, as at any other time. */
 	u->probe_ok = true;
 	u->mon = m;
+	arm_deadline(m);
 	send_probe(m);
 	return 0;
 err_errno:
@@ -199,6 +232,8 @@ err:
 		close(m->sock.fd);
 	if (m->timer.fd >= 0)
 		close(m->timer.fd);
+	if (m->deadline.fd >= 0)
+		close(m->deadline.fd);
 	free(m);
 	log_warnx("uplink %s (%s): cannot start its %s monitor (%s): "
 		  "serving it on carrier alone",
@@ -215,8 +250,10 @@ void monitor_stop(struct gonad *g, struct uplink *u)
 		return;
 	ev_del(g, &m->sock);
 	ev_del(g, &m->timer);
+	ev_del(g, &m->deadline);
 	close(m->sock.fd);
 	close(m->timer.fd);
+	close(m->deadline.fd);
 	free(m);
 	u->mon = NULL;
 	u->probe_ok = true;

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <net/if.h> /* before linux/if.h, which then adds only IFF_LOWER_UP */
 #include <linux/if.h>
+#include <sys/timerfd.h>
 
 #include "daemon/gonad.h"
 #include "policy/policy.h"
@@ -186,16 +187,42 @@ const char *uplink_cause_name(enum uplink_cause c)
 								: "?";
 }
 
-/* Recompute whether the uplink carries traffic; act at once if it changed,
- * for CAUSE. */
-static void uplink_update(struct gonad *g, struct uplink *u,
-			  enum uplink_cause cause)
+static bool uplink_healthy(const struct uplink *u)
 {
-	bool up = u->attached && u->carrier && u->admin_up && u->probe_ok;
+	return u->attached && u->carrier && u->admin_up && u->probe_ok;
+}
+
+/* Arm the delays timer for the earliest pending change, or disarm it. */
+static void arm_delays(struct gonad *g)
+{
+	struct itimerspec its = { 0 };
+	uint64_t next = 0, now = now_ms(), d;
+
+	for (size_t i = 0; i < g->n_uplinks; i++)
+		if (g->uplinks[i].pending &&
+		    (!next || g->uplinks[i].pending_due_ms < next))
+			next = g->uplinks[i].pending_due_ms;
+	if (next) {
+		d = next > now ? next - now : 1;
+		its.it_value.tv_sec = (time_t)(d / 1000);
+		its.it_value.tv_nsec = (long)(d % 1000) * 1000000;
+	}
+	if (g->delays.fd >= 0 &&
+	    timerfd_settime(g->delays.fd, 0, &its, NULL) < 0)
+		log_warnx("uplink delays: cannot arm the timer: %s",
+			  strerror(errno));
+}
+
+/* Make the uplink carry traffic or not, now, for CAUSE. */
+static void uplink_apply(struct gonad *g, struct uplink *u,
+			 enum uplink_cause cause)
+{
+	bool up = uplink_healthy(u);
 	uint64_t t0 = now_us();
 	struct gona_uplink v;
 	int r;
 
+	u->pending = false;
 	if (up == u->up)
 		return;
 	u->up = up;
@@ -218,6 +245,60 @@ static void uplink_update(struct gonad *g, struct uplink *u,
 	if (!g->resyncing)
 		place(g, up && g->conf->policy.failback ? POL_FULL : POL_KEEP);
 	u->place_us = now_us() - t0;
+}
+
+/*
+ * Recompute whether the uplink carries traffic after CAUSE. A drain and a
+ * device coming or going act at once; a failure or a recovery (carrier,
+ * probes) waits policy.downdelay_ms / updelay_ms, and is forgotten if the
+ * uplink is back to its state meanwhile.
+ */
+static void uplink_update(struct gonad *g, struct uplink *u,
+			  enum uplink_cause cause)
+{
+	bool want = uplink_healthy(u);
+	uint32_t delay = want ? g->conf->policy.updelay_ms
+			      : g->conf->policy.downdelay_ms;
+
+	if (want == u->up) {
+		if (u->pending) {
+			u->pending = false;
+			log_info("uplink %s (%s): %s again before its %s "
+				 "delay ran out",
+				 u->conf.name, u->conf.device,
+				 want ? "up" : "down", want ? "down" : "up");
+			arm_delays(g);
+		}
+		return;
+	}
+	if (!delay || cause == CAUSE_ADMIN || cause == CAUSE_DEVICE) {
+		uplink_apply(g, u, cause);
+		arm_delays(g);
+		return;
+	}
+	if (u->pending)
+		return;
+	u->pending = true;
+	u->pending_cause = cause;
+	u->pending_due_ms = now_ms() + delay;
+	log_info("uplink %s (%s): %s (%s) in %u ms unless it %s meanwhile",
+		 u->conf.name, u->conf.device, want ? "up" : "down",
+		 uplink_cause_name(cause), delay,
+		 want ? "fails again" : "recovers");
+	arm_delays(g);
+}
+
+void state_delays_due(struct gonad *g)
+{
+	uint64_t now = now_ms();
+
+	for (size_t i = 0; i < g->n_uplinks; i++) {
+		struct uplink *u = &g->uplinks[i];
+
+		if (u->pending && u->pending_due_ms <= now)
+			uplink_apply(g, u, u->pending_cause);
+	}
+	arm_delays(g);
 }
 
 static void uplink_vanish(struct gonad *g, struct uplink *u, bool gone)

@@ -8,7 +8,7 @@
 # failure (off the bridge, carrier up) found by the probes, which other
 # hosts' ARP does not fool; administrative drain and return (no loss); the
 # fabric relearning a silent guest's MAC from gonad's announcements;
-# refused drains; what uplink show reports.
+# refused drains; what uplink show reports; flapping; updelay/downdelay.
 # Needs root. Env: GONAD, GONACTL, TOOLS, GONAD_WRAP.
 
 set -u
@@ -244,6 +244,39 @@ t_cmp "... the guest's traffic lost under 5% through it all" \
 
 topo_gonad_stop
 t_cmp "gonad exit status after SIGTERM" "$?" == 0
+# updelay / downdelay: gonad again with downdelay_ms 150 and updelay_ms
+# 400: a carrier blip shorter than the downdelay changes nothing; a loss
+# takes effect after it, a return after the updelay.
+sed -i 's/policy = { failback = true; };/policy = { failback = true; downdelay_ms = 150; updelay_ms = 400; };/' \
+	"$conf"
+if topo_gonad "$conf"; then
+	state0() { gctl -j uplink show up0 | jq -r .uplink.state; }
+	downs0=$(gctl -j uplink show up0 | jq .uplink.downs)
+	ip -n "$T_P-fab" link set fup0 down
+	sleep 0.05
+	ip -n "$T_P-fab" link set fup0 up
+	sleep 0.3
+	t_check "a 50 ms carrier blip, shorter than downdelay: up0 never went down" \
+		test "$(state0) $(gctl -j uplink show up0 | jq .uplink.downs)" = "up $downs0"
+	ip -n "$T_P-fab" link set fup0 down
+	sleep 0.05
+	t_check "carrier lost: up0 still up 50 ms later" test "$(state0)" = up
+	sleep 0.25
+	t_check "... down after the 150 ms downdelay" test "$(state0)" = down
+	ip -n "$T_P-fab" link set fup0 up
+	sleep 0.2
+	t_check "carrier back: up0 still down 200 ms later" test "$(state0)" = down
+	sleep 0.4
+	t_check "... up after the 400 ms updelay" test "$(state0)" = up
+	t_check "... and the guest back on it" test "$(home)" = up0
+	gctl uplink set up0 admin down
+	t_check "a drain acts at once, whatever the delays" test "$(state0)" = drained
+	gctl uplink set up0 admin up
+	topo_gonad_stop
+	t_cmp "gonad exit status after SIGTERM" "$?" == 0
+else
+	t_fail "gonad starts with updelay and downdelay"
+fi
 if grep -E "^==[0-9]+==|runtime error" "$T_DIR/gonad.log" >/dev/null; then
 	t_fail "gonad's log is free of sanitizer and valgrind reports"
 	tail -40 "$T_DIR/gonad.log" | sed 's/^/#   /'
