@@ -246,8 +246,6 @@ struct qos_ops {
 	/* Shape what leaves by the uplink; an uplink whose shaping cannot
 	 * be built is not used. */
 	int (*uplink_attach)(struct gonad *g, struct uplink *u);
-	/* Remove it from a device that still exists. */
-	void (*uplink_detach)(struct gonad *g, struct uplink *u);
 	/* A placement or a slice changed: one guest's share depends on the
 	 * others', so all are recomputed. */
 	void (*update)(struct gonad *g);

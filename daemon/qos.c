@@ -160,7 +160,8 @@ int qos_uplink_attach(struct gonad *g, struct uplink *u)
 void qos_uplink_detach(struct gonad *g, struct uplink *u, bool gone)
 {
 	if (u->qos_made && u->ifindex && !gone)
-		g->qos->uplink_detach(g, u);
+		/* Both backends own the root qdisc, and only it. */
+		tc_root_del(g->tc, u->ifindex);
 	u->qos_made = false;
 }
 

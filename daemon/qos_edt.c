@@ -23,11 +23,6 @@ static int edt_uplink_attach(struct gonad *g, struct uplink *u)
 	return r;
 }
 
-static void edt_uplink_detach(struct gonad *g, struct uplink *u)
-{
-	tc_root_del(g->tc, u->ifindex);
-}
-
 /* Every guest's pacing rate: the sum of its shares of its uplinks. */
 static void allocate(struct gonad *g)
 {
@@ -89,7 +84,6 @@ static void edt_guest_entry(const struct gonad *g, const struct guest *gu,
 const struct qos_ops qos_edt_ops = {
 	.name = "edt",
 	.uplink_attach = edt_uplink_attach,
-	.uplink_detach = edt_uplink_detach,
 	.update = allocate,
 	.sample = allocate,
 	.guest_entry = edt_guest_entry,

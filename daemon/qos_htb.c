@@ -204,11 +204,6 @@ static int htb_uplink_attach(struct gonad *g, struct uplink *u)
 	return r;
 }
 
-static void htb_uplink_detach(struct gonad *g, struct uplink *u)
-{
-	tc_root_del(g->tc, u->ifindex);
-}
-
 static void htb_update(struct gonad *g)
 {
 	for (size_t i = 0; i < g->n_uplinks; i++)
@@ -226,7 +221,6 @@ static void htb_guest_entry(const struct gonad *g, const struct guest *gu,
 const struct qos_ops qos_htb_ops = {
 	.name = "htb",
 	.uplink_attach = htb_uplink_attach,
-	.uplink_detach = htb_uplink_detach,
 	.update = htb_update,
 	.sample = htb_update,
 	.guest_entry = htb_guest_entry,

@@ -230,11 +230,6 @@ t_check "control socket removed" test ! -e "$T_SOCK"
 t_check "uplinks left as found (promiscuous mode off)" \
 	bash -c "! ip -n '$T_P-dd' link show up0 | grep -q PROMISC"
 # valgrind and the sanitizers start their reports with ==PID==.
-if grep -E "^==[0-9]+==|runtime error" "$T_DIR/gonad.log" >/dev/null; then
-	t_fail "gonad's log is free of sanitizer and valgrind reports"
-	sed 's/^/#   /' "$T_DIR/gonad.log" | tail -60
-else
-	t_ok "gonad's log is free of sanitizer and valgrind reports"
-fi
+topo_gonad_log_clean
 
 t_done

@@ -232,10 +232,5 @@ else
 		"! tc -n '$T_P-dd' qdisc show dev up0 | grep -E 'htb|fq|clsact'"
 	echo "$out" >>"$T_DIR/gonad.log"
 fi
-if grep -E "^==[0-9]+==|runtime error" "$T_DIR/gonad.log" >/dev/null; then
-	t_fail "gonad's log is free of sanitizer and valgrind reports"
-	tail -40 "$T_DIR/gonad.log" | sed 's/^/#   /'
-else
-	t_ok "gonad's log is free of sanitizer and valgrind reports"
-fi
+topo_gonad_log_clean
 t_done

@@ -116,6 +116,17 @@ topo_gonad_stop() {
 	return $rc
 }
 
+# A check that gonad's log (all its runs in this test) holds no sanitizer
+# or valgrind report; the end of the log goes with a failure.
+topo_gonad_log_clean() {
+	if grep -E "^==[0-9]+==|runtime error" "$T_DIR/gonad.log" >/dev/null; then
+		t_fail "gonad's log is free of sanitizer and valgrind reports"
+		tail -60 "$T_DIR/gonad.log" | sed 's/^/#   /'
+	else
+		t_ok "gonad's log is free of sanitizer and valgrind reports"
+	fi
+}
+
 gctl() {
 	"$GONACTL" -s "$T_SOCK" "$@"
 }
