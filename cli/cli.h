@@ -43,5 +43,6 @@ void json_arr_close(struct json *j);
 void json_str(struct json *j, const char *key, const char *v);
 void json_u64(struct json *j, const char *key, uint64_t v);
 void json_bool(struct json *j, const char *key, bool v);
+void json_double(struct json *j, const char *key, double v);
 
 #endif

@@ -77,7 +77,7 @@ static const struct command {
 	  .help = "guest set NAME KEY VALUE...\n"
 		  "                         change a slice live: tx.min, "
 		  "tx.max, tx.weight,\n"
-		  "                         tx.burst, rx.max, spread" },
+		  "                         tx.burst, rx.max, spread, priority" },
 	{ .words = { "stats" },
 	  .req = CTL_REQ_STATS,
 	  .show = SHOW_STATS,

@@ -86,6 +86,13 @@ void json_u64(struct json *j, const char *key, uint64_t v)
 	fprintf(j->f, "%llu", (unsigned long long)v);
 }
 
+/* A finite number, to 6 significant digits. */
+void json_double(struct json *j, const char *key, double v)
+{
+	prefix(j, key);
+	fprintf(j->f, "%.6g", v);
+}
+
 void json_bool(struct json *j, const char *key, bool v)
 {
 	prefix(j, key);

@@ -150,6 +150,19 @@ static void json_uplink(struct json *j, const char *key,
 	json_u64(j, "downs", u->n_down);
 	json_u64(j, "switch_us", u->switch_us);
 	json_u64(j, "place_us", u->place_us);
+	if (u->monitor[0]) {
+		json_obj_open(j, "monitor");
+		json_str(j, "type", u->monitor);
+		json_str(j, "target", u->target);
+		json_u64(j, "interval_ms", u->interval_ms);
+		json_u64(j, "missed", u->missed);
+		json_bool(j, "answered", u->probe_ok);
+		json_u64(j, "probes_sent", u->probes_sent);
+		json_u64(j, "probes_answered", u->probes_answered);
+		if (u->answer_ago_ms != UINT64_MAX)
+			json_u64(j, "last_answer_ms", u->answer_ago_ms);
+		json_obj_close(j);
+	}
 	json_counters(j, "counters", &u->c);
 	json_obj_close(j);
 }
@@ -185,8 +198,10 @@ static void json_guest(struct json *j, const char *key,
 	}
 	json_arr_close(j);
 	json_u64(j, "spread", g->spread);
+	json_u64(j, "priority", g->priority);
 	json_obj_open(j, "tx");
 	json_u64(j, "min", g->tx_min);
+	json_u64(j, "min_kept", g->tx_min_kept);
 	json_u64(j, "max", g->tx_max);
 	json_u64(j, "weight", g->tx_weight);
 	json_u64(j, "burst", g->tx_burst);
@@ -196,6 +211,12 @@ static void json_guest(struct json *j, const char *key,
 	json_obj_close(j);
 	json_counters(j, "counters", &g->c);
 	json_obj_close(j);
+}
+
+/* The part of the guarantees kept, 1 when none is promised. */
+static double factor(const struct ctl_status *s)
+{
+	return s->guaranteed ? (double)s->kept / (double)s->guaranteed : 1.0;
 }
 
 void show_status(FILE *f, const struct reply *r, bool json)
@@ -222,6 +243,13 @@ void show_status(FILE *f, const struct reply *r, bool json)
 		json_u64(&j, "guests_attached", s->guests_attached);
 		json_u64(&j, "guests_total", s->guests_total);
 		json_u64(&j, "guaranteed", s->guaranteed);
+		json_obj_open(&j, "degraded");
+		json_bool(&j, "active", s->degraded);
+		json_str(&j, "policy", s->degrade);
+		json_u64(&j, "capacity_usable", s->capacity_usable);
+		json_u64(&j, "kept", s->kept);
+		json_double(&j, "factor", factor(s));
+		json_obj_close(&j);
 		json_obj_close(&j);
 		json_end(&j);
 		return;
@@ -237,6 +265,14 @@ void show_status(FILE *f, const struct reply *r, bool json)
 	fprintf(f, "guests    %u/%u attached, %s guaranteed\n",
 		s->guests_attached, s->guests_total,
 		rate(s->guaranteed, b, sizeof(b)));
+	if (s->degraded)
+		fprintf(f,
+			"degraded  yes: %s of the guarantees kept, factor "
+			"%.3f (%s); the uplinks up give guests %s\n",
+			rate(s->kept, a, sizeof(a)), factor(s), s->degrade,
+			rate(s->capacity_usable, b, sizeof(b)));
+	else
+		fprintf(f, "degraded  no (policy %s)\n", s->degrade);
 }
 
 static void uplink_table(FILE *f, const struct ctl_uplink *u, size_t n)
@@ -405,6 +441,22 @@ void show_uplink(FILE *f, const struct reply *r, bool json)
 			(unsigned long long)u->place_us);
 	else
 		fprintf(f, "changed    not since gonad started\n");
+	if (u->monitor[0]) {
+		fprintf(f,
+			"monitor    %s %s every %u ms, down after %u missed: "
+			"%s\n"
+			"probes     %llu sent, %llu answered",
+			u->monitor, u->target, u->interval_ms, u->missed,
+			u->probe_ok ? "answered" : "unanswered",
+			(unsigned long long)u->probes_sent,
+			(unsigned long long)u->probes_answered);
+		if (u->answer_ago_ms != UINT64_MAX)
+			fprintf(f, ", the last %llu ms ago",
+				(unsigned long long)u->answer_ago_ms);
+		fputc('\n', f);
+	} else {
+		fprintf(f, "monitor    none (carrier only)\n");
+	}
 	counter_lines(f, &u->c);
 	if (r->n_guests) {
 		fputc('\n', f);
@@ -441,11 +493,16 @@ void show_guest(FILE *f, const struct reply *r, bool json)
 			inet_ntop(AF_INET6, g->ipv6[i], a, sizeof(a)));
 	fprintf(f, "home       %s (spread %u)\n",
 		g->homes[0] ? g->homes : "none: no uplink is up", g->spread);
-	fprintf(f, "tx.min     %s\n",
+	fprintf(f, "tx.min     %s",
 		g->tx_min ? rate(g->tx_min, b, sizeof(b)) : "none");
+	if (g->tx_min_kept < g->tx_min)
+		fprintf(f, " (degraded: %s kept)",
+			rate(g->tx_min_kept, c, sizeof(c)));
+	fputc('\n', f);
 	fprintf(f, "tx.max     %s\n",
 		g->tx_max ? rate(g->tx_max, c, sizeof(c)) : "none");
 	fprintf(f, "tx.weight  %u\n", g->tx_weight);
+	fprintf(f, "priority   %u\n", g->priority);
 	if (g->tx_burst)
 		fprintf(f, "tx.burst   %u bytes\n", g->tx_burst);
 	fprintf(f, "rx.max     %s\n",

@@ -219,6 +219,11 @@ static int check_globals(const struct conf *c, struct conf_err *err)
 		return conf_errf(err,
 				 "policy: admission %d is not n-1, n or off",
 				 (int)p->admission);
+	if (!conf_degrade_name(p->degrade))
+		return conf_errf(err,
+				 "policy: degrade %d is not proportional or "
+				 "priority",
+				 (int)p->degrade);
 	if (!conf_qos_backend_name(p->qos_backend))
 		return conf_errf(err,
 				 "policy: qos_backend %d is not auto, htb or "

@@ -75,6 +75,9 @@ struct conf_guest {
 	struct in6_addr ipv6[CONF_ADDRS_MAX];
 	struct conf_slice slice;
 	uint32_t spread; /* hash flows over up to this many uplinks, >= 1 */
+	/* With policy.degrade "priority", guarantees are kept highest
+	 * priority first when the uplinks up cannot carry them all. */
+	uint32_t priority; /* 0..1000 */
 	int line;
 };
 
@@ -83,6 +86,12 @@ enum conf_admission {
 		0, /* guarantees survive the loss of the largest uplink */
 	CONF_ADMIT_N, /* guarantees fit the sum of all uplinks */
 	CONF_ADMIT_OFF, /* no check */
+};
+
+/* What gives when the uplinks up cannot carry every guarantee. */
+enum conf_degrade {
+	CONF_DEGRADE_PROPORTIONAL = 0, /* every guarantee shrinks alike */
+	CONF_DEGRADE_PRIORITY, /* kept whole by falling guest priority */
 };
 
 enum conf_qos_backend {
@@ -100,6 +109,7 @@ struct conf_policy {
 	uint32_t updelay_ms;
 	uint32_t downdelay_ms;
 	enum conf_admission admission;
+	enum conf_degrade degrade;
 	enum conf_qos_backend qos_backend;
 	/* After a guest moves: gratuitous ARP / unsolicited neighbour
 	 * advertisements for its addresses out of its new uplink, this many
@@ -111,6 +121,7 @@ struct conf_policy {
 /* The words of the enumerated keys ("n-1", "htb"...). */
 const char *conf_admission_name(enum conf_admission a);
 const char *conf_qos_backend_name(enum conf_qos_backend b);
+const char *conf_degrade_name(enum conf_degrade d);
 
 struct conf_daemon {
 	char socket[CONF_SOCKET_MAX];

@@ -293,6 +293,8 @@ int conf_guest_set(struct conf_guest *g, const char *key, const char *value,
 	if (!strcmp(key, "spread"))
 		return set_uint(&g->spread, obj, key, value, 1,
 				CONF_UPLINKS_MAX, err);
+	if (!strcmp(key, "priority"))
+		return set_uint(&g->priority, obj, key, value, 0, 1000, err);
 	if (!strcmp(key, "tx.burst")) {
 		r = conf_parse_size(value, &burst);
 		if (r)
@@ -417,6 +419,9 @@ int conf_guest_check(const struct conf_guest *g, struct conf_err *err)
 	if (g->spread < 1 || g->spread > CONF_UPLINKS_MAX)
 		return conf_errf(err, "%s: spread %u out of range 1..%d", obj,
 				 g->spread, CONF_UPLINKS_MAX);
+	if (g->priority > 1000)
+		return conf_errf(err, "%s: priority %u out of range 0..1000",
+				 obj, g->priority);
 	return 0;
 }
 
@@ -556,6 +561,11 @@ static const char *const admission_names[] = {
 	[CONF_ADMIT_OFF] = "off",
 };
 
+static const char *const degrade_names[] = {
+	[CONF_DEGRADE_PROPORTIONAL] = "proportional",
+	[CONF_DEGRADE_PRIORITY] = "priority",
+};
+
 static const char *const qos_backend_names[] = {
 	[CONF_QOS_AUTO] = "auto",
 	[CONF_QOS_HTB] = "htb",
@@ -568,6 +578,12 @@ const char *conf_admission_name(enum conf_admission a)
 {
 	return (unsigned int)a < N_NAMES(admission_names) ? admission_names[a]
 							  : NULL;
+}
+
+const char *conf_degrade_name(enum conf_degrade d)
+{
+	return (unsigned int)d < N_NAMES(degrade_names) ? degrade_names[d]
+							: NULL;
 }
 
 const char *conf_qos_backend_name(enum conf_qos_backend b)
@@ -625,6 +641,13 @@ int conf_policy_set(struct conf_policy *p, const char *key, const char *value,
 			     N_NAMES(admission_names), err);
 		if (!r)
 			p->admission = (enum conf_admission)v;
+		return r;
+	}
+	if (!strcmp(key, "degrade")) {
+		r = set_enum(&v, "policy", key, value, degrade_names,
+			     N_NAMES(degrade_names), err);
+		if (!r)
+			p->degrade = (enum conf_degrade)v;
 		return r;
 	}
 	if (!strcmp(key, "qos_backend")) {

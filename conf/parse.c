@@ -83,6 +83,7 @@ static const struct key guest_keys[] = {
 	{ .name = "tx", .kind = K_GROUP, .sub = tx_keys },
 	{ .name = "rx", .kind = K_GROUP, .sub = rx_keys },
 	{ .name = "spread", .kind = K_INT },
+	{ .name = "priority", .kind = K_INT },
 	{ .name = NULL },
 };
 
@@ -94,6 +95,7 @@ static const struct key policy_keys[] = {
 	{ .name = "notify_count", .kind = K_INT },
 	{ .name = "notify_interval_ms", .kind = K_INT },
 	{ .name = "admission", .kind = K_STR },
+	{ .name = "degrade", .kind = K_STR },
 	{ .name = "qos_backend", .kind = K_STR },
 	{ .name = NULL },
 };

@@ -88,6 +88,8 @@ static void print_guest(FILE *f, const struct conf_guest *g, bool last)
 		fprintf(f, "\t\trx = {\n\t\t\tmax = \"%s\";\n\t\t};\n",
 			conf_format_rate(s->rx_max, buf, sizeof(buf)));
 	fprintf(f, "\t\tspread = %u;\n", g->spread);
+	if (g->priority)
+		fprintf(f, "\t\tpriority = %u;\n", g->priority);
 	fprintf(f, "\t}%s\n", last ? "" : ",");
 }
 
@@ -111,6 +113,8 @@ void conf_print(FILE *f, const struct conf *c)
 		c->policy.notify_interval_ms);
 	fprintf(f, "\tadmission = \"%s\";\n",
 		conf_admission_name(c->policy.admission));
+	fprintf(f, "\tdegrade = \"%s\";\n",
+		conf_degrade_name(c->policy.degrade));
 	fprintf(f, "\tqos_backend = \"%s\";\n",
 		conf_qos_backend_name(c->policy.qos_backend));
 	fprintf(f, "};\n\ndaemon = {\n");

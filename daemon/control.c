@@ -113,6 +113,21 @@ static int send_uplink(struct ctl_client *c, const struct uplink *u)
 	r.n_down = u->n_down;
 	r.switch_us = u->switch_us;
 	r.place_us = u->place_us;
+	if (u->conf.monitor.type != CONF_MON_NONE) {
+		struct monitor_stats ms;
+
+		snprintf(r.monitor, sizeof(r.monitor), "%s",
+			 u->conf.monitor.type == CONF_MON_ARP ? "arp" : "ns");
+		snprintf(r.target, sizeof(r.target), "%s", monitor_target(u));
+		r.interval_ms = u->conf.monitor.interval_ms;
+		r.missed = u->conf.monitor.missed;
+		r.probe_ok = u->probe_ok;
+		monitor_stats(u, &ms);
+		r.probes_sent = ms.sent;
+		r.probes_answered = ms.answered;
+		r.answer_ago_ms = ms.answer_ms ? now_ms() - ms.answer_ms
+					       : UINT64_MAX;
+	}
 	if (dp_read_uplink_stats(g->dp, u->slot, &now))
 		now = u->rates.last;
 	fill_counters(&r.c, &now, &u->rates);
@@ -148,6 +163,8 @@ static int send_guest(struct ctl_client *c, const struct guest *gu)
 	for (size_t i = 0; i < gu->conf.n_ipv6; i++)
 		memcpy(r.ipv6[i], &gu->conf.ipv6[i], 16);
 	r.tx_min = gu->conf.slice.tx_min;
+	r.tx_min_kept = gu->tx_min_kept;
+	r.priority = gu->conf.priority;
 	r.tx_max = gu->conf.slice.tx_max;
 	r.tx_weight = gu->conf.slice.tx_weight;
 	r.tx_burst = gu->conf.slice.tx_burst;
@@ -184,6 +201,11 @@ static int cmd_status(struct ctl_client *c, const struct ctl_req *req,
 		s.guests_attached += g->guests[i]->attached;
 		s.guaranteed += g->guests[i]->conf.slice.tx_min;
 	}
+	s.capacity_usable = g->capacity_usable;
+	s.kept = g->kept;
+	s.degraded = g->degraded;
+	snprintf(s.degrade, sizeof(s.degrade), "%s",
+		 conf_degrade_name(g->conf->policy.degrade));
 	return ctl_reply(c, CTL_REP_STATUS, &s, sizeof(s));
 }
 

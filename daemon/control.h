@@ -76,6 +76,12 @@ struct ctl_status {
 	uint64_t uptime_ms;
 	uint64_t capacity_up; /* sum over uplinks that are up, bit/s */
 	uint64_t guaranteed; /* sum of tx.min over all guests, bit/s */
+	/* Degraded mode: the uplinks up cannot carry every guarantee. */
+	uint64_t capacity_usable; /* what the uplinks up give guests */
+	uint64_t kept; /* sum of the guarantees kept, <= guaranteed */
+	uint8_t degraded;
+	uint8_t pad2[7];
+	char degrade[16]; /* policy.degrade */
 };
 
 struct ctl_uplink {
@@ -91,13 +97,23 @@ struct ctl_uplink {
 	uint8_t pad[3];
 	uint32_t n_guests; /* guests placed on it */
 	uint64_t capacity;
-	uint64_t guaranteed; /* sum of the guarantees placed on it */
+	uint64_t guaranteed; /* sum of the guarantees kept placed on it */
 	char cause[16]; /* of the last change of up: carrier, admin... */
 	uint64_t since_ms; /* how long ago that was; 0: no change yet */
 	uint32_t n_down; /* times it went down */
 	uint32_t pad2;
 	uint64_t switch_us; /* that change: gonad to the data path map */
 	uint64_t place_us; /* ... to the guests re-placed */
+	/* Its probe monitor: type "" (none), "arp" or "ns". */
+	char monitor[8];
+	char target[48];
+	uint32_t interval_ms;
+	uint32_t missed;
+	uint8_t probe_ok; /* answered within missed x interval_ms */
+	uint8_t pad3[7];
+	uint64_t probes_sent; /* since the uplink was last attached */
+	uint64_t probes_answered;
+	uint64_t answer_ago_ms; /* the last answer; UINT64_MAX: none yet */
 	struct ctl_counters c;
 };
 
@@ -117,8 +133,11 @@ struct ctl_guest {
 	uint32_t tx_weight;
 	uint32_t tx_burst;
 	uint64_t tx_min;
+	uint64_t tx_min_kept; /* < tx_min in degraded mode */
 	uint64_t tx_max;
 	uint64_t rx_max;
+	uint32_t priority;
+	uint32_t pad2;
 	struct ctl_counters c;
 };
 

@@ -214,14 +214,15 @@ static int check_record(uint16_t type, const void *p, size_t plen, char *err,
 		const struct ctl_status *s = p;
 
 		if (!TERMINATED(s, version) || !TERMINATED(s, backend) ||
-		    !TERMINATED(s, config))
+		    !TERMINATED(s, config) || !TERMINATED(s, degrade))
 			return fail(err, errlen,
 				    "unterminated string in status");
 	} else if (type == CTL_REP_UPLINK) {
 		const struct ctl_uplink *u = p;
 
 		if (!TERMINATED(u, name) || !TERMINATED(u, device) ||
-		    !TERMINATED(u, cause))
+		    !TERMINATED(u, cause) || !TERMINATED(u, monitor) ||
+		    !TERMINATED(u, target))
 			return fail(err, errlen,
 				    "unterminated string in uplink");
 	} else if (type == CTL_REP_GUEST) {

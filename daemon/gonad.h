@@ -99,6 +99,9 @@ struct guest {
 	struct qos_class htb[GONA_MAX_UPLINKS];
 	uint64_t paced_bps; /* EDT: its pacing rate, 0 if not paced */
 	uint32_t notify_left; /* announcements of its move still to send */
+	/* Its guarantee in force: tx.min, or less while the uplinks up
+	 * cannot carry every guarantee (policy.degrade). */
+	uint64_t tx_min_kept;
 	struct rates rates;
 };
 
@@ -112,6 +115,12 @@ struct gonad {
 	uint64_t id_used[GONA_MAX_GUESTS / 64]; /* guest ids taken */
 	unsigned int bcast_slot; /* designated uplink, or GONA_MAX_UPLINKS */
 	bool resyncing; /* a full link dump is being applied */
+	/* Degraded mode: the guarantees promised and kept, and the
+	 * capacity of the uplinks up they were measured against. */
+	bool degraded;
+	uint64_t promised;
+	uint64_t kept;
+	uint64_t capacity_usable;
 
 	struct dp *dp;
 	struct nlmon *nl;
@@ -215,6 +224,13 @@ bool frame_is_na_answer(const uint8_t *f, size_t len, const uint8_t *mac,
 int monitor_start(struct gonad *g, struct uplink *u);
 void monitor_stop(struct gonad *g, struct uplink *u);
 const char *monitor_target(const struct uplink *u);
+/* Since the uplink was last attached; all 0 without a running monitor. */
+struct monitor_stats {
+	uint64_t sent; /* probes that left */
+	uint64_t answered; /* frames that answered one */
+	uint64_t answer_ms; /* now_ms() of the last answer, 0: none yet */
+};
+void monitor_stats(const struct uplink *u, struct monitor_stats *out);
 
 /* announce.c: telling the fabric where a guest now is. */
 int announce_open(struct gonad *g, struct announcer **out);
@@ -254,6 +270,8 @@ struct qos_ops {
 	/* What the guest's data path entry carries for this backend. */
 	void (*guest_entry)(const struct gonad *g, const struct guest *gu,
 			    struct gona_guest *v);
+	/* What of an uplink's capacity CAP it gives guests. */
+	uint64_t (*guest_capacity)(uint64_t cap);
 };
 extern const struct qos_ops qos_htb_ops;
 extern const struct qos_ops qos_edt_ops;
@@ -271,11 +289,12 @@ void qos_guest_detach(struct gonad *g, struct guest *gu, bool gone);
 void qos_sample(struct gonad *g);
 void qos_guest_entry(const struct gonad *g, const struct guest *gu,
 		     struct gona_guest *v);
+uint64_t qos_guest_capacity(const struct gonad *g, const struct uplink *u);
 /*
  * Each guest's share of uplink U's capacity CAP in SHARE (indexed like
  * g->guests; 0 where it is not placed): weighted max-min over the guests
- * placed there (policy/alloc.c), each claiming its slice divided by its
- * number of uplinks and what it showed it wants: its measured rate against
+ * placed there (policy/alloc.c), each claiming its slice (with the
+ * guarantee in force, tx_min_kept) divided by its number of uplinks and what it showed it wants: its measured rate against
  * ALLOWED, what the backend let it send. RESERVE: an idle guest keeps its
  * guarantee (HTB lends unused rate to the others itself); otherwise what
  * it does not use goes to the others (EDT, which cannot lend).

@@ -34,6 +34,7 @@ struct monitor {
 	struct ev_source sock; /* the probe protocol on the uplink only */
 	uint8_t mac[ETH_ALEN]; /* the uplink's, the probes' source */
 	struct in6_addr src6; /* NS: its link-local address, or :: */
+	struct monitor_stats stats;
 };
 
 /* The uplink is down unless an answer comes within missed x interval. */
@@ -93,8 +94,9 @@ static void send_probe(struct monitor *m)
 		      : frame_ns_probe(f, m->mac, &m->src6, &c->target6);
 	memcpy(sll.sll_addr, f, ETH_ALEN);
 	/* A probe that cannot leave (no carrier) is simply not answered. */
-	sendto(m->sock.fd, f, len, MSG_DONTWAIT, (struct sockaddr *)&sll,
-	       sizeof(sll));
+	if (sendto(m->sock.fd, f, len, MSG_DONTWAIT, (struct sockaddr *)&sll,
+		   sizeof(sll)) >= 0)
+		m->stats.sent++;
 }
 
 static void on_timer(struct ev_source *src, uint32_t events)
@@ -142,6 +144,8 @@ static void on_frame(struct ev_source *src, uint32_t events)
 		if (!ok)
 			continue;
 		arm_deadline(m);
+		m->stats.answered++;
+		m->stats.answer_ms = now_ms();
 		if (!m->u->probe_ok) {
 			log_info("uplink %s (%s): %s answers again",
 				 m->u->conf.name, m->u->conf.device,
@@ -149,6 +153,14 @@ static void on_frame(struct ev_source *src, uint32_t events)
 			state_uplink_probe(m->g, m->u, true);
 		}
 	}
+}
+
+void monitor_stats(const struct uplink *u, struct monitor_stats *out)
+{
+	if (u->mon)
+		*out = u->mon->stats;
+	else
+		*out = (struct monitor_stats){ 0 };
 }
 
 const char *monitor_target(const struct uplink *u)

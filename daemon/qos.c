@@ -63,10 +63,10 @@ int qos_shares(const struct gonad *g, const struct uplink *u, uint64_t cap,
 		demand = pol_demand(gu->rates.tx_bps, allowed[i]);
 		if (demand != POL_DEMAND_ANY)
 			demand /= k;
-		if (reserve && demand < s->tx_min / k)
-			demand = s->tx_min / k;
+		if (reserve && demand < gu->tx_min_kept / k)
+			demand = gu->tx_min_kept / k;
 		c[n] = (struct pol_claim){
-			.min = s->tx_min / k,
+			.min = gu->tx_min_kept / k,
 			.max = s->tx_max / k,
 			.weight = s->tx_weight,
 			.demand = demand,
@@ -179,6 +179,12 @@ void qos_guest_entry(const struct gonad *g, const struct guest *gu,
 		     struct gona_guest *v)
 {
 	g->qos->guest_entry(g, gu, v);
+}
+
+uint64_t qos_guest_capacity(const struct gonad *g, const struct uplink *u)
+{
+	return g->qos ? g->qos->guest_capacity(u->conf.capacity)
+		      : u->conf.capacity;
 }
 
 int qos_guest_rx(struct gonad *g, struct guest *gu)

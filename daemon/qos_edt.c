@@ -23,6 +23,12 @@ static int edt_uplink_attach(struct gonad *g, struct uplink *u)
 	return r;
 }
 
+/* fq paces guests only; the driver domain's own traffic is not shaped. */
+static uint64_t guest_capacity(uint64_t cap)
+{
+	return cap;
+}
+
 /* Every guest's pacing rate: the sum of its shares of its uplinks. */
 static void allocate(struct gonad *g)
 {
@@ -87,4 +93,5 @@ const struct qos_ops qos_edt_ops = {
 	.update = allocate,
 	.sample = allocate,
 	.guest_entry = edt_guest_entry,
+	.guest_capacity = guest_capacity,
 };

@@ -37,6 +37,11 @@ static uint64_t host_rate(uint64_t cap)
 	return min64(max64(cap / 100, min64(1000000, cap / 10)), 100000000);
 }
 
+static uint64_t guest_capacity(uint64_t cap)
+{
+	return cap - host_rate(cap);
+}
+
 /*
  * Every guest's class on uplink U, in G's guest order.
  *
@@ -65,7 +70,7 @@ static int uplink_classes(const struct gonad *g, const struct uplink *u,
 		for (size_t j = 0; j < g->n_uplinks; j++)
 			if (g->guests[i]->homes & (1u << j))
 				allowed[i] += g->guests[i]->htb[j].rt.rate;
-	r = qos_shares(g, u, cap - host_rate(cap), allowed, true, share);
+	r = qos_shares(g, u, guest_capacity(cap), allowed, true, share);
 	if (r)
 		goto out;
 	for (size_t i = 0; i < g->n_guests; i++) {
@@ -224,4 +229,5 @@ const struct qos_ops qos_htb_ops = {
 	.update = htb_update,
 	.sample = htb_update,
 	.guest_entry = htb_guest_entry,
+	.guest_capacity = guest_capacity,
 };

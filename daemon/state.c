@@ -83,33 +83,94 @@ static void homes_str(const struct gonad *g, uint32_t homes, char *buf,
 	}
 }
 
-/* Re-place guests after uplinks changed and push whatever moved. */
-static void place(struct gonad *g, enum pol_mode mode)
+/*
+ * Degraded mode: the guarantees the uplinks up can carry (policy.degrade),
+ * into each guest's tx_min_kept. Returns whether any changed.
+ */
+static bool degrade(struct gonad *g)
+{
+	struct pol_keep *k = calloc(g->n_guests + 1, sizeof(*k));
+	uint64_t usable = 0, kept;
+	bool changed = false, was = g->degraded;
+	char a[32], b[32], c[32];
+
+	if (!k) {
+		log_warnx("degraded mode: out of memory; guarantees unchanged");
+		return false;
+	}
+	for (size_t i = 0; i < g->n_uplinks; i++)
+		if (g->uplinks[i].up)
+			usable += qos_guest_capacity(g, &g->uplinks[i]);
+	g->promised = 0;
+	for (size_t i = 0; i < g->n_guests; i++) {
+		k[i].min = g->guests[i]->conf.slice.tx_min;
+		k[i].priority = g->guests[i]->conf.priority;
+		g->promised += k[i].min;
+	}
+	kept = pol_degrade(usable, k, g->n_guests,
+			   g->conf->policy.degrade == CONF_DEGRADE_PRIORITY
+				   ? POL_DEGRADE_PRIORITY
+				   : POL_DEGRADE_PROPORTIONAL);
+	for (size_t i = 0; i < g->n_guests; i++) {
+		struct guest *gu = g->guests[i];
+
+		if (gu->tx_min_kept == k[i].kept)
+			continue;
+		changed = true;
+		gu->tx_min_kept = k[i].kept;
+		if (g->degraded || kept < g->promised)
+			log_info("guest %s: guarantee %s of %s", gu->conf.name,
+				 conf_format_rate(k[i].kept, a, sizeof(a)),
+				 conf_format_rate(k[i].min, b, sizeof(b)));
+	}
+	free(k);
+	g->kept = kept;
+	g->capacity_usable = usable;
+	g->degraded = kept < g->promised;
+	if (g->degraded && (changed || !was))
+		log_warnx("degraded: the uplinks up carry %s for guests, the "
+			  "guarantees add up to %s; %s of them kept (%s)",
+			  conf_format_rate(usable, a, sizeof(a)),
+			  conf_format_rate(g->promised, b, sizeof(b)),
+			  conf_format_rate(kept, c, sizeof(c)),
+			  conf_degrade_name(g->conf->policy.degrade));
+	else if (was && !g->degraded)
+		log_info("not degraded any more: every guarantee is kept");
+	return changed;
+}
+
+/*
+ * Re-place guests after uplinks or guarantees changed and push whatever
+ * moved. The guarantees kept are settled first: guests are placed by them.
+ * Returns whether the guests' shares of the uplinks were recomputed.
+ */
+static bool place(struct gonad *g, enum pol_mode mode)
 {
 	struct pol_uplink pu[GONA_MAX_UPLINKS];
 	struct pol_guest *pg;
+	bool kept_changed;
 	int moved;
 
 	if (!g->n_guests)
-		return;
+		return false;
+	kept_changed = degrade(g);
 	pg = calloc(g->n_guests, sizeof(*pg));
 	if (!pg) {
 		log_warnx("placement: out of memory");
-		return;
+		return false;
 	}
 	build_pol_uplinks(g, pu);
 	for (size_t i = 0; i < g->n_guests; i++) {
-		pg[i].tx_min = g->guests[i]->conf.slice.tx_min;
+		pg[i].tx_min = g->guests[i]->tx_min_kept;
 		pg[i].spread = g->guests[i]->conf.spread;
 		pg[i].homes = g->guests[i]->homes;
 	}
 	moved = pol_place(pu, g->n_uplinks, pg, g->n_guests, mode);
 	if (moved < 0) {
 		log_warnx("placement failed: %s", err_str(moved));
-		free(pg);
-		return;
+		moved = 0;
 	}
-	for (size_t i = 0; i < g->n_guests; i++) {
+	for (size_t i = 0; moved && i < g->n_guests; i++) {
 		struct guest *gu = g->guests[i];
 		char buf[256];
 
@@ -124,11 +185,13 @@ static void place(struct gonad *g, enum pol_mode mode)
 		log_info("guest %s: placed on %s", gu->conf.name,
 			 buf[0] ? buf : "no uplink (none is up)");
 	}
+	free(pg);
 	/* The data path already sends the guests where they belong; their
 	 * shares of the uplinks follow. */
-	if (moved)
-		qos_update(g);
-	free(pg);
+	if (!moved && !kept_changed)
+		return false;
+	qos_update(g);
+	return true;
 }
 
 /* The globals: the designated broadcast uplink (the first that is up) and
@@ -609,8 +672,10 @@ int state_uplink_set(struct gonad *g, struct uplink *u, size_t n,
 /* The keys a running guest's slice can change by. */
 static bool live_key(const char *key)
 {
-	static const char *const keys[] = { "tx.min",	"tx.max", "tx.weight",
-					    "tx.burst", "rx.max", "spread" };
+	static const char *const keys[] = { "tx.min",	"tx.max",
+					    "tx.weight", "tx.burst",
+					    "rx.max",	"spread",
+					    "priority" };
 
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 		if (!strcmp(key, keys[i]))
@@ -696,9 +761,10 @@ int state_guest_set(struct gonad *g, struct guest *gu, size_t n,
 	*conf_guest_find(g->conf, name) = ng;
 	gu->conf = ng;
 	log_info("guest %s: %s", name, done);
-	if (ng.spread != (uint32_t)__builtin_popcount(gu->homes))
-		place(g, POL_KEEP);
-	qos_update(g);
+	/* A new guarantee or priority may change what degraded mode keeps,
+	 * a new spread where the guest goes. */
+	if (!place(g, POL_KEEP))
+		qos_update(g);
 	qos_guest_rx(g, gu);
 	state_push_guest(g, gu);
 	return 0;
@@ -845,7 +911,7 @@ uint64_t state_uplink_guaranteed(const struct gonad *g, const struct uplink *u,
 		if (!(gu->homes & (1u << u->slot)))
 			continue;
 		n++;
-		sum += gu->conf.slice.tx_min /
+		sum += gu->tx_min_kept /
 		       (uint64_t)__builtin_popcount(gu->homes);
 	}
 	if (n_guests)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Sharing an uplink's capacity among guests by guarantee, weight, ceiling
- * and demand, as the EDT backend's pacing rates need it. */
+ * and demand: the HTB class rates and the EDT pacing rates. */
 #include <stdbool.h>
 #include <stdlib.h>
 
@@ -22,21 +22,26 @@ static uint64_t cap_of(const struct pol_claim *c)
 
 void pol_alloc(uint64_t capacity, struct pol_claim *c, size_t n)
 {
-	uint64_t left = capacity;
-	bool *done = calloc(n ? n : 1, sizeof(*done));
+	uint64_t left = capacity, floor_sum = 0;
+	bool *done;
 
-	if (!done) {
-		/* Without memory for the progressive fill, guarantees alone:
-		 * less than could be given, never more. */
-		for (size_t i = 0; i < n; i++)
-			c[i].rate = min64(c[i].min, cap_of(&c[i]));
-		return;
-	}
 	for (size_t i = 0; i < n; i++) {
 		c[i].rate = min64(c[i].min, cap_of(&c[i]));
-		left -= min64(left, c[i].rate);
-		done[i] = c[i].rate >= cap_of(&c[i]) || !c[i].weight;
+		floor_sum += c[i].rate;
 	}
+	for (size_t i = 0; i < n; i++) {
+		if (floor_sum > capacity)
+			c[i].rate = (uint64_t)((unsigned __int128)c[i].rate *
+					       capacity / floor_sum);
+		left -= min64(left, c[i].rate);
+	}
+	/* Without memory for the progressive fill, guarantees alone: less
+	 * than could be given, never more. */
+	done = calloc(n ? n : 1, sizeof(*done));
+	if (!done)
+		return;
+	for (size_t i = 0; i < n; i++)
+		done[i] = c[i].rate >= cap_of(&c[i]) || !c[i].weight;
 	/*
 	 * Progressive filling: offer what is left by weight; a claim its
 	 * share would take past its cap gets only up to the cap and leaves

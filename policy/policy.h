@@ -64,8 +64,9 @@ struct pol_claim {
  * Divide CAPACITY among the claims, weighted max-min: each first gets its
  * guarantee (or its demand, if that is lower, so an idle guarantee is not
  * kept from others); what is left goes to the claims that want more, in
- * proportion to their weights, none beyond its ceiling or demand. Used
- * where the kernel does not share spare capacity itself (EDT pacing).
+ * proportion to their weights, none beyond its ceiling or demand. Should
+ * the guarantees exceed CAPACITY (a placement that could not fit them),
+ * they are shrunk in proportion: the rates never add up to more.
  */
 void pol_alloc(uint64_t capacity, struct pol_claim *c, size_t n);
 
@@ -75,6 +76,27 @@ void pol_alloc(uint64_t capacity, struct pol_claim *c, size_t n);
  * less wants what it uses, with headroom to grow into next interval.
  */
 uint64_t pol_demand(uint64_t measured, uint64_t allowed);
+
+/* One guest's guarantee when capacity may be short. */
+struct pol_keep {
+	uint64_t min; /* promised, bit/s */
+	uint32_t priority; /* higher is kept first (POL_DEGRADE_PRIORITY) */
+	uint64_t kept; /* out: what is kept of it */
+};
+
+enum pol_degrade {
+	POL_DEGRADE_PROPORTIONAL, /* every guarantee shrinks by one factor */
+	POL_DEGRADE_PRIORITY, /* whole by falling priority; equal priorities
+			       * share a shortfall in proportion */
+};
+
+/*
+ * What of each guarantee CAPACITY can carry: all of them while their sum
+ * fits; otherwise shrunk as MODE says, so that the kept ones add up to at
+ * most CAPACITY. Returns the sum kept.
+ */
+uint64_t pol_degrade(uint64_t capacity, struct pol_keep *k, size_t n,
+		     enum pol_degrade mode);
 
 enum pol_admission {
 	POL_ADMIT_N1, /* guarantees survive the loss of the largest uplink */

@@ -100,10 +100,16 @@ for dir in tx rx; do
 		t_check "... $h is down by probe, its carrier up" test \
 			"$(gctl -j uplink show "$h" | jq -r '"\(.uplink.state) \(.uplink.cause) \(.uplink.carrier)"')" = \
 			"down probe true"
+		t_check "... uplink show: its probes unanswered for > 30 ms" \
+			test "$(gctl -j uplink show "$h" | jq -r '.uplink.monitor | "\(.type) \(.answered) \(.last_answer_ms > 30)"')" = \
+			"arp false true"
 		res=$(udp_trial g1 2 1 "ip -n $T_P-fab link set f$h master br0" $opt)
 		t_cmp "... back on the bridge: packets lost (of ${res#* })" "${res% *}" == 0
 		t_check "... $h is up, the guest back on it" test \
 			"$(gctl -j uplink show "$h" | jq -r .uplink.state) $(home)" = "up $h"
+		t_check "... uplink show: its probes answered, the last within 30 ms" \
+			test "$(gctl -j uplink show "$h" | jq -r '.uplink.monitor | "\(.answered) \(.last_answer_ms < 30) \(.probes_answered > 0) \(.probes_sent >= .probes_answered)"')" = \
+			"true true true true"
 	done
 done
 # The neighbour solicitation monitor of up1 finds the same.

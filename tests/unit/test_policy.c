@@ -274,16 +274,82 @@ START_TEST(alloc_ceilings_and_demand)
 }
 END_TEST
 
-START_TEST(alloc_overcommitted_guarantees_kept)
+START_TEST(alloc_overcommitted_guarantees_shrink)
 {
-	/* Admission prevents it, but if guarantees exceed capacity they are
-	 * still given, and nothing more. */
-	struct pol_claim c[] = { claim(700 * M, 0, 1, POL_DEMAND_ANY),
-				 claim(700 * M, 0, 1, POL_DEMAND_ANY) };
+	/* Guarantees a placement could not fit: shrunk in proportion, the
+	 * rates never add up to more than the capacity. */
+	struct pol_claim c[] = { claim(750 * M, 0, 1, POL_DEMAND_ANY),
+				 claim(500 * M, 0, 1, POL_DEMAND_ANY),
+				 claim(0, 0, 1, POL_DEMAND_ANY) };
 
-	pol_alloc(1000 * M, c, 2);
-	ck_assert_uint_eq(c[0].rate, 700 * M);
-	ck_assert_uint_eq(c[1].rate, 700 * M);
+	pol_alloc(1000 * M, c, 3);
+	ck_assert_uint_eq(c[0].rate, 600 * M);
+	ck_assert_uint_eq(c[1].rate, 400 * M);
+	ck_assert_uint_eq(c[2].rate, 0);
+}
+END_TEST
+
+static struct pol_keep keep(uint64_t min, uint32_t priority)
+{
+	return (struct pol_keep){ .min = min, .priority = priority };
+}
+
+START_TEST(degrade_all_fit)
+{
+	struct pol_keep k[] = { keep(300 * M, 0), keep(200 * M, 5) };
+
+	ck_assert_uint_eq(pol_degrade(500 * M, k, 2, POL_DEGRADE_PRIORITY),
+			  500 * M);
+	ck_assert_uint_eq(k[0].kept, 300 * M);
+	ck_assert_uint_eq(k[1].kept, 200 * M);
+	ck_assert_uint_eq(pol_degrade(0, k, 0, POL_DEGRADE_PROPORTIONAL), 0);
+}
+END_TEST
+
+START_TEST(degrade_proportional)
+{
+	struct pol_keep k[] = { keep(400 * M, 9), keep(200 * M, 0),
+				keep(0, 3) };
+
+	/* 450 of 600: every guarantee at 0.75. */
+	ck_assert_uint_eq(
+		pol_degrade(450 * M, k, 3, POL_DEGRADE_PROPORTIONAL), 450 * M);
+	ck_assert_uint_eq(k[0].kept, 300 * M);
+	ck_assert_uint_eq(k[1].kept, 150 * M);
+	ck_assert_uint_eq(k[2].kept, 0);
+	/* Nothing up: nothing kept. */
+	ck_assert_uint_eq(pol_degrade(0, k, 3, POL_DEGRADE_PROPORTIONAL), 0);
+	ck_assert_uint_eq(k[0].kept, 0);
+}
+END_TEST
+
+START_TEST(degrade_by_priority)
+{
+	/* Priority 9 whole, then the two at 5 share what is left in
+	 * proportion, and priority 1 keeps nothing. */
+	struct pol_keep k[] = { keep(100 * M, 1), keep(300 * M, 5),
+				keep(400 * M, 9), keep(100 * M, 5) };
+
+	ck_assert_uint_eq(pol_degrade(600 * M, k, 4, POL_DEGRADE_PRIORITY),
+			  600 * M);
+	ck_assert_uint_eq(k[2].kept, 400 * M);
+	ck_assert_uint_eq(k[1].kept, 150 * M);
+	ck_assert_uint_eq(k[3].kept, 50 * M);
+	ck_assert_uint_eq(k[0].kept, 0);
+	/* Room for the top two levels exactly. */
+	ck_assert_uint_eq(pol_degrade(800 * M, k, 4, POL_DEGRADE_PRIORITY),
+			  800 * M);
+	ck_assert_uint_eq(k[1].kept, 300 * M);
+	ck_assert_uint_eq(k[3].kept, 100 * M);
+	ck_assert_uint_eq(k[0].kept, 0);
+	/* Priority 0 counts as a level like the others. */
+	k[2].priority = 0;
+	ck_assert_uint_eq(pol_degrade(500 * M, k, 4, POL_DEGRADE_PRIORITY),
+			  500 * M);
+	ck_assert_uint_eq(k[1].kept, 300 * M);
+	ck_assert_uint_eq(k[3].kept, 100 * M);
+	ck_assert_uint_eq(k[0].kept, 100 * M);
+	ck_assert_uint_eq(k[2].kept, 0);
 }
 END_TEST
 
@@ -316,7 +382,10 @@ int main(void)
 	tcase_add_test(tc, alloc_guarantees_then_spare);
 	tcase_add_test(tc, alloc_spare_by_weight);
 	tcase_add_test(tc, alloc_ceilings_and_demand);
-	tcase_add_test(tc, alloc_overcommitted_guarantees_kept);
+	tcase_add_test(tc, alloc_overcommitted_guarantees_shrink);
+	tcase_add_test(tc, degrade_all_fit);
+	tcase_add_test(tc, degrade_proportional);
+	tcase_add_test(tc, degrade_by_priority);
 	tcase_add_test(tc, demand_estimate);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
