@@ -18,6 +18,7 @@ struct reply {
 	size_t n_uplinks;
 	struct ctl_guest *guests;
 	size_t n_guests;
+	char note[CTL_ERR_MAX]; /* CTL_REP_NOTE */
 };
 
 /* show.c: one printer per command, table or JSON. */
@@ -27,6 +28,7 @@ void show_uplink(FILE *f, const struct reply *r, bool json);
 void show_guest_list(FILE *f, const struct reply *r, bool json);
 void show_guest(FILE *f, const struct reply *r, bool json);
 void show_stats(FILE *f, const struct reply *r, bool json);
+void show_note(FILE *f, const struct reply *r, bool json);
 
 /* json.c: a small streaming JSON writer with correct escaping. */
 struct json {

@@ -26,6 +26,7 @@ enum show {
 	SHOW_GUEST,
 	SHOW_STATS,
 	SHOW_NOTHING, /* a change: silence is success */
+	SHOW_NOTE, /* the message gonad sent back */
 };
 
 /* The command line grammar: words to match, arguments, request, printer. */
@@ -78,6 +79,11 @@ static const struct command {
 		  "                         change a slice live: tx.min, "
 		  "tx.max, tx.weight,\n"
 		  "                         tx.burst, rx.max, spread, priority" },
+	{ .words = { "rebalance" },
+	  .req = CTL_REQ_REBALANCE,
+	  .show = SHOW_NOTE,
+	  .help = "rebalance              a rebalancing round now: which "
+		  "guests moved, the loads" },
 	{ .words = { "stats" },
 	  .req = CTL_REQ_STATS,
 	  .show = SHOW_STATS,
@@ -205,6 +211,10 @@ static void receive(int fd, struct reply *rep)
 			rep->guests = append(rep->guests, &rep->n_guests, p,
 					     sizeof(struct ctl_guest));
 			break;
+		case CTL_REP_NOTE:
+			snprintf(rep->note, sizeof(rep->note), "%s",
+				 (const char *)p);
+			break;
 		}
 	}
 }
@@ -273,6 +283,9 @@ int main(int argc, char **argv)
 		break;
 	case SHOW_STATS:
 		show_stats(stdout, &rep, json);
+		break;
+	case SHOW_NOTE:
+		show_note(stdout, &rep, json);
 		break;
 	case SHOW_NOTHING:
 		break;

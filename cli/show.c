@@ -80,6 +80,15 @@ static const char *rate(uint64_t bps, char *buf, size_t len)
 	return buf;
 }
 
+/* PART of WHOLE as "43%". */
+static const char *percent(uint64_t part, uint64_t whole, char *buf,
+			   size_t len)
+{
+	snprintf(buf, len, "%.0f%%",
+		 whole ? (double)part * 100.0 / (double)whole : 0.0);
+	return buf;
+}
+
 static const char *u64s(uint64_t v, char *buf, size_t len)
 {
 	snprintf(buf, len, "%llu", (unsigned long long)v);
@@ -150,6 +159,8 @@ static void json_uplink(struct json *j, const char *key,
 	json_u64(j, "downs", u->n_down);
 	json_u64(j, "switch_us", u->switch_us);
 	json_u64(j, "place_us", u->place_us);
+	json_str(j, "group", u->group);
+	json_u64(j, "load", u->load_bps);
 	if (u->monitor[0]) {
 		json_obj_open(j, "monitor");
 		json_str(j, "type", u->monitor);
@@ -199,6 +210,8 @@ static void json_guest(struct json *j, const char *key,
 	json_arr_close(j);
 	json_u64(j, "spread", g->spread);
 	json_u64(j, "priority", g->priority);
+	json_u64(j, "rebalanced", g->n_rebalanced);
+	json_u64(j, "held_ms", g->held_ms);
 	json_obj_open(j, "tx");
 	json_u64(j, "min", g->tx_min);
 	json_u64(j, "min_kept", g->tx_min_kept);
@@ -250,6 +263,12 @@ void show_status(FILE *f, const struct reply *r, bool json)
 		json_u64(&j, "kept", s->kept);
 		json_double(&j, "factor", factor(s));
 		json_obj_close(&j);
+		json_obj_open(&j, "rebalancing");
+		json_u64(&j, "rounds", s->rebalance_rounds);
+		json_u64(&j, "moves", s->rebalance_moves);
+		if (s->rebalance_rounds)
+			json_u64(&j, "last_ms", s->rebalanced_ago_ms);
+		json_obj_close(&j);
 		json_obj_close(&j);
 		json_end(&j);
 		return;
@@ -273,19 +292,42 @@ void show_status(FILE *f, const struct reply *r, bool json)
 			rate(s->capacity_usable, b, sizeof(b)));
 	else
 		fprintf(f, "degraded  no (policy %s)\n", s->degrade);
+	if (s->rebalance_rounds)
+		fprintf(f,
+			"rebalanced %u guest moves in %u rounds, the last "
+			"%llu s ago\n",
+			s->rebalance_moves, s->rebalance_rounds,
+			(unsigned long long)(s->rebalanced_ago_ms / 1000));
+	else
+		fprintf(f, "rebalanced never\n");
+}
+
+void show_note(FILE *f, const struct reply *r, bool json)
+{
+	if (json) {
+		struct json j;
+
+		json_begin(&j, f);
+		json_obj_open(&j, NULL);
+		json_str(&j, "message", r->note);
+		json_obj_close(&j);
+		json_end(&j);
+		return;
+	}
+	fprintf(f, "%s\n", r->note);
 }
 
 static void uplink_table(FILE *f, const struct ctl_uplink *u, size_t n)
 {
-	static const char *const head[] = { "NAME",	  "DEVICE", "STATE",
-					    "CARRIER",	  "BCAST",  "CAPACITY",
-					    "GUARANTEED", "GUESTS", "TX",
-					    "RX",	  "DROPS" };
-	struct table t = { .ncols = 11 };
+	static const char *const head[] = {
+		"NAME",	      "DEVICE", "STATE", "CARRIER", "BCAST", "CAPACITY",
+		"GUARANTEED", "GUESTS", "LOAD",	 "TX",	    "RX",    "DROPS"
+	};
+	struct table t = { .ncols = 12 };
 
 	table_row(&t, head);
 	for (size_t i = 0; i < n; i++) {
-		char cap[32], gua[32], ng[32], tx[32], rx[32], dr[32];
+		char cap[32], gua[32], ng[32], ld[32], tx[32], rx[32], dr[32];
 		const char *row[] = {
 			u[i].name,
 			u[i].device,
@@ -295,6 +337,7 @@ static void uplink_table(FILE *f, const struct ctl_uplink *u, size_t n)
 			rate(u[i].capacity, cap, sizeof(cap)),
 			rate(u[i].guaranteed, gua, sizeof(gua)),
 			u64s(u[i].n_guests, ng, sizeof(ng)),
+			percent(u[i].load_bps, u[i].capacity, ld, sizeof(ld)),
 			rate(u[i].c.tx_bps, tx, sizeof(tx)),
 			rate(u[i].c.rx_bps, rx, sizeof(rx)),
 			u64s(drops_total(&u[i].c), dr, sizeof(dr)),
@@ -427,6 +470,10 @@ void show_uplink(FILE *f, const struct reply *r, bool json)
 	fprintf(f, "capacity   %s, %s guaranteed to %u guests\n",
 		rate(u->capacity, a, sizeof(a)),
 		rate(u->guaranteed, b, sizeof(b)), u->n_guests);
+	fprintf(f, "load       %s (%s from its guests)\n",
+		percent(u->load_bps, u->capacity, a, sizeof(a)),
+		rate(u->load_bps, b, sizeof(b)));
+	fprintf(f, "group      %s\n", u->group[0] ? u->group : "its own");
 	if (u->since_ms)
 		fprintf(f,
 			"changed    %s %llu.%03llu s ago (%s), down %u "
@@ -503,6 +550,12 @@ void show_guest(FILE *f, const struct reply *r, bool json)
 		g->tx_max ? rate(g->tx_max, c, sizeof(c)) : "none");
 	fprintf(f, "tx.weight  %u\n", g->tx_weight);
 	fprintf(f, "priority   %u\n", g->priority);
+	fprintf(f, "rebalanced %u times", g->n_rebalanced);
+	if (g->held_ms)
+		fprintf(f, ", stays put for %llu.%03llu s more",
+			(unsigned long long)(g->held_ms / 1000),
+			(unsigned long long)(g->held_ms % 1000));
+	fputc('\n', f);
 	if (g->tx_burst)
 		fprintf(f, "tx.burst   %u bytes\n", g->tx_burst);
 	fprintf(f, "rx.max     %s\n",

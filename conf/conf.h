@@ -51,6 +51,10 @@ struct conf_uplink {
 	char name[CONF_NAME_MAX];
 	char device[IFNAMSIZ];
 	uint64_t capacity; /* bits per second on the wire, > 0 */
+	/* What it hangs off (a PF, a card, a switch): a spread guest's
+	 * uplinks are taken from different groups where possible. "": a
+	 * group of its own. */
+	char group[CONF_NAME_MAX];
 	struct conf_monitor monitor;
 	int line; /* where it was defined, 0 if not from a file */
 };
@@ -102,6 +106,11 @@ enum conf_qos_backend {
 
 struct conf_policy {
 	uint32_t rebalance_interval_ms;
+	/* Guests are moved when the busiest uplink's load exceeds the least
+	 * busy one's by more than this many percent (relative to their
+	 * capacities); a guest moved stays put for the hold-down time. */
+	uint32_t rebalance_threshold;
+	uint32_t rebalance_holddown_ms;
 	bool failback; /* move guests back when their uplink returns */
 	/* An uplink that fails (carrier, probes) is taken down only after
 	 * downdelay_ms of failing, one that recovers is used again only

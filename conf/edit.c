@@ -445,6 +445,15 @@ int conf_uplink_set(struct conf_uplink *u, const char *key, const char *value,
 	if (!strcmp(key, "capacity"))
 		return set_rate(&u->capacity, obj, key, value, RATE_CAPACITY,
 				err);
+	if (!strcmp(key, "group")) {
+		if (!conf_name_ok(value))
+			return conf_errf(err,
+					 "%s: group \"%s\": a group is 1 to %d "
+					 "characters of A-Z a-z 0-9 _ . -",
+					 obj, value, CONF_NAME_MAX - 1);
+		snprintf(u->group, sizeof(u->group), "%s", value);
+		return 0;
+	}
 	if (!strcmp(key, "monitor.type")) {
 		if (!strcmp(value, "arp"))
 			m->type = CONF_MON_ARP;
@@ -510,6 +519,12 @@ int conf_uplink_check(const struct conf_uplink *u, struct conf_err *err)
 				 "of A-Z a-z 0-9 _ . -",
 				 u->name, CONF_NAME_MAX - 1);
 	snprintf(obj, sizeof(obj), "uplink %s", u->name);
+	if (u->group[0] && !conf_name_ok(u->group))
+		return conf_errf(err,
+				 "%s: group \"%.*s\": a group is 1 to %d "
+				 "characters of A-Z a-z 0-9 _ . -",
+				 obj, (int)sizeof(u->group), u->group,
+				 CONF_NAME_MAX - 1);
 	if (!u->device[0])
 		return conf_errf(err, "%s: no device", obj);
 	if (!conf_ifname_ok(u->device))
@@ -622,6 +637,12 @@ int conf_policy_set(struct conf_policy *p, const char *key, const char *value,
 	if (!strcmp(key, "rebalance_interval_ms"))
 		return set_uint(&p->rebalance_interval_ms, "policy", key, value,
 				10, 3600000, err);
+	if (!strcmp(key, "rebalance_threshold"))
+		return set_uint(&p->rebalance_threshold, "policy", key, value,
+				1, 1000, err);
+	if (!strcmp(key, "rebalance_holddown_ms"))
+		return set_uint(&p->rebalance_holddown_ms, "policy", key,
+				value, 0, 3600000, err);
 	if (!strcmp(key, "failback"))
 		return set_bool(&p->failback, "policy", key, value, err);
 	if (!strcmp(key, "updelay_ms"))
@@ -676,6 +697,8 @@ void conf_defaults(struct conf *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->policy.rebalance_interval_ms = 1000;
+	c->policy.rebalance_threshold = 20;
+	c->policy.rebalance_holddown_ms = 10000;
 	c->policy.failback = true;
 	c->policy.notify_count = 3;
 	c->policy.notify_interval_ms = 50;

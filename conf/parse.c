@@ -57,6 +57,7 @@ static const struct key uplink_keys[] = {
 	{ .name = "name", .kind = K_NAME },
 	{ .name = "device", .kind = K_STR },
 	{ .name = "capacity", .kind = K_NUM, .example = "10G" },
+	{ .name = "group", .kind = K_STR },
 	{ .name = "monitor", .kind = K_GROUP, .sub = monitor_keys },
 	{ .name = NULL },
 };
@@ -89,6 +90,8 @@ static const struct key guest_keys[] = {
 
 static const struct key policy_keys[] = {
 	{ .name = "rebalance_interval_ms", .kind = K_INT },
+	{ .name = "rebalance_threshold", .kind = K_INT },
+	{ .name = "rebalance_holddown_ms", .kind = K_INT },
 	{ .name = "failback", .kind = K_BOOL },
 	{ .name = "updelay_ms", .kind = K_INT },
 	{ .name = "downdelay_ms", .kind = K_INT },

@@ -43,6 +43,8 @@ static void print_uplink(FILE *f, const struct conf_uplink *u, bool last)
 	print_str(f, 2, "device", u->device);
 	fprintf(f, "\t\tcapacity = \"%s\";\n",
 		conf_format_rate(u->capacity, buf, sizeof(buf)));
+	if (u->group[0])
+		print_str(f, 2, "group", u->group);
 	if (m->type != CONF_MON_NONE) {
 		fprintf(f, "\t\tmonitor = {\n\t\t\ttype = \"%s\";\n",
 			m->type == CONF_MON_ARP ? "arp" : "ns");
@@ -105,6 +107,10 @@ void conf_print(FILE *f, const struct conf *c)
 	fprintf(f, ");\n\npolicy = {\n");
 	fprintf(f, "\trebalance_interval_ms = %u;\n",
 		c->policy.rebalance_interval_ms);
+	fprintf(f, "\trebalance_threshold = %u;\n",
+		c->policy.rebalance_threshold);
+	fprintf(f, "\trebalance_holddown_ms = %u;\n",
+		c->policy.rebalance_holddown_ms);
 	fprintf(f, "\tfailback = %s;\n", c->policy.failback ? "true" : "false");
 	fprintf(f, "\tupdelay_ms = %u;\n", c->policy.updelay_ms);
 	fprintf(f, "\tdowndelay_ms = %u;\n", c->policy.downdelay_ms);

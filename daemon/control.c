@@ -113,6 +113,8 @@ static int send_uplink(struct ctl_client *c, const struct uplink *u)
 	r.n_down = u->n_down;
 	r.switch_us = u->switch_us;
 	r.place_us = u->place_us;
+	r.load_bps = state_uplink_load(g, u);
+	snprintf(r.group, sizeof(r.group), "%s", u->conf.group);
 	if (u->conf.monitor.type != CONF_MON_NONE) {
 		struct monitor_stats ms;
 
@@ -165,6 +167,9 @@ static int send_guest(struct ctl_client *c, const struct guest *gu)
 	r.tx_min = gu->conf.slice.tx_min;
 	r.tx_min_kept = gu->tx_min_kept;
 	r.priority = gu->conf.priority;
+	r.n_rebalanced = gu->n_rebalanced;
+	r.held_ms = gu->held_until_ms > now_ms() ? gu->held_until_ms - now_ms()
+						 : 0;
 	r.tx_max = gu->conf.slice.tx_max;
 	r.tx_weight = gu->conf.slice.tx_weight;
 	r.tx_burst = gu->conf.slice.tx_burst;
@@ -206,6 +211,10 @@ static int cmd_status(struct ctl_client *c, const struct ctl_req *req,
 	s.degraded = g->degraded;
 	snprintf(s.degrade, sizeof(s.degrade), "%s",
 		 conf_degrade_name(g->conf->policy.degrade));
+	s.rebalance_rounds = g->rebalance_rounds;
+	s.rebalance_moves = g->rebalance_moves;
+	s.rebalanced_ago_ms = g->rebalanced_ms ? now_ms() - g->rebalanced_ms
+					       : 0;
 	return ctl_reply(c, CTL_REP_STATUS, &s, sizeof(s));
 }
 
@@ -299,6 +308,21 @@ static int cmd_uplink_set(struct ctl_client *c, const struct ctl_req *req,
 				errlen);
 }
 
+static int cmd_rebalance(struct ctl_client *c, const struct ctl_req *req,
+			 char *err, size_t errlen)
+{
+	char msg[CTL_ERR_MAX];
+	int r;
+
+	(void)req;
+	r = state_rebalance(c->ctl->g, msg, sizeof(msg));
+	if (r < 0) {
+		snprintf(err, errlen, "%s", msg);
+		return r;
+	}
+	return ctl_reply(c, CTL_REP_NOTE, msg, strlen(msg) + 1);
+}
+
 /* The commands: request type, name for messages, arguments, handler. */
 static const struct ctl_cmd {
 	uint16_t type;
@@ -313,6 +337,7 @@ static const struct ctl_cmd {
 	{ CTL_REQ_STATS, "stats", 0, 0, cmd_stats },
 	{ CTL_REQ_GUEST_SET, "guest set", 3, CTL_ARGS_MAX, cmd_guest_set },
 	{ CTL_REQ_UPLINK_SET, "uplink set", 3, CTL_ARGS_MAX, cmd_uplink_set },
+	{ CTL_REQ_REBALANCE, "rebalance", 0, 0, cmd_rebalance },
 };
 
 static const struct ctl_cmd *find_cmd(uint16_t type)

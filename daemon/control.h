@@ -42,6 +42,7 @@ enum ctl_type {
 	CTL_REQ_STATS, /* none: every uplink, then every guest */
 	CTL_REQ_GUEST_SET, /* NAME KEY VALUE [KEY VALUE]... */
 	CTL_REQ_UPLINK_SET, /* NAME KEY VALUE [KEY VALUE]... */
+	CTL_REQ_REBALANCE, /* none: a rebalancing round now */
 	CTL_REQ_MAX,
 	/* Replies. */
 	CTL_REP_DONE = 100, /* no payload */
@@ -49,6 +50,7 @@ enum ctl_type {
 	CTL_REP_STATUS, /* struct ctl_status */
 	CTL_REP_UPLINK, /* struct ctl_uplink */
 	CTL_REP_GUEST, /* struct ctl_guest */
+	CTL_REP_NOTE, /* payload: a NUL-terminated message for the user */
 	CTL_REP_MAX,
 };
 
@@ -82,6 +84,11 @@ struct ctl_status {
 	uint8_t degraded;
 	uint8_t pad2[7];
 	char degrade[16]; /* policy.degrade */
+	/* Rebalancing: rounds that moved guests, guests moved, how long ago
+	 * the last (0: never). */
+	uint32_t rebalance_rounds;
+	uint32_t rebalance_moves;
+	uint64_t rebalanced_ago_ms;
 };
 
 struct ctl_uplink {
@@ -114,6 +121,8 @@ struct ctl_uplink {
 	uint64_t probes_sent; /* since the uplink was last attached */
 	uint64_t probes_answered;
 	uint64_t answer_ago_ms; /* the last answer; UINT64_MAX: none yet */
+	uint64_t load_bps; /* the rates of the guests placed on it */
+	char group[CTL_NAME_MAX]; /* "" if none */
 	struct ctl_counters c;
 };
 
@@ -137,7 +146,8 @@ struct ctl_guest {
 	uint64_t tx_max;
 	uint64_t rx_max;
 	uint32_t priority;
-	uint32_t pad2;
+	uint32_t n_rebalanced; /* times rebalancing moved it */
+	uint64_t held_ms; /* rebalancing leaves it where it is this long */
 	struct ctl_counters c;
 };
 

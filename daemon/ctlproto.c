@@ -190,8 +190,10 @@ static int check_record(uint16_t type, const void *p, size_t plen, char *err,
 		want = 0;
 		break;
 	case CTL_REP_ERROR:
+	case CTL_REP_NOTE:
 		if (!plen || !terminated(p, plen) || plen > CTL_ERR_MAX)
-			return fail(err, errlen, "malformed error reply");
+			return fail(err, errlen, "malformed %s reply",
+				    type == CTL_REP_ERROR ? "error" : "note");
 		return 0;
 	case CTL_REP_STATUS:
 		want = sizeof(struct ctl_status);
@@ -222,7 +224,7 @@ static int check_record(uint16_t type, const void *p, size_t plen, char *err,
 
 		if (!TERMINATED(u, name) || !TERMINATED(u, device) ||
 		    !TERMINATED(u, cause) || !TERMINATED(u, monitor) ||
-		    !TERMINATED(u, target))
+		    !TERMINATED(u, target) || !TERMINATED(u, group))
 			return fail(err, errlen,
 				    "unterminated string in uplink");
 	} else if (type == CTL_REP_GUEST) {

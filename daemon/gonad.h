@@ -102,6 +102,8 @@ struct guest {
 	/* Its guarantee in force: tx.min, or less while the uplinks up
 	 * cannot carry every guarantee (policy.degrade). */
 	uint64_t tx_min_kept;
+	uint64_t held_until_ms; /* moved by rebalancing: stays till then */
+	uint32_t n_rebalanced; /* times rebalancing moved it */
 	struct rates rates;
 };
 
@@ -121,6 +123,10 @@ struct gonad {
 	uint64_t promised;
 	uint64_t kept;
 	uint64_t capacity_usable;
+	/* Rebalancing: rounds that moved guests, guests moved, the last. */
+	uint32_t rebalance_rounds;
+	uint32_t rebalance_moves;
+	uint64_t rebalanced_ms;
 
 	struct dp *dp;
 	struct nlmon *nl;
@@ -314,6 +320,16 @@ void state_link(struct gonad *g, const struct nl_link_info *li);
 void state_resync_begin(struct gonad *g);
 void state_resync_end(struct gonad *g);
 void state_sample(struct gonad *g);
+/*
+ * A rebalancing round (policy/balance.c) over the rates last sampled:
+ * moves guests if the uplinks' loads are uneven, holds them down, says in
+ * MSG what it did and the loads. Returns the number moved or -errno.
+ */
+int state_rebalance(struct gonad *g, char *msg, size_t len);
+/* The guests' rates on U (a spread guest's divided by its uplinks). */
+uint64_t state_uplink_load(const struct gonad *g, const struct uplink *u);
+/* "up0 43%, up1 12% (down)": every uplink's load against capacity. */
+void state_loads_str(const struct gonad *g, char *buf, size_t len);
 /* Rewrite the guest's data path entry (placement, QoS marks). */
 void state_push_guest(struct gonad *g, struct guest *gu);
 void state_detach_all(struct gonad *g);

@@ -40,8 +40,35 @@ static struct gona_uplink uplink_value(const struct uplink *u)
 static void build_pol_uplinks(const struct gonad *g, struct pol_uplink *pu)
 {
 	for (size_t i = 0; i < g->n_uplinks; i++) {
+		const char *group = g->uplinks[i].conf.group;
+
 		pu[i].capacity = g->uplinks[i].conf.capacity;
 		pu[i].up = g->uplinks[i].up;
+		/* A group is numbered by its first uplink, from 1. */
+		pu[i].group = 0;
+		for (size_t j = 0; group[0] && j <= i; j++)
+			if (!strcmp(g->uplinks[j].conf.group, group)) {
+				pu[i].group = (uint32_t)j + 1;
+				break;
+			}
+	}
+}
+
+/* The guests as policy/ sees them: guarantee kept, demand, homes. */
+static void build_pol_guests(const struct gonad *g, struct pol_guest *pg)
+{
+	uint64_t now = now_ms();
+
+	for (size_t i = 0; i < g->n_guests; i++) {
+		const struct guest *gu = g->guests[i];
+
+		pg[i] = (struct pol_guest){
+			.tx_min = gu->tx_min_kept,
+			.demand = gu->rates.tx_bps,
+			.spread = gu->conf.spread,
+			.homes = gu->homes,
+			.held = gu->held_until_ms > now,
+		};
 	}
 }
 
@@ -139,6 +166,30 @@ static bool degrade(struct gonad *g)
 	return changed;
 }
 
+/* Give the guests the homes in PG, where they differ: the data path, then
+ * announcements so that the fabric follows. */
+static void move_guests(struct gonad *g, const struct pol_guest *pg,
+			const char *what)
+{
+	for (size_t i = 0; i < g->n_guests; i++) {
+		struct guest *gu = g->guests[i];
+		char from[256], to[256];
+
+		if (pg[i].homes == gu->homes)
+			continue;
+		homes_str(g, gu->homes, from, sizeof(from));
+		gu->homes = pg[i].homes;
+		state_push_guest(g, gu);
+		/* The fabric still sends to where the guest was. */
+		if (gu->homes && g->announcer)
+			announce_moved(g->announcer, gu);
+		homes_str(g, gu->homes, to, sizeof(to));
+		log_info("guest %s: %s %s (was on %s)", gu->conf.name, what,
+			 to[0] ? to : "no uplink (none is up)",
+			 from[0] ? from : "none");
+	}
+}
+
 /*
  * Re-place guests after uplinks or guarantees changed and push whatever
  * moved. The guarantees kept are settled first: guests are placed by them.
@@ -160,31 +211,14 @@ static bool place(struct gonad *g, enum pol_mode mode)
 		return false;
 	}
 	build_pol_uplinks(g, pu);
-	for (size_t i = 0; i < g->n_guests; i++) {
-		pg[i].tx_min = g->guests[i]->tx_min_kept;
-		pg[i].spread = g->guests[i]->conf.spread;
-		pg[i].homes = g->guests[i]->homes;
-	}
+	build_pol_guests(g, pg);
 	moved = pol_place(pu, g->n_uplinks, pg, g->n_guests, mode);
 	if (moved < 0) {
 		log_warnx("placement failed: %s", err_str(moved));
 		moved = 0;
 	}
-	for (size_t i = 0; moved && i < g->n_guests; i++) {
-		struct guest *gu = g->guests[i];
-		char buf[256];
-
-		if (pg[i].homes == gu->homes)
-			continue;
-		gu->homes = pg[i].homes;
-		state_push_guest(g, gu);
-		/* The fabric still sends to where the guest was. */
-		if (gu->homes && g->announcer)
-			announce_moved(g->announcer, gu);
-		homes_str(g, gu->homes, buf, sizeof(buf));
-		log_info("guest %s: placed on %s", gu->conf.name,
-			 buf[0] ? buf : "no uplink (none is up)");
-	}
+	if (moved)
+		move_guests(g, pg, "placed on");
 	free(pg);
 	/* The data path already sends the guests where they belong; their
 	 * shares of the uplinks follow. */
@@ -867,10 +901,106 @@ static void rate(struct rates *rt, const struct gona_counters *now,
 	rt->last = *now;
 }
 
+int state_rebalance(struct gonad *g, char *msg, size_t len)
+{
+	struct pol_uplink pu[GONA_MAX_UPLINKS];
+	struct pol_guest *pg;
+	uint64_t now = now_ms();
+	char loads[512];
+	size_t off;
+	int moved;
+
+	if (g->resyncing || !g->n_guests) {
+		snprintf(msg, len, "nothing to rebalance");
+		return 0;
+	}
+	pg = calloc(g->n_guests, sizeof(*pg));
+	if (!pg) {
+		snprintf(msg, len, "rebalancing: out of memory");
+		return -ENOMEM;
+	}
+	build_pol_uplinks(g, pu);
+	build_pol_guests(g, pg);
+	moved = pol_rebalance(pu, g->n_uplinks, pg, g->n_guests,
+			      g->conf->policy.rebalance_threshold);
+	if (moved < 0) {
+		snprintf(msg, len, "rebalancing failed: %s", err_str(moved));
+		free(pg);
+		return moved;
+	}
+	state_loads_str(g, loads, sizeof(loads));
+	if (!moved) {
+		snprintf(msg, len, "nothing to move: loads %s (threshold %u%%)",
+			 loads, g->conf->policy.rebalance_threshold);
+		free(pg);
+		return 0;
+	}
+	off = (size_t)snprintf(msg, len, "moved");
+	for (size_t i = 0; i < g->n_guests; i++) {
+		struct guest *gu = g->guests[i];
+		char to[256];
+
+		if (pg[i].homes == gu->homes)
+			continue;
+		gu->held_until_ms = now + g->conf->policy.rebalance_holddown_ms;
+		gu->n_rebalanced++;
+		homes_str(g, pg[i].homes, to, sizeof(to));
+		if (off < len)
+			off += (size_t)snprintf(msg + off, len - off,
+						"%s %s to %s",
+						off > 5 ? "," : "",
+						gu->conf.name, to);
+	}
+	if (off < len)
+		snprintf(msg + off, len - off, "; loads were %s", loads);
+	log_info("rebalancing: %s", msg);
+	move_guests(g, pg, "rebalanced to");
+	g->rebalance_rounds++;
+	g->rebalance_moves += (uint32_t)moved;
+	g->rebalanced_ms = now;
+	qos_update(g);
+	free(pg);
+	return moved;
+}
+
+/* "up0 43%, up1 12%": each uplink's measured load against its capacity,
+ * as rebalancing sees it (the guests' rates on it). */
+void state_loads_str(const struct gonad *g, char *buf, size_t len)
+{
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < g->n_uplinks && off < len; i++) {
+		const struct uplink *u = &g->uplinks[i];
+
+		off += (size_t)snprintf(
+			buf + off, len - off, "%s%s %llu%%%s", off ? ", " : "",
+			u->conf.name,
+			(unsigned long long)(state_uplink_load(g, u) * 100 /
+					     u->conf.capacity),
+			u->up ? "" : " (down)");
+	}
+}
+
+uint64_t state_uplink_load(const struct gonad *g, const struct uplink *u)
+{
+	uint64_t sum = 0;
+
+	for (size_t i = 0; i < g->n_guests; i++) {
+		const struct guest *gu = g->guests[i];
+
+		if (gu->homes & (1u << u->slot))
+			sum += gu->rates.tx_bps /
+			       (uint64_t)__builtin_popcount(gu->homes);
+	}
+	return sum;
+}
+
 void state_sample(struct gonad *g)
 {
 	uint64_t t = now_ms(), dt = g->sampled_ms ? t - g->sampled_ms : 0;
 	struct gona_counters c;
+	char msg[512];
 
 	for (size_t i = 0; i < g->n_uplinks; i++)
 		if (!dp_read_uplink_stats(g->dp, g->uplinks[i].slot, &c))
@@ -879,7 +1009,10 @@ void state_sample(struct gonad *g)
 		if (!dp_read_guest_stats(g->dp, g->guests[i]->id, &c))
 			rate(&g->guests[i]->rates, &c, dt);
 	g->sampled_ms = t;
-	if (dt)
+	if (!dt)
+		return;
+	/* Where the demand went: guests first, then their shares. */
+	if (state_rebalance(g, msg, sizeof(msg)) <= 0)
 		qos_sample(g);
 }
 

@@ -7,9 +7,14 @@
 #include "policy/policy.h"
 
 struct load {
-	uint64_t guaranteed; /* sum of the guaranteed shares placed */
+	uint64_t weight; /* sum of the guests' shares placed (pol_weight) */
 	uint64_t guests;
 };
+
+uint64_t pol_weight(const struct pol_guest *g)
+{
+	return g->tx_min > g->demand ? g->tx_min : g->demand;
+}
 
 /* a/b < c/d for positive b and d, exactly. */
 static int frac_cmp(uint64_t a, uint64_t b, uint64_t c, uint64_t d)
@@ -25,24 +30,43 @@ static unsigned int popcount32(uint32_t x)
 	return (unsigned int)__builtin_popcount(x);
 }
 
-/* The uplink, not yet in TAKEN, where adding SHARE keeps the guaranteed load
- * lowest relative to capacity; -1 if every uplink is down or taken. */
+/* Whether uplink I shares a group with one in TAKEN. */
+static bool group_taken(const struct pol_uplink *u, size_t nu, size_t i,
+			uint32_t taken)
+{
+	if (!u[i].group)
+		return false;
+	for (size_t j = 0; j < nu; j++)
+		if ((taken & (1u << j)) && u[j].group == u[i].group)
+			return true;
+	return false;
+}
+
+/* The uplink, not yet in TAKEN, where adding SHARE keeps the load lowest
+ * relative to capacity, from a group TAKEN does not use if there is one;
+ * -1 if every uplink is down or taken. */
 static int best_uplink(const struct pol_uplink *u, size_t nu,
 		       const struct load *load, uint64_t share, uint32_t taken)
 {
 	int best = -1;
+	bool best_new_group = false;
 
 	for (size_t i = 0; i < nu; i++) {
+		bool new_group;
 		int c;
 
 		if (!u[i].up || !u[i].capacity || (taken & (1u << i)))
 			continue;
-		if (best < 0) {
+		new_group = !group_taken(u, nu, i, taken);
+		if (best < 0 || new_group > best_new_group) {
 			best = (int)i;
+			best_new_group = new_group;
 			continue;
 		}
-		c = frac_cmp(load[i].guaranteed + share, u[i].capacity,
-			     load[best].guaranteed + share, u[best].capacity);
+		if (new_group < best_new_group)
+			continue;
+		c = frac_cmp(load[i].weight + share, u[i].capacity,
+			     load[best].weight + share, u[best].capacity);
 		if (!c)
 			c = frac_cmp(load[i].guests + 1, u[i].capacity,
 				     load[best].guests + 1, u[best].capacity);
@@ -52,12 +76,12 @@ static int best_uplink(const struct pol_uplink *u, size_t nu,
 	return best;
 }
 
-/* Falling guarantee, then the caller's order, so placement is repeatable. */
-static int by_guarantee(const void *a, const void *b, void *arg)
+/* Falling weight, then the caller's order, so placement is repeatable. */
+static int by_weight(const void *a, const void *b, void *arg)
 {
 	const struct pol_guest *g = arg;
 	size_t ia = *(const size_t *)a, ib = *(const size_t *)b;
-	uint64_t ma = g[ia].tx_min, mb = g[ib].tx_min;
+	uint64_t ma = pol_weight(&g[ia]), mb = pol_weight(&g[ib]);
 
 	if (ma != mb)
 		return ma > mb ? -1 : 1;
@@ -74,14 +98,14 @@ static uint32_t up_mask(const struct pol_uplink *u, size_t nu)
 	return m;
 }
 
-static void add_load(struct load *load, uint32_t homes, uint64_t tx_min)
+static void add_load(struct load *load, uint32_t homes, uint64_t weight)
 {
 	unsigned int k = popcount32(homes);
 
 	for (unsigned int i = 0; i < POL_MAX_UPLINKS; i++) {
 		if (!(homes & (1u << i)))
 			continue;
-		load[i].guaranteed += tx_min / k;
+		load[i].weight += weight / k;
 		load[i].guests++;
 	}
 }
@@ -115,12 +139,12 @@ int pol_place(const struct pol_uplink *u, size_t nu, struct pol_guest *g,
 
 		old[i] = g[i].homes;
 		if (keep)
-			add_load(load, g[i].homes, g[i].tx_min);
+			add_load(load, g[i].homes, pol_weight(&g[i]));
 		else
 			order[n++] = i;
 	}
 
-	qsort_r(order, n, sizeof(*order), by_guarantee, g);
+	qsort_r(order, n, sizeof(*order), by_weight, g);
 
 	for (size_t k = 0; k < n; k++) {
 		struct pol_guest *gi = &g[order[k]];
@@ -130,7 +154,7 @@ int pol_place(const struct pol_uplink *u, size_t nu, struct pol_guest *g,
 
 		if (want > n_up)
 			want = n_up;
-		share = want ? gi->tx_min / want : 0;
+		share = want ? pol_weight(gi) / want : 0;
 		for (unsigned int j = 0; j < want; j++) {
 			int b = best_uplink(u, nu, load, share, homes);
 
@@ -139,7 +163,7 @@ int pol_place(const struct pol_uplink *u, size_t nu, struct pol_guest *g,
 			homes |= 1u << b;
 			/* Charge as we go so a spread guest's next uplink
 			 * sees its earlier shares. */
-			load[b].guaranteed += share;
+			load[b].weight += share;
 			load[b].guests++;
 		}
 		gi->homes = homes;

@@ -14,12 +14,17 @@
 struct pol_uplink {
 	uint64_t capacity; /* bit/s */
 	bool up; /* may carry traffic */
+	/* Uplinks of one group (PF, card, switch) fail together; 0: a group
+	 * of its own. */
+	uint32_t group;
 };
 
 struct pol_guest {
 	uint64_t tx_min; /* guaranteed rate, bit/s; 0 = best effort */
+	uint64_t demand; /* measured rate, bit/s; 0 = idle or unknown */
 	uint32_t spread; /* wanted number of uplinks, >= 1 */
 	uint32_t homes; /* in: current uplinks (bit per slot); out: new ones */
+	bool held; /* moved lately: rebalancing leaves it where it is */
 };
 
 enum pol_mode {
@@ -33,15 +38,34 @@ enum pol_mode {
 };
 
 /*
- * Give every guest min(spread, uplinks up) uplinks that are up. Guests are
- * taken by falling guarantee (then in the given order), each onto the
- * uplinks where its guaranteed share leaves the lowest guaranteed load
- * relative to capacity, then the fewest guests relative to capacity, then
- * the lowest slot. A guest gets no uplink when none is up. Returns the
+ * Give every guest min(spread, uplinks up) uplinks that are up. A guest
+ * weighs its guarantee or its demand, whichever is higher. Guests are
+ * taken by falling weight (then in the given order), each onto the uplinks
+ * where its share leaves the lowest load relative to capacity, then the
+ * fewest guests relative to capacity, then the lowest slot; a spread
+ * guest's uplinks come from different groups while there are groups it
+ * does not use yet. A guest gets no uplink when none is up. Returns the
  * number of guests whose uplinks changed.
  */
 int pol_place(const struct pol_uplink *u, size_t nu, struct pol_guest *g,
 	      size_t ng, enum pol_mode mode);
+
+/* What a guest weighs in placement: its guarantee or its demand. */
+uint64_t pol_weight(const struct pol_guest *g);
+
+/*
+ * One rebalancing round over the guests' measured demand. When the
+ * busiest uplink up is loaded, relative to its capacity, more than
+ * THRESHOLD_PCT percent above the least busy one (and by more than 1% of
+ * its capacity), the guests that may move (one uplink, not held) are
+ * dealt again by falling demand: each stays where it is while its uplink
+ * stays within the mean load, and otherwise goes to the least loaded
+ * uplink. The new homes are kept only if they make the loads more even
+ * (a lower sum of load^2/capacity); else nothing moves. Returns the
+ * number of guests moved.
+ */
+int pol_rebalance(const struct pol_uplink *u, size_t nu, struct pol_guest *g,
+		  size_t ng, uint32_t threshold_pct);
 
 /* Deal a guest's POL_SLOTS flow-hash slots over the uplinks in HOMES, in
  * proportion to their capacity and interleaved, so neighbouring hashes land

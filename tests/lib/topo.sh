@@ -75,6 +75,31 @@ topo_uplink() {
 	ip -n "$T_P-dd" link set "$1" up
 }
 
+# topo_uplink_shaped DEV RATE: like topo_uplink, but through a "wire" of
+# RATE (tc syntax, e.g. 300mbit) in both directions: DEV's peer wDEV and
+# fDEV's peer vDEV are bridged in namespace PREFIX-wire, and HTB shapes
+# what leaves there either way. The wire, not gona, is the bottleneck.
+topo_uplink_shaped() {
+	local w=$T_P-wire dev
+	[ -e "/run/netns/$w" ] || topo_ns wire || return 1
+	ip -n "$T_P-dd" link add "$1" type veth peer name "w$1" netns "$w" ||
+		return 1
+	ip -n "$T_P-fab" link add "f$1" type veth peer name "v$1" netns "$w" ||
+		return 1
+	ip -n "$w" link add "b$1" type bridge
+	for dev in "w$1" "v$1"; do
+		ip -n "$w" link set "$dev" master "b$1" up
+		tc -n "$w" qdisc add dev "$dev" root handle 1: htb default 1
+		tc -n "$w" class add dev "$dev" parent 1: classid 1:1 htb \
+			rate "$2" burst 64k cburst 64k quantum 60000
+		tc -n "$w" qdisc add dev "$dev" parent 1:1 handle 2: \
+			bfifo limit 1m
+	done
+	ip -n "$w" link set "b$1" up
+	ip -n "$T_P-fab" link set "f$1" master br0 up
+	ip -n "$T_P-dd" link set "$1" up
+}
+
 # topo_guest NAME DEV MAC IPV4 IPV6: namespace NAME with eth0, whose peer
 # DEV is the guest interface in the driver domain.
 topo_guest() {

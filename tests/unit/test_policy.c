@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Unit tests of policy/: placement, flow-slot tables and admission. */
+/* Unit tests of policy/: placement, rebalancing, flow-slot tables,
+ * admission, sharing and degraded mode. */
 #include <check.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -7,6 +8,7 @@
 #include "policy/policy.h"
 
 #define G 1000000000ull
+#define M 1000000ull
 
 static struct pol_uplink ups(uint64_t cap, bool up)
 {
@@ -156,6 +158,123 @@ START_TEST(spread_takes_distinct_uplinks)
 }
 END_TEST
 
+START_TEST(spread_prefers_other_groups)
+{
+	/* Two cards of two ports each: a guest spread over two uplinks gets
+	 * one port of each card, whatever the loads; over three, a card
+	 * twice (there is no third). */
+	struct pol_uplink u[] = { ups(10 * G, true), ups(10 * G, true),
+				  ups(10 * G, true), ups(10 * G, true) };
+	struct pol_guest g[] = { guest(0, 2), guest(0, 3) };
+
+	u[0].group = u[1].group = 1;
+	u[2].group = u[3].group = 2;
+	pol_place(u, 4, g, 2, POL_FULL);
+	ck_assert_uint_eq(g[0].homes, 0x5);
+	ck_assert_int_eq(__builtin_popcount(g[1].homes), 3);
+	ck_assert_uint_ne(g[1].homes & 0x3, 0);
+	ck_assert_uint_ne(g[1].homes & 0xc, 0);
+	/* A card down: both ports of the other. */
+	u[2].up = u[3].up = false;
+	pol_place(u, 4, g, 2, POL_KEEP);
+	ck_assert_uint_eq(g[0].homes, 0x3);
+}
+END_TEST
+
+START_TEST(placement_weighs_demand)
+{
+	/* No guarantees; g0 sends 6G: the 3G and 2G senders go together
+	 * on the other uplink, and the idle guest where the load is lower
+	 * (5G against 6G). */
+	struct pol_uplink u[] = { ups(10 * G, true), ups(10 * G, true) };
+	struct pol_guest g[] = { guest(0, 1), guest(0, 1), guest(0, 1),
+				 guest(0, 1) };
+
+	g[0].demand = 6 * G;
+	g[1].demand = 3 * G;
+	g[2].demand = 2 * G;
+	pol_place(u, 2, g, 4, POL_FULL);
+	ck_assert_uint_eq(g[0].homes, 1);
+	ck_assert_uint_eq(g[1].homes, 2);
+	ck_assert_uint_eq(g[2].homes, 2);
+	ck_assert_uint_eq(g[3].homes, 2);
+}
+END_TEST
+
+
+static uint64_t demand_on(const struct pol_guest *g, size_t n, int slot)
+{
+	uint64_t sum = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (g[i].homes & (1u << slot))
+			sum += g[i].demand;
+	return sum;
+}
+
+START_TEST(rebalance_spreads_a_pile)
+{
+	/* Six guests all on up0 of three 300M uplinks, 630M of demand:
+	 * dealt 210M each. */
+	struct pol_uplink u[] = { ups(300 * M, true), ups(300 * M, true),
+				  ups(300 * M, true) };
+	uint64_t d[] = { 180, 150, 120, 90, 60, 30 };
+	struct pol_guest g[6];
+
+	for (int i = 0; i < 6; i++) {
+		g[i] = guest(0, 1);
+		g[i].homes = 1;
+		g[i].demand = d[i] * M;
+	}
+	ck_assert_int_eq(pol_rebalance(u, 3, g, 6, 20), 4);
+	for (int s = 0; s < 3; s++)
+		ck_assert_uint_eq(demand_on(g, 6, s), 210 * M);
+	/* The biggest stayed: moving it would not help more. */
+	ck_assert_uint_eq(g[0].homes, 1);
+	/* Balanced: a second round moves nothing. */
+	ck_assert_int_eq(pol_rebalance(u, 3, g, 6, 20), 0);
+}
+END_TEST
+
+START_TEST(rebalance_threshold_and_noise)
+{
+	struct pol_uplink u[] = { ups(1000 * M, true), ups(1000 * M, true) };
+	struct pol_guest g[] = { guest(0, 1), guest(0, 1), guest(0, 1) };
+
+	g[0].homes = 1, g[0].demand = 300 * M;
+	g[1].homes = 1, g[1].demand = 100 * M;
+	g[2].homes = 2, g[2].demand = 350 * M;
+	/* 400 against 350: 14% apart, under the 20% threshold. */
+	ck_assert_int_eq(pol_rebalance(u, 2, g, 3, 20), 0);
+	/* ... over a 10% one, but no move makes it more even. */
+	ck_assert_int_eq(pol_rebalance(u, 2, g, 3, 10), 0);
+	/* Next to nothing, however uneven: 5M against 0 is noise. */
+	g[0].demand = 4 * M, g[1].demand = M, g[2].demand = 0;
+	ck_assert_int_eq(pol_rebalance(u, 2, g, 3, 20), 0);
+}
+END_TEST
+
+START_TEST(rebalance_leaves_held_spread_and_down)
+{
+	struct pol_uplink u[] = { ups(1000 * M, true), ups(1000 * M, true),
+				  ups(1000 * M, false) };
+	struct pol_guest g[] = { guest(0, 1), guest(0, 2), guest(0, 1),
+				 guest(0, 1) };
+
+	g[0].homes = 1, g[0].demand = 500 * M, g[0].held = true;
+	g[1].homes = 3, g[1].demand = 400 * M;
+	g[2].homes = 1, g[2].demand = 300 * M;
+	g[3].homes = 1, g[3].demand = 0;
+	/* up0 900M, up1 200M: only g2 may move (g0 is held, g1 spread, g3
+	 * idle), and nothing goes to the uplink that is down. */
+	ck_assert_int_eq(pol_rebalance(u, 3, g, 4, 20), 1);
+	ck_assert_uint_eq(g[2].homes, 2);
+	ck_assert_uint_eq(g[0].homes, 1);
+	ck_assert_uint_eq(g[1].homes, 3);
+	ck_assert_uint_eq(g[3].homes, 1);
+}
+END_TEST
+
 START_TEST(slots_proportional_and_interleaved)
 {
 	struct pol_uplink u[] = { ups(10 * G, true), ups(10 * G, true),
@@ -207,7 +326,6 @@ START_TEST(admission_modes)
 }
 END_TEST
 
-#define M 1000000ull
 
 static struct pol_claim claim(uint64_t min, uint64_t max, uint32_t w,
 			      uint64_t demand)
@@ -377,6 +495,11 @@ int main(void)
 	tcase_add_test(tc, down_uplinks_get_nothing);
 	tcase_add_test(tc, keep_moves_only_the_orphans);
 	tcase_add_test(tc, spread_takes_distinct_uplinks);
+	tcase_add_test(tc, spread_prefers_other_groups);
+	tcase_add_test(tc, placement_weighs_demand);
+	tcase_add_test(tc, rebalance_spreads_a_pile);
+	tcase_add_test(tc, rebalance_threshold_and_noise);
+	tcase_add_test(tc, rebalance_leaves_held_spread_and_down);
 	tcase_add_test(tc, slots_proportional_and_interleaved);
 	tcase_add_test(tc, admission_modes);
 	tcase_add_test(tc, alloc_guarantees_then_spare);

@@ -1,0 +1,119 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# Load balancing, measured on uplinks whose capacity is a wire of 300 Mbit/s
+# each way (shaped in a namespace between gona and the fabric, so the wire
+# is the bottleneck): six guests of different demands piled on one uplink
+# on purpose are spread by live rebalancing within three intervals, and
+# then stay put; `gonactl rebalance` and what uplink show says.
+# Needs root. Env: GONAD, GONACTL, TOOLS, GONAD_WRAP.
+
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../lib/tap.sh"
+. "$here/../lib/topo.sh"
+. "$here/../lib/iperf.sh"
+
+M=1000000
+INTERVAL_MS=500
+topo_init "gb$$"
+topo_fabric
+topo_dd
+for i in 0 1 2; do topo_uplink_shaped "up$i" 300mbit; done
+for i in 1 2 3 4 5 6; do
+	topo_guest "g$i" "vif$i" "02:00:00:00:00:0$i" "192.0.2.1$i" \
+		"2001:db8::1$i"
+done
+topo_iperf_servers 6
+
+conf=$T_DIR/gona.conf
+{
+	echo 'uplinks = ('
+	for i in 0 1 2; do
+		echo "{ name = \"up$i\"; device = \"up$i\"; capacity = \"300M\"; }$([ $i = 2 ] || echo ,)"
+	done
+	echo '); guests = ('
+	for i in 1 2 3 4 5 6; do
+		echo "{ name = \"g$i\"; device = \"vif$i\"; mac = \"02:00:00:00:00:0$i\"; ipv4 = [ \"192.0.2.1$i\" ]; }$([ $i = 6 ] || echo ,)"
+	done
+	echo ');'
+	cat <<CONF
+policy = { rebalance_interval_ms = $INTERVAL_MS; rebalance_threshold = 20;
+           rebalance_holddown_ms = 3000; failback = false;
+           qos_backend = "htb"; };
+CONF
+	topo_conf_daemon
+} >"$conf"
+if ! topo_gonad "$conf"; then
+	t_fail "gonad starts"
+	t_done
+	exit 1
+fi
+homes() { gctl -j guest list | jq -r '[.[].homes[0]] | join(" ")'; }
+moves() { gctl -j status | jq .rebalancing.moves; }
+
+# Every guest onto up0: drain the others, bring them back without
+# failback, so nothing returns by itself.
+gctl uplink set up1 admin down
+gctl uplink set up2 admin down
+gctl uplink set up1 admin up
+gctl uplink set up2 admin up
+t_check "all six guests start on up0" \
+	test "$(homes)" = "up0 up0 up0 up0 up0 up0"
+t_check "gonactl rebalance with no traffic moves nothing, and says so" \
+	bash -c "'$GONACTL' -s '$T_SOCK' rebalance | grep -q '^nothing to move: loads up0 0%, up1 0%, up2 0% (threshold 20%)'"
+
+# Demands 180, 150, 120, 90, 60 and 30 Mbit/s (TCP paced by iperf3):
+# 630 of the 900 the wires carry, 210 each if evenly spread.
+demand=(0 180 150 120 90 60 30)
+for i in 1 2 3 4 5 6; do iperf_bg "g$i" "$i" 12 -b "${demand[$i]}M"; done
+t0=$(now_ns)
+
+# uplink_rates: each uplink's rate on the wire over the next second, by
+# the wire's own counters (what the shaper let through to the fabric).
+uplink_rates() {
+	local a b t1 t2 i
+	t1=$(now_ns)
+	a=$(for i in 0 1 2; do link_bytes wire "vup$i" tx; done | tr '\n' ' ')
+	sleep 1
+	t2=$(now_ns)
+	b=$(for i in 0 1 2; do link_bytes wire "vup$i" tx; done | tr '\n' ' ')
+	awk -v a="$a" -v b="$b" -v dt=$((t2 - t1)) 'BEGIN {
+		split(a, x, " "); split(b, y, " ")
+		for (i = 1; i <= 3; i++)
+			printf "%s%.0f", (i > 1 ? " " : ""), (y[i] - x[i]) * 8e9 / dt
+		print ""
+	}'
+}
+
+# Three intervals after the demand shows (the first sample with traffic),
+# then one second of measurement.
+sleep "$(awk -v i=$INTERVAL_MS 'BEGIN { print (i * 4) / 1000 }')"
+read -r r0 r1 r2 < <(uplink_rates)
+t_diag "after $(( ($(now_ns) - t0) / 1000000 )) ms: up0 $r0, up1 $r1, up2 $r2 bit/s; guests on $(homes)"
+gctl uplink list | sed 's/^/# /'
+max=$(printf '%s\n' "$r0" "$r1" "$r2" | sort -n | tail -1)
+min=$(printf '%s\n' "$r0" "$r1" "$r2" | sort -n | head -1)
+t_cmp "within 3 intervals, the busiest uplink carries <= 1.2 x the least busy" \
+	"$max" "<=" "$((min * 12 / 10))"
+t_cmp "... and the three carry the whole demand (>= 0.95 x 630M)" \
+	$((r0 + r1 + r2)) ">=" $((630 * M * 95 / 100))
+m0=$(moves)
+t_cmp "rebalancing moved guests" "$m0" ">" 0
+
+# Ten intervals more: nothing flaps.
+sleep "$(awk -v i=$INTERVAL_MS 'BEGIN { print (i * 10) / 1000 }')"
+t_check "no guest moved in the 10 intervals after ($m0 moves before)" \
+	test "$(moves)" = "$m0"
+gctl -j uplink list > "$T_DIR/ul.json"
+t_check "uplink show reports each uplink's load (> 30% each)" \
+	jq -e 'all(.[]; .load > 90000000)' "$T_DIR/ul.json"
+t_check "gonactl rebalance while balanced moves nothing" \
+	bash -c "'$GONACTL' -s '$T_SOCK' rebalance | grep -q '^nothing to move'"
+iperf_wait
+for i in 1 2 3 4 5 6; do t_diag "$(iperf_summary "g$i")"; done
+t_check "status says how many moves" \
+	bash -c "'$GONACTL' -s '$T_SOCK' status | grep -q '^rebalanced $m0 guest moves'"
+
+topo_gonad_stop || t_fail "gonad exits cleanly (status $?)"
+topo_gonad_log_clean
+t_done
