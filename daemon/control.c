@@ -315,7 +315,7 @@ static int cmd_rebalance(struct ctl_client *c, const struct ctl_req *req,
 	int r;
 
 	(void)req;
-	r = state_rebalance(c->ctl->g, msg, sizeof(msg));
+	r = state_rebalance(c->ctl->g, true, msg, sizeof(msg));
 	if (r < 0) {
 		snprintf(err, errlen, "%s", msg);
 		return r;

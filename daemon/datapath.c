@@ -24,10 +24,14 @@
 /* The programs read these layouts; a change here must be a change there. */
 _Static_assert(sizeof(struct gona_counters) == 32 + 8 * GONA_DROP_SLOTS,
 	       "gona_counters layout");
-_Static_assert(sizeof(struct gona_guest) == 16 + GONA_SPREAD_SLOTS,
+_Static_assert(sizeof(struct gona_guest) == 24 + GONA_SPREAD_SLOTS,
 	       "gona_guest layout");
 _Static_assert(offsetof(struct gona_guest, mac) == 8, "gona_guest.mac");
 _Static_assert(offsetof(struct gona_guest, slots) == 16, "gona_guest.slots");
+_Static_assert(offsetof(struct gona_guest, homes) == 16 + GONA_SPREAD_SLOTS,
+	       "gona_guest.homes");
+_Static_assert(sizeof(struct gona_flow_key) == 8, "gona_flow_key layout");
+_Static_assert(sizeof(struct gona_flow) == 16, "gona_flow layout");
 _Static_assert(sizeof(struct gona_mac_key) == 8, "gona_mac_key layout");
 _Static_assert(sizeof(struct gona_port) == 8, "gona_port layout");
 _Static_assert(sizeof(struct gona_ip4_key) == 8, "gona_ip4_key layout");
@@ -526,6 +530,25 @@ int dp_read_uplink_stats(struct dp *dp, unsigned int slot,
 			 struct gona_counters *sum)
 {
 	return read_percpu(dp, dp->skel->maps.uplink_stats, slot, sum);
+}
+
+int dp_read_guest_uplink_bytes(struct dp *dp, uint32_t id, unsigned int slot,
+			       uint64_t *sum)
+{
+	__u32 key = GONA_GUEST_UPLINK_IDX(id, slot);
+	uint64_t *v = calloc((size_t)dp->ncpus, sizeof(*v));
+	int r;
+
+	if (!v)
+		return -ENOMEM;
+	r = bpf_map__lookup_elem(dp->skel->maps.guest_uplink_bytes, &key,
+				 sizeof(key), v, sizeof(*v) * (size_t)dp->ncpus,
+				 0);
+	*sum = 0;
+	for (int c = 0; !r && c < dp->ncpus; c++)
+		*sum += v[c];
+	free(v);
+	return r;
 }
 
 static int zero_percpu(struct dp *dp, struct bpf_map *map, __u32 n)

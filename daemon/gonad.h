@@ -105,6 +105,12 @@ struct guest {
 	uint64_t held_until_ms; /* moved by rebalancing: stays till then */
 	uint32_t n_rebalanced; /* times rebalancing moved it */
 	struct rates rates;
+	/* Spread over several uplinks: what it sent out of each, at the
+	 * last sample and as a rate since the one before. */
+	uint64_t home_bytes[GONA_MAX_UPLINKS];
+	uint64_t home_bps[GONA_MAX_UPLINKS];
+	uint32_t home_sampled; /* slots whose home_bytes are a baseline */
+	uint8_t slots[GONA_SPREAD_SLOTS]; /* as last written to the data path */
 };
 
 struct gonad {
@@ -127,6 +133,8 @@ struct gonad {
 	uint32_t rebalance_rounds;
 	uint32_t rebalance_moves;
 	uint64_t rebalanced_ms;
+	bool rebalance_settling; /* guests just moved: skip the next round */
+	bool rebalance_armed; /* the last round found the loads uneven */
 
 	struct dp *dp;
 	struct nlmon *nl;
@@ -186,6 +194,9 @@ int dp_read_guest_stats(struct dp *dp, uint32_t id, struct gona_counters *sum);
 int dp_read_uplink_stats(struct dp *dp, unsigned int slot,
 			 struct gona_counters *sum);
 int dp_zero_stats(struct dp *dp);
+/* What guest ID sent out of uplink SLOT while spread, summed over CPUs. */
+int dp_read_guest_uplink_bytes(struct dp *dp, uint32_t id, unsigned int slot,
+			       uint64_t *sum);
 /* EDT: the guest's pacing rate, its clock kept. */
 int dp_set_pacing(struct dp *dp, uint32_t id, uint64_t rate_bps);
 /* Remove map entries a previous gonad left that the current state does not
@@ -307,6 +318,14 @@ uint64_t qos_guest_capacity(const struct gonad *g, const struct uplink *u);
  */
 int qos_shares(const struct gonad *g, const struct uplink *u, uint64_t cap,
 	       const uint64_t *allowed, bool reserve, uint64_t *share);
+/*
+ * The part of V (a guarantee, a ceiling, a demand) a guest spread over
+ * several uplinks has on the one in SLOT: in proportion to what it sent
+ * there, with a tenth of V spread evenly so a forsaken uplink can grow
+ * again (distributed rate limiting); V / uplinks before anything was
+ * measured, V itself on a single uplink. The parts add up to at most V.
+ */
+uint64_t qos_home_part(const struct guest *gu, unsigned int slot, uint64_t v);
 /* A bucket for RATE: room for a 64 KiB GSO frame, or 1 ms at the rate. */
 uint32_t qos_burst(uint64_t rate);
 /* A queue for CEIL: 50 ms at it, at least 256 KiB. */
@@ -323,10 +342,13 @@ void state_sample(struct gonad *g);
 /*
  * A rebalancing round (policy/balance.c) over the rates last sampled:
  * moves guests if the uplinks' loads are uneven, holds them down, says in
- * MSG what it did and the loads. Returns the number moved or -errno.
+ * MSG what it did and the loads. Unless NOW_OR_NEVER (gonactl rebalance),
+ * the loads must have been uneven at the round before too. Returns the
+ * number moved or -errno.
  */
-int state_rebalance(struct gonad *g, char *msg, size_t len);
-/* The guests' rates on U (a spread guest's divided by its uplinks). */
+int state_rebalance(struct gonad *g, bool now_or_never, char *msg,
+		    size_t len);
+/* The guests' rates on U (a spread guest's as sent out of U). */
 uint64_t state_uplink_load(const struct gonad *g, const struct uplink *u);
 /* "up0 43%, up1 12% (down)": every uplink's load against capacity. */
 void state_loads_str(const struct gonad *g, char *buf, size_t len);

@@ -40,6 +40,25 @@ uint32_t qos_queue(uint64_t ceil)
 	return q > 64 * MIB ? 64 * MIB : (uint32_t)q;
 }
 
+uint64_t qos_home_part(const struct guest *gu, unsigned int slot, uint64_t v)
+{
+	unsigned int k = (unsigned int)__builtin_popcount(gu->homes);
+	uint64_t sum = 0, num, den;
+
+	if (k <= 1)
+		return v;
+	for (unsigned int s = 0; s < GONA_MAX_UPLINKS; s++)
+		if (gu->homes & (1u << s))
+			sum += gu->home_bps[s];
+	if (!sum)
+		return v / k;
+	/* A tenth of the whole spread evenly, so an uplink the guest's
+	 * flows have left can take them again. */
+	num = gu->home_bps[slot] + sum / 10 / k;
+	den = sum + sum / 10;
+	return (uint64_t)((unsigned __int128)v * num / den);
+}
+
 int qos_shares(const struct gonad *g, const struct uplink *u, uint64_t cap,
 	       const uint64_t *allowed, bool reserve, uint64_t *share)
 {
@@ -54,20 +73,20 @@ int qos_shares(const struct gonad *g, const struct uplink *u, uint64_t cap,
 	for (size_t i = 0; i < g->n_guests; i++) {
 		const struct guest *gu = g->guests[i];
 		const struct conf_slice *s = &gu->conf.slice;
-		uint64_t k, demand;
+		uint64_t min, demand;
 
 		share[i] = 0;
 		if (!(gu->homes & (1u << u->slot)))
 			continue;
-		k = (uint64_t)__builtin_popcount(gu->homes);
+		min = qos_home_part(gu, u->slot, gu->tx_min_kept);
 		demand = pol_demand(gu->rates.tx_bps, allowed[i]);
 		if (demand != POL_DEMAND_ANY)
-			demand /= k;
-		if (reserve && demand < gu->tx_min_kept / k)
-			demand = gu->tx_min_kept / k;
+			demand = qos_home_part(gu, u->slot, demand);
+		if (reserve && demand < min)
+			demand = min;
 		c[n] = (struct pol_claim){
-			.min = gu->tx_min_kept / k,
-			.max = s->tx_max / k,
+			.min = min,
+			.max = qos_home_part(gu, u->slot, s->tx_max),
 			.weight = s->tx_weight,
 			.demand = demand,
 		};

@@ -77,11 +77,12 @@ static int uplink_classes(const struct gonad *g, const struct uplink *u,
 		const struct guest *gu = g->guests[i];
 		const struct conf_slice *s = &gu->conf.slice;
 		bool placed = gu->homes & (1u << u->slot);
-		uint64_t k =
-			placed ? (uint64_t)__builtin_popcount(gu->homes) : 1;
 		struct tc_rates *rt = &out[i].rt;
 
-		rt->ceil = min64(s->tx_max ? s->tx_max / k : cap, cap);
+		rt->ceil = s->tx_max && placed
+				   ? qos_home_part(gu, u->slot, s->tx_max)
+				   : s->tx_max;
+		rt->ceil = min64(rt->ceil ? rt->ceil : cap, cap);
 		rt->rate = placed ? share[i] : cap / 100;
 		rt->rate = max64(min64(rt->rate, rt->ceil), RATE_FLOOR);
 		rt->ceil = max64(rt->ceil, rt->rate);
@@ -101,13 +102,13 @@ static bool near(uint64_t a, uint64_t b)
 	return (a > b ? a - b : b - a) <= b / 100;
 }
 
-/* A class whose rate (and the bucket that follows it) moved by at most a
- * percent, and nothing else, is left as it is: demand measured twice is
- * never quite the same. */
+/* A class whose rate and ceiling (and the buckets that follow them) moved
+ * by at most a percent, and nothing else, is left as it is: demand
+ * measured twice is never quite the same. */
 static bool same_class(const struct tc_rates *a, const struct tc_rates *b)
 {
 	return near(a->rate, b->rate) && near(a->burst, b->burst) &&
-	       a->ceil == b->ceil && a->cburst == b->cburst &&
+	       near(a->ceil, b->ceil) && near(a->cburst, b->cburst) &&
 	       a->quantum == b->quantum;
 }
 

@@ -72,10 +72,32 @@ static void build_pol_guests(const struct gonad *g, struct pol_guest *pg)
 	}
 }
 
+/*
+ * The turns a spread guest's new flows take over its uplinks: as many on
+ * each as it has room there, what the other guests leave of its capacity
+ * (at least a percent), so new flows go where the load is least.
+ */
+static void fill_slots(const struct gonad *g, const struct guest *gu,
+		       uint8_t slots[GONA_SPREAD_SLOTS])
+{
+	struct pol_uplink pu[GONA_MAX_UPLINKS];
+
+	build_pol_uplinks(g, pu);
+	for (unsigned int s = 0; s < g->n_uplinks; s++) {
+		uint64_t cap = pu[s].capacity, others;
+
+		if (!(gu->homes & (1u << s)))
+			continue;
+		others = state_uplink_load(g, &g->uplinks[s]) - gu->home_bps[s];
+		pu[s].capacity = others < cap - cap / 100 ? cap - others
+							  : cap / 100;
+	}
+	pol_fill_slots(pu, g->n_uplinks, gu->homes, slots);
+}
+
 /* Write the guest's entry in `guests` (only while its interface exists). */
 void state_push_guest(struct gonad *g, struct guest *gu)
 {
-	struct pol_uplink pu[GONA_MAX_UPLINKS];
 	struct gona_guest v = { .id = gu->id };
 	int r;
 
@@ -83,11 +105,12 @@ void state_push_guest(struct gonad *g, struct guest *gu)
 		return;
 	memcpy(v.mac, gu->conf.mac, 6);
 	if (gu->homes) {
-		build_pol_uplinks(g, pu);
 		v.flags |= GONA_GF_PLACED;
+		v.homes = gu->homes;
 		v.n_uplinks = (__u8)__builtin_popcount(gu->homes);
-		pol_fill_slots(pu, g->n_uplinks, gu->homes, v.slots);
+		fill_slots(g, gu, v.slots);
 	}
+	memcpy(gu->slots, v.slots, sizeof(gu->slots));
 	qos_guest_entry(g, gu, &v);
 	r = dp_set_guest(g->dp, gu->ifindex, &v);
 	if (r)
@@ -901,13 +924,18 @@ static void rate(struct rates *rt, const struct gona_counters *now,
 	rt->last = *now;
 }
 
-int state_rebalance(struct gonad *g, char *msg, size_t len)
+/* An uplink this loaded is full: its guests' demand may be more. */
+#define FULL_PCT 95
+
+int state_rebalance(struct gonad *g, bool now_or_never, char *msg,
+		    size_t len)
 {
 	struct pol_uplink pu[GONA_MAX_UPLINKS];
 	struct pol_guest *pg;
 	uint64_t now = now_ms();
 	char loads[512];
 	size_t off;
+	bool full;
 	int moved;
 
 	if (g->resyncing || !g->n_guests) {
@@ -930,11 +958,35 @@ int state_rebalance(struct gonad *g, char *msg, size_t len)
 	}
 	state_loads_str(g, loads, sizeof(loads));
 	if (!moved) {
+		g->rebalance_armed = false;
 		snprintf(msg, len, "nothing to move: loads %s (threshold %u%%)",
 			 loads, g->conf->policy.rebalance_threshold);
 		free(pg);
 		return 0;
 	}
+	/* An interval's unevenness may be a transient (traffic starting
+	 * mid-interval): the periodic round acts on the second in a row. */
+	if (!now_or_never && !g->rebalance_armed) {
+		g->rebalance_armed = true;
+		snprintf(msg, len, "uneven (loads %s): moving at the next "
+				   "interval if still so",
+			 loads);
+		free(pg);
+		return 0;
+	}
+	g->rebalance_armed = false;
+	/*
+	 * On a full uplink the guests' rates are capped, not their demand:
+	 * such a round is a first guess, and the guests it moves may move
+	 * again once their demand shows. Otherwise a guest moved stays put
+	 * for the hold-down time.
+	 */
+	full = false;
+	for (size_t i = 0; i < g->n_uplinks; i++)
+		if (g->uplinks[i].up &&
+		    state_uplink_load(g, &g->uplinks[i]) >=
+			    g->uplinks[i].conf.capacity / 100 * FULL_PCT)
+			full = true;
 	off = (size_t)snprintf(msg, len, "moved");
 	for (size_t i = 0; i < g->n_guests; i++) {
 		struct guest *gu = g->guests[i];
@@ -942,7 +994,9 @@ int state_rebalance(struct gonad *g, char *msg, size_t len)
 
 		if (pg[i].homes == gu->homes)
 			continue;
-		gu->held_until_ms = now + g->conf->policy.rebalance_holddown_ms;
+		if (!full)
+			gu->held_until_ms =
+				now + g->conf->policy.rebalance_holddown_ms;
 		gu->n_rebalanced++;
 		homes_str(g, pg[i].homes, to, sizeof(to));
 		if (off < len)
@@ -952,12 +1006,15 @@ int state_rebalance(struct gonad *g, char *msg, size_t len)
 						gu->conf.name, to);
 	}
 	if (off < len)
-		snprintf(msg + off, len - off, "; loads were %s", loads);
+		snprintf(msg + off, len - off, "; loads were %s%s", loads,
+			 full ? " (one full: a first guess, no hold-down)"
+			      : "");
 	log_info("rebalancing: %s", msg);
 	move_guests(g, pg, "rebalanced to");
 	g->rebalance_rounds++;
 	g->rebalance_moves += (uint32_t)moved;
 	g->rebalanced_ms = now;
+	g->rebalance_settling = true;
 	qos_update(g);
 	free(pg);
 	return moved;
@@ -990,10 +1047,37 @@ uint64_t state_uplink_load(const struct gonad *g, const struct uplink *u)
 		const struct guest *gu = g->guests[i];
 
 		if (gu->homes & (1u << u->slot))
-			sum += gu->rates.tx_bps /
-			       (uint64_t)__builtin_popcount(gu->homes);
+			sum += gu->home_bps[u->slot];
 	}
 	return sum;
+}
+
+/* What a guest sent out of each of its uplinks. One on a single uplink
+ * sends all there; a spread one's is counted per uplink by the data path,
+ * and a slot's first reading is only a baseline. */
+static void home_rates(struct gonad *g, struct guest *gu, uint64_t dt_ms)
+{
+	uint32_t sampled = 0;
+
+	memset(gu->home_bps, 0, sizeof(gu->home_bps));
+	if (__builtin_popcount(gu->homes) == 1) {
+		gu->home_bps[__builtin_ctz(gu->homes)] = gu->rates.tx_bps;
+	} else {
+		for (unsigned int s = 0; s < g->n_uplinks; s++) {
+			uint64_t b;
+
+			if (!(gu->homes & (1u << s)) ||
+			    dp_read_guest_uplink_bytes(g->dp, gu->id, s, &b))
+				continue;
+			if ((gu->home_sampled & (1u << s)) && dt_ms &&
+			    b >= gu->home_bytes[s])
+				gu->home_bps[s] =
+					(b - gu->home_bytes[s]) * 8000 / dt_ms;
+			gu->home_bytes[s] = b;
+			sampled |= 1u << s;
+		}
+	}
+	gu->home_sampled = sampled;
 }
 
 void state_sample(struct gonad *g)
@@ -1005,15 +1089,34 @@ void state_sample(struct gonad *g)
 	for (size_t i = 0; i < g->n_uplinks; i++)
 		if (!dp_read_uplink_stats(g->dp, g->uplinks[i].slot, &c))
 			rate(&g->uplinks[i].rates, &c, dt);
-	for (size_t i = 0; i < g->n_guests; i++)
+	for (size_t i = 0; i < g->n_guests; i++) {
 		if (!dp_read_guest_stats(g->dp, g->guests[i]->id, &c))
 			rate(&g->guests[i]->rates, &c, dt);
+		home_rates(g, g->guests[i], dt);
+	}
 	g->sampled_ms = t;
 	if (!dt)
 		return;
-	/* Where the demand went: guests first, then their shares. */
-	if (state_rebalance(g, msg, sizeof(msg)) <= 0)
+	/* A spread guest's new flows follow where there is room. */
+	for (size_t i = 0; i < g->n_guests; i++) {
+		struct guest *gu = g->guests[i];
+		uint8_t slots[GONA_SPREAD_SLOTS];
+
+		if (__builtin_popcount(gu->homes) < 2)
+			continue;
+		fill_slots(g, gu, slots);
+		if (memcmp(slots, gu->slots, sizeof(slots)))
+			state_push_guest(g, gu);
+	}
+	/* Where the demand went: guests first, then their shares. The
+	 * interval after guests moved measured them moving: the next round
+	 * waits for one that shows where they settled. */
+	if (g->rebalance_settling) {
+		g->rebalance_settling = false;
 		qos_sample(g);
+	} else if (state_rebalance(g, false, msg, sizeof(msg)) <= 0) {
+		qos_sample(g);
+	}
 }
 
 struct uplink *state_uplink(struct gonad *g, const char *name)

@@ -117,26 +117,54 @@ static __always_inline int gona_pace(struct __sk_buff *skb,
 }
 
 /*
+ * A spread guest's flow: the uplink slot it keeps. A new flow, or one
+ * whose uplink is no longer the guest's, takes the guest's next turn in
+ * its slots (its uplinks in turn, by weight), so flows spread evenly
+ * however their hashes fall. Counts the frame on the flow.
+ */
+static __always_inline __u32 gona_flow_slot(struct __sk_buff *skb,
+					    const struct gona_guest *g,
+					    const struct gona_wire *w)
+{
+	struct gona_flow_key k = { .id = g->id };
+	struct gona_flow *f, nf = { .bytes = w->bytes };
+	__u32 id = g->id, *turn, n;
+
+	k.hash = bpf_get_hash_recalc(skb);
+	gona_test_note_hash(k.hash);
+	f = bpf_map_lookup_elem(&flows, &k);
+	if (f && f->slot < GONA_MAX_UPLINKS && (g->homes & (1u << f->slot))) {
+		__sync_fetch_and_add(&f->bytes, w->bytes);
+		return f->slot;
+	}
+	turn = bpf_map_lookup_elem(&flow_turn, &id);
+	n = k.hash;
+	if (turn) {
+		/* Two new flows at once on two CPUs may share a turn. */
+		n = *turn;
+		__sync_fetch_and_add(turn, 1);
+	}
+	nf.slot = g->slots[n % GONA_SPREAD_SLOTS];
+	/* Full of recent flows, the map forgets the least recent. */
+	bpf_map_update_elem(&flows, &k, &nf, BPF_ANY);
+	return nf.slot;
+}
+
+/*
  * To the fabric through the guest's uplink, in the guest's HTB class. A
- * guest on one uplink has every slot naming it, so the flow hash is only
- * computed for a spread guest (n_uplinks > 1).
+ * guest on one uplink has every slot naming it; only a spread guest
+ * (n_uplinks > 1) has flows.
  */
 static __always_inline int gona_to_uplink(struct __sk_buff *skb,
 					  const struct gona_guest *g,
 					  const struct gona_wire *w)
 {
 	struct gona_uplink *up;
-	__u32 slot, hash;
+	__u32 slot;
 
 	if (!(g->flags & GONA_GF_PLACED))
 		return -GONA_DROP_NO_UPLINK;
-	if (g->n_uplinks > 1) {
-		hash = bpf_get_hash_recalc(skb);
-		gona_test_note_hash(hash);
-		slot = g->slots[hash % GONA_SPREAD_SLOTS];
-	} else {
-		slot = g->slots[0];
-	}
+	slot = g->n_uplinks > 1 ? gona_flow_slot(skb, g, w) : g->slots[0];
 	up = bpf_map_lookup_elem(&uplinks, &slot);
 	if (!up || !gona_uplink_ok(up)) {
 		up = gona_uplink_fallback(&slot);
@@ -157,6 +185,13 @@ static __always_inline int gona_to_uplink(struct __sk_buff *skb,
 	}
 	gona_count_tx(&guest_stats, g->id, w);
 	gona_count_tx(&uplink_stats, slot, w);
+	if (g->n_uplinks > 1) {
+		__u32 idx = GONA_GUEST_UPLINK_IDX(g->id, slot);
+		__u64 *b = bpf_map_lookup_elem(&guest_uplink_bytes, &idx);
+
+		if (b)
+			*b += w->bytes;
+	}
 	return gona_redirect(skb, up->ifindex, false);
 }
 

@@ -15,6 +15,7 @@
 #define GONA_MAX_ADDRS 16 /* per address family and guest */
 #define GONA_SPREAD_SLOTS 64 /* flow-hash slots of one guest */
 #define GONA_DROP_SLOTS 16 /* room for drop reasons in the counters */
+#define GONA_MAX_FLOWS 65536 /* flows of spread guests, least recent out */
 
 /*
  * Why a frame was dropped. The programs return these as negative codes from
@@ -60,8 +61,32 @@ struct gona_guest {
 	__u8 mac[6];
 	__u8 flags; /* GONA_GF_* */
 	__u8 n_uplinks; /* distinct uplinks in slots[] */
-	__u8 slots[GONA_SPREAD_SLOTS]; /* flow hash % SLOTS -> uplink slot */
+	/* A spread guest's new flows take these in turn: its uplinks
+	 * interleaved, each as often as its weight. */
+	__u8 slots[GONA_SPREAD_SLOTS];
+	__u32 homes; /* its uplinks, a bit per uplink slot */
+	__u32 pad;
 };
+
+/*
+ * flows: LRU hash of a spread guest's flows. A flow keeps the uplink its
+ * first packet took, so its packets are never reordered, until gonad moves
+ * it (by rewriting slot) or its uplink stops being one of the guest's.
+ */
+struct gona_flow_key {
+	__u32 id; /* guest id */
+	__u32 hash; /* skb flow hash */
+};
+
+struct gona_flow {
+	__u32 slot; /* uplink slot */
+	__u32 pad;
+	__u64 bytes; /* on the wire, added atomically */
+};
+
+/* guest_uplink_bytes: per-CPU array, index id * GONA_MAX_UPLINKS + slot:
+ * what a spread guest sent out of each of its uplinks. */
+#define GONA_GUEST_UPLINK_IDX(id, slot) ((id) * GONA_MAX_UPLINKS + (slot))
 
 /* guest_by_mac: key struct gona_mac_key, value struct gona_port. */
 struct gona_mac_key {

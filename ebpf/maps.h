@@ -93,6 +93,27 @@ struct {
 	__type(value, struct gona_pacing);
 } pacing SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, GONA_MAX_FLOWS);
+	__type(key, struct gona_flow_key);
+	__type(value, struct gona_flow);
+} flows SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, GONA_MAX_GUESTS);
+	__type(key, __u32); /* guest id */
+	__type(value, __u32); /* new flows so far: the next turn in slots */
+} flow_turn SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, GONA_MAX_GUESTS * GONA_MAX_UPLINKS);
+	__type(key, __u32); /* GONA_GUEST_UPLINK_IDX(id, slot) */
+	__type(value, __u64); /* bytes on the wire */
+} guest_uplink_bytes SEC(".maps");
+
 #ifdef GONA_TEST
 /* Where each frame was sent, for the BPF_PROG_TEST_RUN tests only. */
 struct {

@@ -138,6 +138,7 @@ static void fill_maps(void)
 		if (t->placed) {
 			g.flags = GONA_GF_PLACED;
 			g.n_uplinks = t->spread ? 2 : 1;
+			g.homes = t->spread ? 0x3 : 1u << t->home;
 		}
 		for (unsigned int s = 0; s < GONA_SPREAD_SLOTS; s++)
 			g.slots[s] = t->spread ? spread_slot(s) : t->home;
@@ -1194,54 +1195,119 @@ START_TEST(test_unplaced_guest)
 }
 END_TEST
 
+/* A TCP frame of the spread guest g3 from port SPORT. */
+static void g3_flow(struct frame *f, __u16 sport)
+{
+	build(f, &(struct pkt){ .dst = MAC_EXT,
+				.src = MAC_G3,
+				.family = AF_INET,
+				.saddr = "192.0.2.3",
+				.daddr = "198.51.100.1",
+				.proto = IPPROTO_TCP,
+				.sport = sport,
+				.dport = 443 });
+}
+
+/* The uplink slot g3's frame F went out of. */
+static unsigned int g3_sent(const struct frame *f)
+{
+	struct run r;
+
+	guest_tx(D_G3, f, &r);
+	ck_assert_int_eq(r.ret, TC_ACT_REDIRECT);
+	ck_assert_uint_eq(r.log.n, 1);
+	for (unsigned int s = 0; s <= D_U2 - D_U0; s++)
+		if ((int)r.log.ev[0].ifindex == ifi[D_U0 + s])
+			return s;
+	ck_abort_msg("g3's frame went to ifindex %u, no uplink",
+		     r.log.ev[0].ifindex);
+	return 0;
+}
+
+static __u32 g3_turn(void)
+{
+	__u32 id = ID_G3, turn = 0;
+
+	bpf_map__lookup_elem(skel->maps.flow_turn, &id, sizeof(id), &turn,
+			     sizeof(turn), 0);
+	return turn;
+}
+
+static __u64 g3_uplink_bytes(unsigned int slot)
+{
+	__u32 key = GONA_GUEST_UPLINK_IDX(ID_G3, slot);
+	__u64 v[256] = { 0 }, sum = 0;
+
+	ck_assert_int_le(ncpus, 256);
+	ck_assert_int_eq(bpf_map__lookup_elem(skel->maps.guest_uplink_bytes,
+					      &key, sizeof(key), v,
+					      sizeof(v[0]) * (size_t)ncpus, 0),
+			 0);
+	for (int c = 0; c < ncpus; c++)
+		sum += v[c];
+	return sum;
+}
+
 START_TEST(test_spread_guest)
 {
-	unsigned int seen[N_SLOTS] = { 0 };
+	unsigned int seen[N_SLOTS] = { 0 }, first[48];
+	__u64 bytes0[N_SLOTS];
 	struct snap want;
 	struct frame f;
-	struct run r;
-	__u32 hash0 = 0;
+	__u32 turn0 = g3_turn(), ifindex = (__u32)ifi[D_G3];
+	struct gona_guest g;
 
+	for (unsigned int s = 0; s < N_SLOTS; s++)
+		bytes0[s] = g3_uplink_bytes(s);
 	snap_take(&want);
+	/* New flows take the guest's slots in turn, whatever their hash. */
 	for (unsigned int flow = 0; flow < 48; flow++) {
-		__u8 slot;
-
-		build(&f, &(struct pkt){ .dst = MAC_EXT,
-					 .src = MAC_G3,
-					 .family = AF_INET,
-					 .saddr = "192.0.2.3",
-					 .daddr = "198.51.100.1",
-					 .proto = IPPROTO_TCP,
-					 .sport = (__u16)(30000 + flow),
-					 .dport = 443 });
-		guest_tx(D_G3, &f, &r);
-		ck_assert_int_eq(r.ret, TC_ACT_REDIRECT);
-		/* Exactly the uplink the slot of the flow's hash names. */
-		slot = spread_slot(r.log.hash % GONA_SPREAD_SLOTS);
-		EXPECT_HOPS(&r, { D_U0 + slot, 0 });
-		seen[slot]++;
+		g3_flow(&f, (__u16)(30000 + flow));
+		first[flow] = g3_sent(&f);
+		ck_assert_uint_eq(first[flow],
+				  spread_slot((turn0 + flow) %
+					      GONA_SPREAD_SLOTS));
+		seen[first[flow]]++;
 		add_tx(&want.g[ID_G3], 1, f.len);
-		add_tx(&want.u[slot], 1, f.len);
-		if (flow == 0)
-			hash0 = r.log.hash;
+		add_tx(&want.u[first[flow]], 1, f.len);
 	}
 	snap_expect(&want);
-	/* 48 flows over a 1:2 table: both uplinks, never the third. */
-	ck_assert_uint_gt(seen[0], 0);
-	ck_assert_uint_gt(seen[1], 0);
+	/* 48 flows over a 1:2 table: 16 and 32, never the third uplink. */
+	ck_assert_uint_eq(seen[1], 16);
+	ck_assert_uint_eq(seen[0], 32);
 	ck_assert_uint_eq(seen[2], 0);
+	ck_assert_uint_eq(g3_turn(), turn0 + 48);
+	/* Counted per uplink for gonad's rate limiting. */
+	ck_assert_uint_eq(g3_uplink_bytes(0) - bytes0[0], 32 * f.len);
+	ck_assert_uint_eq(g3_uplink_bytes(1) - bytes0[1], 16 * f.len);
 
-	/* A flow keeps its hash, hence its uplink. */
-	build(&f, &(struct pkt){ .dst = MAC_EXT,
-				 .src = MAC_G3,
-				 .family = AF_INET,
-				 .saddr = "192.0.2.3",
-				 .daddr = "198.51.100.1",
-				 .proto = IPPROTO_TCP,
-				 .sport = 30000,
-				 .dport = 443 });
-	guest_tx(D_G3, &f, &r);
-	ck_assert_uint_eq(r.log.hash, hash0);
+	/* A flow keeps its uplink when the turns change: all on uplink 1
+	 * now for new flows, the old ones stay. */
+	ck_assert_int_eq(bpf_map__lookup_elem(skel->maps.guests, &ifindex,
+					      sizeof(ifindex), &g, sizeof(g),
+					      0),
+			 0);
+	memset(g.slots, 1, sizeof(g.slots));
+	update(skel->maps.guests, &ifindex, sizeof(ifindex), &g, sizeof(g));
+	for (unsigned int flow = 0; flow < 48; flow++) {
+		g3_flow(&f, (__u16)(30000 + flow));
+		ck_assert_uint_eq(g3_sent(&f), first[flow]);
+	}
+	g3_flow(&f, 31000);
+	ck_assert_uint_eq(g3_sent(&f), 1);
+
+	/* Uplink 0 no longer the guest's: its flows take new turns. */
+	g.homes = 0x2;
+	update(skel->maps.guests, &ifindex, sizeof(ifindex), &g, sizeof(g));
+	for (unsigned int flow = 0; flow < 48; flow++) {
+		g3_flow(&f, (__u16)(30000 + flow));
+		ck_assert_uint_eq(g3_sent(&f), 1);
+	}
+	/* Back as it was for the other tests. */
+	for (unsigned int s = 0; s < GONA_SPREAD_SLOTS; s++)
+		g.slots[s] = spread_slot(s);
+	g.homes = 0x3;
+	update(skel->maps.guests, &ifindex, sizeof(ifindex), &g, sizeof(g));
 }
 END_TEST
 

@@ -4,7 +4,10 @@
 # each way (shaped in a namespace between gona and the fabric, so the wire
 # is the bottleneck): six guests of different demands piled on one uplink
 # on purpose are spread by live rebalancing within three intervals, and
-# then stay put; `gonactl rebalance` and what uplink show says.
+# then stay put; `gonactl rebalance` and what uplink show says. Then one
+# guest spread over the three uplinks: 8 TCP flows aggregate the wires
+# (3 trials), a ceiling of 450M holds over the three, and a single flow is
+# never reordered (no more retransmissions than over one uplink).
 # Needs root. Env: GONAD, GONACTL, TOOLS, GONAD_WRAP.
 
 set -u
@@ -62,9 +65,11 @@ t_check "all six guests start on up0" \
 t_check "gonactl rebalance with no traffic moves nothing, and says so" \
 	bash -c "'$GONACTL' -s '$T_SOCK' rebalance | grep -q '^nothing to move: loads up0 0%, up1 0%, up2 0% (threshold 20%)'"
 
-# Demands 180, 150, 120, 90, 60 and 30 Mbit/s (TCP paced by iperf3):
-# 630 of the 900 the wires carry, 210 each if evenly spread.
-demand=(0 180 150 120 90 60 30)
+# Demands 90, 70, 50, 40, 20 and 10 Mbit/s (TCP paced by iperf3): 280,
+# which up0 alone still carries, so what gonad measures is the demand (on
+# a full uplink TCP's share is, and iperf3 then sends in bursts to catch
+# up); spread evenly, about 93 on each uplink.
+demand=(0 90 70 50 40 20 10)
 for i in 1 2 3 4 5 6; do iperf_bg "g$i" "$i" 12 -b "${demand[$i]}M"; done
 t0=$(now_ns)
 
@@ -95,8 +100,8 @@ max=$(printf '%s\n' "$r0" "$r1" "$r2" | sort -n | tail -1)
 min=$(printf '%s\n' "$r0" "$r1" "$r2" | sort -n | head -1)
 t_cmp "within 3 intervals, the busiest uplink carries <= 1.2 x the least busy" \
 	"$max" "<=" "$((min * 12 / 10))"
-t_cmp "... and the three carry the whole demand (>= 0.95 x 630M)" \
-	$((r0 + r1 + r2)) ">=" $((630 * M * 95 / 100))
+t_cmp "... and the three carry the whole demand (>= 0.95 x 280M)" \
+	$((r0 + r1 + r2)) ">=" $((280 * M * 95 / 100))
 m0=$(moves)
 t_cmp "rebalancing moved guests" "$m0" ">" 0
 
@@ -105,14 +110,75 @@ sleep "$(awk -v i=$INTERVAL_MS 'BEGIN { print (i * 10) / 1000 }')"
 t_check "no guest moved in the 10 intervals after ($m0 moves before)" \
 	test "$(moves)" = "$m0"
 gctl -j uplink list > "$T_DIR/ul.json"
-t_check "uplink show reports each uplink's load (> 30% each)" \
-	jq -e 'all(.[]; .load > 90000000)' "$T_DIR/ul.json"
+t_check "uplink show reports each uplink's load (> 25% each)" \
+	jq -e 'all(.[]; .load > 75000000)' "$T_DIR/ul.json"
 t_check "gonactl rebalance while balanced moves nothing" \
 	bash -c "'$GONACTL' -s '$T_SOCK' rebalance | grep -q '^nothing to move'"
 iperf_wait
 for i in 1 2 3 4 5 6; do t_diag "$(iperf_summary "g$i")"; done
 t_check "status says how many moves" \
 	bash -c "'$GONACTL' -s '$T_SOCK' status | grep -q '^rebalanced $m0 guest moves'"
+
+topo_gonad_stop || t_fail "gonad exits cleanly (status $?)"
+
+# --- One guest over three uplinks -------------------------------------------
+
+{
+	cat <<'CONF'
+uplinks = ( { name = "up0"; device = "up0"; capacity = "300M"; },
+            { name = "up1"; device = "up1"; capacity = "300M"; },
+            { name = "up2"; device = "up2"; capacity = "300M"; } );
+guests = (
+	{ name = "g1"; device = "vif1"; mac = "02:00:00:00:00:01";
+	  ipv4 = [ "192.0.2.11" ]; spread = 3; },
+	{ name = "g2"; device = "vif2"; mac = "02:00:00:00:00:02";
+	  ipv4 = [ "192.0.2.12" ]; }
+);
+CONF
+	echo "policy = { rebalance_interval_ms = $INTERVAL_MS; qos_backend = \"htb\"; };"
+	topo_conf_daemon
+} >"$conf"
+if ! topo_gonad "$conf"; then
+	t_fail "gonad starts with a spread guest"
+	t_done
+	exit 1
+fi
+t_check "g1 is spread over up0, up1 and up2" \
+	test "$(gctl -j guest show g1 | jq -r '.homes | sort | join(",")')" = up0,up1,up2
+
+# TCP goodput is about 0.957 of the wire rate (headers): 0.9 of the three
+# wires' goodput is 0.9 x 0.957 x 900M = 775M.
+for trial in 1 2 3; do
+	iperf_bg g1 1 5 -P 8
+	iperf_wait
+	t_diag "$(iperf_summary g1)"
+	t_cmp "8 flows over 3 wires of 300M, trial $trial: goodput" \
+		"$(goodput g1)" ">=" $((775 * M))
+done
+flows=$(bpftool map dump pinned "$T_PINS/flows" -j 2>/dev/null | jq length)
+t_diag "flows in the data path's flow table: ${flows:-?}"
+
+gctl guest set g1 tx.max 450M || t_fail "gonactl guest set g1 tx.max 450M"
+iperf_bg g1 1 6 -P 8
+iperf_wait
+t_diag "$(iperf_summary g1)"
+steady() { jq '[.intervals[1:][] | .sum.bits_per_second] | add / length | floor' "$T_DIR/$1.json"; }
+r=$(steady g1)
+t_cmp "tx.max 450M over 3 uplinks: goodput >= 0.85 x 450M" "$r" ">=" $((450 * M * 85 / 100))
+t_cmp "... and <= 450M" "$r" "<=" $((450 * M))
+gctl guest set g1 tx.max none || t_fail "gonactl guest set g1 tx.max none"
+
+# One flow paced below the wire loses nothing and is not reordered: its
+# retransmissions (fast retransmits after reordering included) are no
+# more than the same flow's from g2, on a single uplink.
+iperf_bg g1 1 5 -b 250M
+iperf_wait
+iperf_bg g2 2 5 -b 250M
+iperf_wait
+t_diag "$(iperf_summary g1)"
+t_diag "$(iperf_summary g2)"
+t_cmp "one flow of the spread guest: retransmissions no more than over one uplink ($(retransmits g2))" \
+	"$(retransmits g1)" "<=" "$(retransmits g2)"
 
 topo_gonad_stop || t_fail "gonad exits cleanly (status $?)"
 topo_gonad_log_clean
