@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* Cost per packet of gona_guest_tx next to a program that only redirects. */
+/* Cost per packet of gona_guest_tx next to a program that only redirects;
+ * then for a guest spread over the uplinks, with the flow table and with
+ * plain hashing. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <net/if.h>
@@ -187,6 +189,53 @@ static int measure(struct bpf_program *prog, int ifindex, const __u8 *frame,
 	return 0;
 }
 
+/* Guest 0 spread over every uplink; flow table on (its flow's entry found
+ * at every packet but the first) or off (GONA_GLF_HASH_FLOWS). */
+static int set_spread(struct gona *skel, int guest_ifindex, __u32 glflags)
+{
+	__u32 ifindex = (__u32)guest_ifindex, zero = 0;
+	struct gona_globals gl;
+	struct gona_guest g;
+	int r;
+
+	r = bpf_map__lookup_elem(skel->maps.guests, &ifindex, sizeof(ifindex),
+				 &g, sizeof(g), 0);
+	r = r ?: bpf_map__lookup_elem(skel->maps.globals, &zero, sizeof(zero),
+				      &gl, sizeof(gl), 0);
+	if (r)
+		return r;
+	g.n_uplinks = N_UPLINKS;
+	g.homes = (1u << N_UPLINKS) - 1;
+	for (unsigned int s = 0; s < GONA_SPREAD_SLOTS; s++)
+		g.slots[s] = (__u8)(s % N_UPLINKS);
+	gl.flags = glflags;
+	r = bpf_map__update_elem(skel->maps.guests, &ifindex, sizeof(ifindex),
+				 &g, sizeof(g), BPF_ANY);
+	return r ?: bpf_map__update_elem(skel->maps.globals, &zero,
+					 sizeof(zero), &gl, sizeof(gl),
+					 BPF_ANY);
+}
+
+static int spread_costs(struct gona *skel, int guest, const __u8 *frame,
+			size_t len)
+{
+	double t_table, t_hash;
+
+	if (set_spread(skel, guest, 0) ||
+	    measure(skel->progs.gona_guest_tx, guest, frame, len,
+		    TC_ACT_REDIRECT, &t_table) ||
+	    set_spread(skel, guest, GONA_GLF_HASH_FLOWS) ||
+	    measure(skel->progs.gona_guest_tx, guest, frame, len,
+		    TC_ACT_REDIRECT, &t_hash)) {
+		fprintf(stderr, "bpf_cost: cannot measure a spread guest\n");
+		return -1;
+	}
+	printf("spread guest, flow table    %.1f ns/pkt\n", t_table);
+	printf("spread guest, plain hashing %.1f ns/pkt\n", t_hash);
+	printf("flow table / plain hashing  %.2f\n", t_table / t_hash);
+	return 0;
+}
+
 static int sys(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 static int sys(const char *fmt, ...)
@@ -284,6 +333,8 @@ int main(void)
 	printf("gona_guest_tx  %.1f ns/pkt\n", t_gona);
 	printf("redirect_only  %.1f ns/pkt\n", t_ro);
 	printf("ratio  %.2f\n", t_gona / t_ro);
+	if (spread_costs(skel, guest, frame, len))
+		goto out;
 	r = EXIT_SUCCESS;
 out:
 	redirect_only__destroy(ro);

@@ -208,6 +208,23 @@ static void json_guest(struct json *j, const char *key,
 			json_str(j, NULL, s);
 	}
 	json_arr_close(j);
+	json_arr_open(j, "per_home");
+	{
+		char homes[sizeof(g->homes)];
+		size_t n = 0;
+
+		memcpy(homes, g->homes, sizeof(homes));
+		for (char *s = strtok(homes, ","); s && n < CTL_HOMES_MAX;
+		     s = strtok(NULL, ","), n++) {
+			json_obj_open(j, NULL);
+			json_str(j, "uplink", s);
+			json_u64(j, "tx_bps", g->home[n].tx_bps);
+			json_u64(j, "min", g->home[n].min);
+			json_u64(j, "max", g->home[n].max);
+			json_obj_close(j);
+		}
+	}
+	json_arr_close(j);
 	json_u64(j, "spread", g->spread);
 	json_u64(j, "priority", g->priority);
 	json_u64(j, "rebalanced", g->n_rebalanced);
@@ -540,6 +557,22 @@ void show_guest(FILE *f, const struct reply *r, bool json)
 			inet_ntop(AF_INET6, g->ipv6[i], a, sizeof(a)));
 	fprintf(f, "home       %s (spread %u)\n",
 		g->homes[0] ? g->homes : "none: no uplink is up", g->spread);
+	if (strchr(g->homes, ',')) {
+		char homes[sizeof(g->homes)], x[32], y[32], z[32];
+		size_t n = 0;
+
+		memcpy(homes, g->homes, sizeof(homes));
+		for (char *s = strtok(homes, ","); s && n < CTL_HOMES_MAX;
+		     s = strtok(NULL, ","), n++)
+			fprintf(f, "  %-8s sends %s; its part: min %s, max %s\n",
+				s, rate(g->home[n].tx_bps, x, sizeof(x)),
+				g->home[n].min
+					? rate(g->home[n].min, y, sizeof(y))
+					: "none",
+				g->home[n].max
+					? rate(g->home[n].max, z, sizeof(z))
+					: "none");
+	}
 	fprintf(f, "tx.min     %s",
 		g->tx_min ? rate(g->tx_min, b, sizeof(b)) : "none");
 	if (g->tx_min_kept < g->tx_min)

@@ -111,6 +111,10 @@ struct conf_policy {
 	 * capacities); a guest moved stays put for the hold-down time. */
 	uint32_t rebalance_threshold;
 	uint32_t rebalance_holddown_ms;
+	/* Spread guests' flows keep the uplink their first packet took
+	 * (true), or go where their hash says (false: no state, but large
+	 * flows may share an uplink while another idles). */
+	bool flow_table;
 	bool failback; /* move guests back when their uplink returns */
 	/* An uplink that fails (carrier, probes) is taken down only after
 	 * downdelay_ms of failing, one that recovers is used again only

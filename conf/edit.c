@@ -645,6 +645,8 @@ int conf_policy_set(struct conf_policy *p, const char *key, const char *value,
 				value, 0, 3600000, err);
 	if (!strcmp(key, "failback"))
 		return set_bool(&p->failback, "policy", key, value, err);
+	if (!strcmp(key, "flow_table"))
+		return set_bool(&p->flow_table, "policy", key, value, err);
 	if (!strcmp(key, "updelay_ms"))
 		return set_uint(&p->updelay_ms, "policy", key, value, 0, 600000,
 				err);
@@ -699,6 +701,7 @@ void conf_defaults(struct conf *c)
 	c->policy.rebalance_interval_ms = 1000;
 	c->policy.rebalance_threshold = 20;
 	c->policy.rebalance_holddown_ms = 10000;
+	c->policy.flow_table = true;
 	c->policy.failback = true;
 	c->policy.notify_count = 3;
 	c->policy.notify_interval_ms = 50;

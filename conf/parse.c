@@ -93,6 +93,7 @@ static const struct key policy_keys[] = {
 	{ .name = "rebalance_threshold", .kind = K_INT },
 	{ .name = "rebalance_holddown_ms", .kind = K_INT },
 	{ .name = "failback", .kind = K_BOOL },
+	{ .name = "flow_table", .kind = K_BOOL },
 	{ .name = "updelay_ms", .kind = K_INT },
 	{ .name = "downdelay_ms", .kind = K_INT },
 	{ .name = "notify_count", .kind = K_INT },

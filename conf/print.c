@@ -111,6 +111,8 @@ void conf_print(FILE *f, const struct conf *c)
 		c->policy.rebalance_threshold);
 	fprintf(f, "\trebalance_holddown_ms = %u;\n",
 		c->policy.rebalance_holddown_ms);
+	fprintf(f, "\tflow_table = %s;\n",
+		c->policy.flow_table ? "true" : "false");
 	fprintf(f, "\tfailback = %s;\n", c->policy.failback ? "true" : "false");
 	fprintf(f, "\tupdelay_ms = %u;\n", c->policy.updelay_ms);
 	fprintf(f, "\tdowndelay_ms = %u;\n", c->policy.downdelay_ms);

@@ -145,9 +145,16 @@ static int send_guest(struct ctl_client *c, const struct guest *gu)
 
 	snprintf(r.name, sizeof(r.name), "%s", gu->conf.name);
 	snprintf(r.device, sizeof(r.device), "%s", gu->conf.device);
-	for (size_t i = 0; i < g->n_uplinks; i++) {
+	for (size_t i = 0, n = 0; i < g->n_uplinks && n < CTL_HOMES_MAX;
+	     i++) {
 		if (!(gu->homes & (1u << i)))
 			continue;
+		r.home[n].tx_bps = gu->home_bps[i];
+		r.home[n].min = qos_home_part(gu, (unsigned int)i,
+					      gu->tx_min_kept);
+		r.home[n].max = qos_home_part(gu, (unsigned int)i,
+					      gu->conf.slice.tx_max);
+		n++;
 		off += (size_t)snprintf(r.homes + off, sizeof(r.homes) - off,
 					"%s%s", off ? "," : "",
 					g->uplinks[i].conf.name);

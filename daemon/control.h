@@ -25,6 +25,7 @@
 #define CTL_ADDRS_MAX 16
 #define CTL_DROP_SLOTS 16
 #define CTL_ERR_MAX 1024
+#define CTL_HOMES_MAX 32 /* = GONA_MAX_UPLINKS */
 
 struct ctl_hdr {
 	uint32_t magic;
@@ -148,6 +149,13 @@ struct ctl_guest {
 	uint32_t priority;
 	uint32_t n_rebalanced; /* times rebalancing moved it */
 	uint64_t held_ms; /* rebalancing leaves it where it is this long */
+	/* Per uplink in homes, in its order: what it sends there and its
+	 * part of tx.min and tx.max there (0: none). */
+	struct ctl_home {
+		uint64_t tx_bps;
+		uint64_t min;
+		uint64_t max;
+	} home[CTL_HOMES_MAX];
 	struct ctl_counters c;
 };
 

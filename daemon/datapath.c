@@ -551,6 +551,61 @@ int dp_read_guest_uplink_bytes(struct dp *dp, uint32_t id, unsigned int slot,
 	return r;
 }
 
+int dp_read_flows(struct dp *dp, struct dp_flow **out, size_t *n)
+{
+	struct bpf_map *map = dp->skel->maps.flows;
+	struct gona_flow_key k, next;
+	struct dp_flow *v = NULL;
+	size_t cap = 0, used = 0;
+	bool first = true;
+
+	*out = NULL;
+	*n = 0;
+	while (!bpf_map__get_next_key(map, first ? NULL : &k, &next,
+				      sizeof(next))) {
+		struct gona_flow f;
+
+		first = false;
+		k = next;
+		if (bpf_map__lookup_elem(map, &k, sizeof(k), &f, sizeof(f), 0))
+			continue; /* gone meanwhile */
+		if (used == cap) {
+			struct dp_flow *w;
+
+			cap = cap ? cap * 2 : 256;
+			w = realloc(v, cap * sizeof(*v));
+			if (!w) {
+				free(v);
+				return -ENOMEM;
+			}
+			v = w;
+		}
+		v[used++] = (struct dp_flow){ .key = k,
+					      .slot = f.slot,
+					      .bytes = f.bytes };
+		if (used >= GONA_MAX_FLOWS)
+			break;
+	}
+	*out = v;
+	*n = used;
+	return 0;
+}
+
+int dp_move_flow(struct dp *dp, const struct gona_flow_key *k,
+		 unsigned int slot)
+{
+	struct bpf_map *map = dp->skel->maps.flows;
+	struct gona_flow f;
+	int r;
+
+	r = bpf_map__lookup_elem(map, k, sizeof(*k), &f, sizeof(f), 0);
+	if (r)
+		return r;
+	f.slot = slot;
+	return bpf_map__update_elem(map, k, sizeof(*k), &f, sizeof(f),
+				    BPF_EXIST);
+}
+
 static int zero_percpu(struct dp *dp, struct bpf_map *map, __u32 n)
 {
 	struct gona_counters *v;

@@ -18,6 +18,7 @@ struct tc;
 struct qos_ops;
 struct announcer;
 struct monitor;
+struct flows;
 
 /* A file descriptor in the event loop and what to do when it is ready. */
 struct ev_source {
@@ -135,6 +136,7 @@ struct gonad {
 	uint64_t rebalanced_ms;
 	bool rebalance_settling; /* guests just moved: skip the next round */
 	bool rebalance_armed; /* the last round found the loads uneven */
+	struct flows *flows; /* the flow table as last read (flows.c) */
 
 	struct dp *dp;
 	struct nlmon *nl;
@@ -199,6 +201,17 @@ int dp_read_guest_uplink_bytes(struct dp *dp, uint32_t id, unsigned int slot,
 			       uint64_t *sum);
 /* EDT: the guest's pacing rate, its clock kept. */
 int dp_set_pacing(struct dp *dp, uint32_t id, uint64_t rate_bps);
+/* A spread guest's flow as the flow table holds it. */
+struct dp_flow {
+	struct gona_flow_key key;
+	uint32_t slot;
+	uint64_t bytes;
+};
+/* Every flow in the table, in *OUT (to free), at most GONA_MAX_FLOWS. */
+int dp_read_flows(struct dp *dp, struct dp_flow **out, size_t *n);
+/* Send the flow K out of uplink SLOT from its next packet on. */
+int dp_move_flow(struct dp *dp, const struct gona_flow_key *k,
+		 unsigned int slot);
 /* Remove map entries a previous gonad left that the current state does not
  * own (after a crash), so the data path holds exactly what gonad knows. */
 int dp_prune(struct dp *dp, const struct gonad *g);
@@ -352,6 +365,16 @@ int state_rebalance(struct gonad *g, bool now_or_never, char *msg,
 uint64_t state_uplink_load(const struct gonad *g, const struct uplink *u);
 /* "up0 43%, up1 12% (down)": every uplink's load against capacity. */
 void state_loads_str(const struct gonad *g, char *buf, size_t len);
+
+/*
+ * flows.c: a rebalancing round over spread guests' flows. For a guest not
+ * held whose uplinks are uneven (as rebalancing judges uplinks), move the
+ * one flow from its busiest uplink to its least busy that evens them out
+ * most, and hold the guest. Rates come from the flow table's bytes since
+ * the last round. Appends what moved to MSG; returns the flows moved.
+ */
+int flows_rebalance(struct gonad *g, char *msg, size_t len);
+void flows_free(struct gonad *g);
 /* Rewrite the guest's data path entry (placement, QoS marks). */
 void state_push_guest(struct gonad *g, struct guest *gu);
 void state_detach_all(struct gonad *g);

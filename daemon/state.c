@@ -263,6 +263,8 @@ static void push_globals(struct gonad *g)
 	for (size_t i = 0; i < g->n_guests; i++)
 		if (g->guests[i]->id >= gl.n_flood)
 			gl.n_flood = g->guests[i]->id + 1;
+	if (!g->conf->policy.flow_table)
+		gl.flags |= GONA_GLF_HASH_FLOWS;
 	for (size_t i = 0; i < g->n_uplinks; i++) {
 		if (g->uplinks[i].up) {
 			slot = (unsigned int)i;
@@ -912,6 +914,7 @@ void state_fini(struct gonad *g)
 	g->guests = NULL;
 	g->uplinks = NULL;
 	g->n_guests = g->n_uplinks = 0;
+	flows_free(g);
 }
 
 static void rate(struct rates *rt, const struct gona_counters *now,
@@ -958,10 +961,28 @@ int state_rebalance(struct gonad *g, bool now_or_never, char *msg,
 	}
 	state_loads_str(g, loads, sizeof(loads));
 	if (!moved) {
+		char fl[512] = "";
+		int r;
+
 		g->rebalance_armed = false;
+		free(pg);
+		/* No guest to move: perhaps a spread guest's flow. */
+		r = flows_rebalance(g, fl, sizeof(fl));
+		if (r > 0) {
+			snprintf(msg, len, "moved %s; loads were %s", fl,
+				 loads);
+			log_info("rebalancing: %s", msg);
+			g->rebalance_rounds++;
+			g->rebalance_moves += (uint32_t)r;
+			g->rebalanced_ms = now;
+			g->rebalance_settling = true;
+			qos_update(g);
+			return r;
+		}
+		if (r < 0)
+			log_warnx("rebalancing flows: %s", err_str(r));
 		snprintf(msg, len, "nothing to move: loads %s (threshold %u%%)",
 			 loads, g->conf->policy.rebalance_threshold);
-		free(pg);
 		return 0;
 	}
 	/* An interval's unevenness may be a transient (traffic starting

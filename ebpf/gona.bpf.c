@@ -128,10 +128,14 @@ static __always_inline __u32 gona_flow_slot(struct __sk_buff *skb,
 {
 	struct gona_flow_key k = { .id = g->id };
 	struct gona_flow *f, nf = { .bytes = w->bytes };
+	struct gona_globals *gl = gona_globals();
 	__u32 id = g->id, *turn, n;
 
 	k.hash = bpf_get_hash_recalc(skb);
 	gona_test_note_hash(k.hash);
+	/* policy.flow_table off: plain hashing, as bonding's layer3+4. */
+	if (gl && (gl->flags & GONA_GLF_HASH_FLOWS))
+		return g->slots[k.hash % GONA_SPREAD_SLOTS];
 	f = bpf_map_lookup_elem(&flows, &k);
 	if (f && f->slot < GONA_MAX_UPLINKS && (g->homes & (1u << f->slot))) {
 		__sync_fetch_and_add(&f->bytes, w->bytes);

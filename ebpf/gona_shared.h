@@ -120,11 +120,13 @@ struct gona_uplink {
 };
 
 /* globals: array of one element. */
+#define GONA_GLF_HASH_FLOWS 0x01 /* no flow table: the hash picks the slot */
+
 struct gona_globals {
 	__u32 bcast_ifindex; /* the uplink broadcast/multicast is taken from */
 	__u32 n_flood; /* flood map entries to walk (indexed by guest id) */
 	__u32 n_uplinks; /* uplink slots in use */
-	__u32 pad;
+	__u32 flags; /* GONA_GLF_* */
 };
 
 /*

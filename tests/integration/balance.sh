@@ -6,8 +6,10 @@
 # on purpose are spread by live rebalancing within three intervals, and
 # then stay put; `gonactl rebalance` and what uplink show says. Then one
 # guest spread over the three uplinks: 8 TCP flows aggregate the wires
-# (3 trials), a ceiling of 450M holds over the three, and a single flow is
-# never reordered (no more retransmissions than over one uplink).
+# (3 trials), a ceiling of 450M holds over the three, a single flow is
+# never reordered (no more retransmissions than over one uplink), and when
+# another guest loads one of its uplinks, its flows there move to the
+# others.
 # Needs root. Env: GONAD, GONACTL, TOOLS, GONAD_WRAP.
 
 set -u
@@ -135,7 +137,7 @@ guests = (
 	  ipv4 = [ "192.0.2.12" ]; }
 );
 CONF
-	echo "policy = { rebalance_interval_ms = $INTERVAL_MS; qos_backend = \"htb\"; };"
+	echo "policy = { rebalance_interval_ms = $INTERVAL_MS; rebalance_holddown_ms = 1000; qos_backend = \"htb\"; };"
 	topo_conf_daemon
 } >"$conf"
 if ! topo_gonad "$conf"; then
@@ -179,6 +181,28 @@ t_diag "$(iperf_summary g1)"
 t_diag "$(iperf_summary g2)"
 t_cmp "one flow of the spread guest: retransmissions no more than over one uplink ($(retransmits g2))" \
 	"$(retransmits g1)" "<=" "$(retransmits g2)"
+
+# Flows move: g1's six flows of 40M, on all three uplinks, then g2 loads
+# its uplink with 150M more. No guest move evens that out (g2 is as big
+# anywhere); moving g1's flows off g2's uplink does.
+g2home=$(gctl -j guest show g2 | jq -r '.homes[0]')
+iperf_bg g1 1 11 -P 6 -b 40M
+sleep 1
+t_check "g1's six flows start on all three uplinks (>= 36M each)" \
+	test "$(gctl -j guest show g1 | jq '[.per_home[].tx_bps] | map(. >= 36000000) | all')" = true
+gctl -j guest show g1 | jq -c '[.per_home[] | {uplink, tx_bps}]' | sed 's/^/# /'
+iperf_bg g2 2 9 -b 150M
+sleep 6
+gctl -j guest show g1 | jq -c '[.per_home[] | {uplink, tx_bps}]' | sed 's/^/# /'
+on=$(gctl -j guest show g1 | jq --arg h "$g2home" '.per_home[] | select(.uplink == $h) | .tx_bps')
+t_cmp "within 6 s, g1's flows have left $g2home, where g2 sends 150M (bit/s)" \
+	"$on" "<" $((10 * M))
+t_check "... and gonad said which it moved" \
+	grep -q "rebalancing: moved a flow of g1 ([0-9.]* Mbit/s) from $g2home to" "$T_DIR/gonad.log"
+iperf_wait
+t_diag "$(iperf_summary g1)"
+t_cmp "... and none of g1's flows lost a packet to it (retransmissions)" \
+	"$(retransmits g1)" "<=" 5
 
 topo_gonad_stop || t_fail "gonad exits cleanly (status $?)"
 topo_gonad_log_clean
