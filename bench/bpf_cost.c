@@ -200,8 +200,9 @@ static int set_spread(struct gona *skel, int guest_ifindex, __u32 glflags)
 
 	r = bpf_map__lookup_elem(skel->maps.guests, &ifindex, sizeof(ifindex),
 				 &g, sizeof(g), 0);
-	r = r ?: bpf_map__lookup_elem(skel->maps.globals, &zero, sizeof(zero),
-				      &gl, sizeof(gl), 0);
+	r = r
+		    ?: bpf_map__lookup_elem(skel->maps.globals, &zero,
+					    sizeof(zero), &gl, sizeof(gl), 0);
 	if (r)
 		return r;
 	g.n_uplinks = N_UPLINKS;
@@ -211,9 +212,10 @@ static int set_spread(struct gona *skel, int guest_ifindex, __u32 glflags)
 	gl.flags = glflags;
 	r = bpf_map__update_elem(skel->maps.guests, &ifindex, sizeof(ifindex),
 				 &g, sizeof(g), BPF_ANY);
-	return r ?: bpf_map__update_elem(skel->maps.globals, &zero,
-					 sizeof(zero), &gl, sizeof(gl),
-					 BPF_ANY);
+	return r
+		       ?: bpf_map__update_elem(skel->maps.globals, &zero,
+					       sizeof(zero), &gl, sizeof(gl),
+					       BPF_ANY);
 }
 
 static int spread_costs(struct gona *skel, int guest, const __u8 *frame,

@@ -78,7 +78,8 @@ static const struct command {
 	  .help = "guest set NAME KEY VALUE...\n"
 		  "                         change a slice live: tx.min, "
 		  "tx.max, tx.weight,\n"
-		  "                         tx.burst, rx.max, spread, priority" },
+		  "                         tx.burst, rx.max, spread, "
+		  "priority" },
 	{ .words = { "rebalance" },
 	  .req = CTL_REQ_REBALANCE,
 	  .show = SHOW_NOTE,

@@ -81,8 +81,7 @@ static const char *rate(uint64_t bps, char *buf, size_t len)
 }
 
 /* PART of WHOLE as "43%". */
-static const char *percent(uint64_t part, uint64_t whole, char *buf,
-			   size_t len)
+static const char *percent(uint64_t part, uint64_t whole, char *buf, size_t len)
 {
 	snprintf(buf, len, "%.0f%%",
 		 whole ? (double)part * 100.0 / (double)whole : 0.0);
@@ -336,10 +335,10 @@ void show_note(FILE *f, const struct reply *r, bool json)
 
 static void uplink_table(FILE *f, const struct ctl_uplink *u, size_t n)
 {
-	static const char *const head[] = {
-		"NAME",	      "DEVICE", "STATE", "CARRIER", "BCAST", "CAPACITY",
-		"GUARANTEED", "GUESTS", "LOAD",	 "TX",	    "RX",    "DROPS"
-	};
+	static const char *const head[] = { "NAME",	  "DEVICE", "STATE",
+					    "CARRIER",	  "BCAST",  "CAPACITY",
+					    "GUARANTEED", "GUESTS", "LOAD",
+					    "TX",	  "RX",	    "DROPS" };
 	struct table t = { .ncols = 12 };
 
 	table_row(&t, head);
@@ -564,7 +563,8 @@ void show_guest(FILE *f, const struct reply *r, bool json)
 		memcpy(homes, g->homes, sizeof(homes));
 		for (char *s = strtok(homes, ","); s && n < CTL_HOMES_MAX;
 		     s = strtok(NULL, ","), n++)
-			fprintf(f, "  %-8s sends %s; its part: min %s, max %s\n",
+			fprintf(f,
+				"  %-8s sends %s; its part: min %s, max %s\n",
 				s, rate(g->home[n].tx_bps, x, sizeof(x)),
 				g->home[n].min
 					? rate(g->home[n].min, y, sizeof(y))

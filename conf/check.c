@@ -206,10 +206,11 @@ static int check_globals(const struct conf *c, struct conf_err *err)
 				 "1..1000 (percent)",
 				 p->rebalance_threshold);
 	if (p->rebalance_holddown_ms > 3600000)
-		return conf_errf(err,
-				 "policy: rebalance_holddown_ms %u out of range "
-				 "0..3600000",
-				 p->rebalance_holddown_ms);
+		return conf_errf(
+			err,
+			"policy: rebalance_holddown_ms %u out of range "
+			"0..3600000",
+			p->rebalance_holddown_ms);
 	if (p->updelay_ms > 600000 || p->downdelay_ms > 600000)
 		return conf_errf(err, "policy: %s %u out of range 0..600000",
 				 p->updelay_ms > 600000 ? "updelay_ms"

@@ -641,8 +641,8 @@ int conf_policy_set(struct conf_policy *p, const char *key, const char *value,
 		return set_uint(&p->rebalance_threshold, "policy", key, value,
 				1, 1000, err);
 	if (!strcmp(key, "rebalance_holddown_ms"))
-		return set_uint(&p->rebalance_holddown_ms, "policy", key,
-				value, 0, 3600000, err);
+		return set_uint(&p->rebalance_holddown_ms, "policy", key, value,
+				0, 3600000, err);
 	if (!strcmp(key, "failback"))
 		return set_bool(&p->failback, "policy", key, value, err);
 	if (!strcmp(key, "flow_table"))

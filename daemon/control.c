@@ -127,8 +127,8 @@ static int send_uplink(struct ctl_client *c, const struct uplink *u)
 		monitor_stats(u, &ms);
 		r.probes_sent = ms.sent;
 		r.probes_answered = ms.answered;
-		r.answer_ago_ms = ms.answer_ms ? now_ms() - ms.answer_ms
-					       : UINT64_MAX;
+		r.answer_ago_ms =
+			ms.answer_ms ? now_ms() - ms.answer_ms : UINT64_MAX;
 	}
 	if (dp_read_uplink_stats(g->dp, u->slot, &now))
 		now = u->rates.last;
@@ -145,13 +145,12 @@ static int send_guest(struct ctl_client *c, const struct guest *gu)
 
 	snprintf(r.name, sizeof(r.name), "%s", gu->conf.name);
 	snprintf(r.device, sizeof(r.device), "%s", gu->conf.device);
-	for (size_t i = 0, n = 0; i < g->n_uplinks && n < CTL_HOMES_MAX;
-	     i++) {
+	for (size_t i = 0, n = 0; i < g->n_uplinks && n < CTL_HOMES_MAX; i++) {
 		if (!(gu->homes & (1u << i)))
 			continue;
 		r.home[n].tx_bps = gu->home_bps[i];
-		r.home[n].min = qos_home_part(gu, (unsigned int)i,
-					      gu->tx_min_kept);
+		r.home[n].min =
+			qos_home_part(gu, (unsigned int)i, gu->tx_min_kept);
 		r.home[n].max = qos_home_part(gu, (unsigned int)i,
 					      gu->conf.slice.tx_max);
 		n++;
@@ -175,8 +174,8 @@ static int send_guest(struct ctl_client *c, const struct guest *gu)
 	r.tx_min_kept = gu->tx_min_kept;
 	r.priority = gu->conf.priority;
 	r.n_rebalanced = gu->n_rebalanced;
-	r.held_ms = gu->held_until_ms > now_ms() ? gu->held_until_ms - now_ms()
-						 : 0;
+	r.held_ms =
+		gu->held_until_ms > now_ms() ? gu->held_until_ms - now_ms() : 0;
 	r.tx_max = gu->conf.slice.tx_max;
 	r.tx_weight = gu->conf.slice.tx_weight;
 	r.tx_burst = gu->conf.slice.tx_burst;
@@ -220,8 +219,8 @@ static int cmd_status(struct ctl_client *c, const struct ctl_req *req,
 		 conf_degrade_name(g->conf->policy.degrade));
 	s.rebalance_rounds = g->rebalance_rounds;
 	s.rebalance_moves = g->rebalance_moves;
-	s.rebalanced_ago_ms = g->rebalanced_ms ? now_ms() - g->rebalanced_ms
-					       : 0;
+	s.rebalanced_ago_ms =
+		g->rebalanced_ms ? now_ms() - g->rebalanced_ms : 0;
 	return ctl_reply(c, CTL_REP_STATUS, &s, sizeof(s));
 }
 

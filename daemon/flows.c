@@ -148,8 +148,8 @@ int flows_rebalance(struct gonad *g, char *msg, size_t len)
 		if (k < 0 || dp_move_flow(g->dp, &f[k].key, l))
 			continue;
 		/* Counted where it goes from now on. */
-		gu->home_bps[b] -= rate[k] < gu->home_bps[b] ? rate[k]
-							      : gu->home_bps[b];
+		gu->home_bps[b] -=
+			rate[k] < gu->home_bps[b] ? rate[k] : gu->home_bps[b];
 		gu->home_bps[l] += rate[k];
 		gu->held_until_ms = now + g->conf->policy.rebalance_holddown_ms;
 		f[k].slot = l;

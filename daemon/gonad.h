@@ -324,10 +324,11 @@ uint64_t qos_guest_capacity(const struct gonad *g, const struct uplink *u);
  * Each guest's share of uplink U's capacity CAP in SHARE (indexed like
  * g->guests; 0 where it is not placed): weighted max-min over the guests
  * placed there (policy/alloc.c), each claiming its slice (with the
- * guarantee in force, tx_min_kept) divided by its number of uplinks and what it showed it wants: its measured rate against
- * ALLOWED, what the backend let it send. RESERVE: an idle guest keeps its
- * guarantee (HTB lends unused rate to the others itself); otherwise what
- * it does not use goes to the others (EDT, which cannot lend).
+ * guarantee in force, tx_min_kept) divided by its number of uplinks and what it
+ * showed it wants: its measured rate against ALLOWED, what the backend let it
+ * send. RESERVE: an idle guest keeps its guarantee (HTB lends unused rate to
+ * the others itself); otherwise what it does not use goes to the others (EDT,
+ * which cannot lend).
  */
 int qos_shares(const struct gonad *g, const struct uplink *u, uint64_t cap,
 	       const uint64_t *allowed, bool reserve, uint64_t *share);
@@ -359,8 +360,7 @@ void state_sample(struct gonad *g);
  * the loads must have been uneven at the round before too. Returns the
  * number moved or -errno.
  */
-int state_rebalance(struct gonad *g, bool now_or_never, char *msg,
-		    size_t len);
+int state_rebalance(struct gonad *g, bool now_or_never, char *msg, size_t len);
 /* The guests' rates on U (a spread guest's as sent out of U). */
 uint64_t state_uplink_load(const struct gonad *g, const struct uplink *u);
 /* "up0 43%, up1 12% (down)": every uplink's load against capacity. */

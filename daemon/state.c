@@ -89,8 +89,8 @@ static void fill_slots(const struct gonad *g, const struct guest *gu,
 		if (!(gu->homes & (1u << s)))
 			continue;
 		others = state_uplink_load(g, &g->uplinks[s]) - gu->home_bps[s];
-		pu[s].capacity = others < cap - cap / 100 ? cap - others
-							  : cap / 100;
+		pu[s].capacity =
+			others < cap - cap / 100 ? cap - others : cap / 100;
 	}
 	pol_fill_slots(pu, g->n_uplinks, gu->homes, slots);
 }
@@ -731,9 +731,8 @@ int state_uplink_set(struct gonad *g, struct uplink *u, size_t n,
 /* The keys a running guest's slice can change by. */
 static bool live_key(const char *key)
 {
-	static const char *const keys[] = { "tx.min",	"tx.max",
-					    "tx.weight", "tx.burst",
-					    "rx.max",	"spread",
+	static const char *const keys[] = { "tx.min",	"tx.max", "tx.weight",
+					    "tx.burst", "rx.max", "spread",
 					    "priority" };
 
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
@@ -930,8 +929,7 @@ static void rate(struct rates *rt, const struct gona_counters *now,
 /* An uplink this loaded is full: its guests' demand may be more. */
 #define FULL_PCT 95
 
-int state_rebalance(struct gonad *g, bool now_or_never, char *msg,
-		    size_t len)
+int state_rebalance(struct gonad *g, bool now_or_never, char *msg, size_t len)
 {
 	struct pol_uplink pu[GONA_MAX_UPLINKS];
 	struct pol_guest *pg;
@@ -989,8 +987,9 @@ int state_rebalance(struct gonad *g, bool now_or_never, char *msg,
 	 * mid-interval): the periodic round acts on the second in a row. */
 	if (!now_or_never && !g->rebalance_armed) {
 		g->rebalance_armed = true;
-		snprintf(msg, len, "uneven (loads %s): moving at the next "
-				   "interval if still so",
+		snprintf(msg, len,
+			 "uneven (loads %s): moving at the next "
+			 "interval if still so",
 			 loads);
 		free(pg);
 		return 0;
@@ -1021,10 +1020,9 @@ int state_rebalance(struct gonad *g, bool now_or_never, char *msg,
 		gu->n_rebalanced++;
 		homes_str(g, pg[i].homes, to, sizeof(to));
 		if (off < len)
-			off += (size_t)snprintf(msg + off, len - off,
-						"%s %s to %s",
-						off > 5 ? "," : "",
-						gu->conf.name, to);
+			off += (size_t)snprintf(
+				msg + off, len - off, "%s %s to %s",
+				off > 5 ? "," : "", gu->conf.name, to);
 	}
 	if (off < len)
 		snprintf(msg + off, len - off, "; loads were %s%s", loads,

@@ -86,7 +86,7 @@ struct gona_flow {
 
 /* guest_uplink_bytes: per-CPU array, index id * GONA_MAX_UPLINKS + slot:
  * what a spread guest sent out of each of its uplinks. */
-#define GONA_GUEST_UPLINK_IDX(id, slot) ((id) * GONA_MAX_UPLINKS + (slot))
+#define GONA_GUEST_UPLINK_IDX(id, slot) ((id)*GONA_MAX_UPLINKS + (slot))
 
 /* guest_by_mac: key struct gona_mac_key, value struct gona_port. */
 struct gona_mac_key {

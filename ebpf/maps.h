@@ -109,7 +109,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, GONA_MAX_GUESTS * GONA_MAX_UPLINKS);
+	__uint(max_entries, GONA_MAX_GUESTS *GONA_MAX_UPLINKS);
 	__type(key, __u32); /* GONA_GUEST_UPLINK_IDX(id, slot) */
 	__type(value, __u64); /* bytes on the wire */
 } guest_uplink_bytes SEC(".maps");

@@ -44,9 +44,8 @@ static uint64_t by_priority(uint64_t capacity, struct pol_keep *k, size_t n)
 		for (size_t i = 0; i < n; i++) {
 			if ((int64_t)k[i].priority != top)
 				continue;
-			k[i].kept = need <= left
-					    ? k[i].min
-					    : scaled(k[i].min, left, need);
+			k[i].kept = need <= left ? k[i].min
+						 : scaled(k[i].min, left, need);
 			sum += k[i].kept;
 		}
 		left -= need <= left ? need : left;
@@ -67,7 +66,7 @@ uint64_t pol_degrade(uint64_t capacity, struct pol_keep *k, size_t n,
 			k[i].kept = k[i].min;
 		return promised;
 	}
-	return mode == POL_DEGRADE_PRIORITY ? by_priority(capacity, k, n)
-					    : proportional(capacity, k, n,
-							   promised);
+	return mode == POL_DEGRADE_PRIORITY
+		       ? by_priority(capacity, k, n)
+		       : proportional(capacity, k, n, promised);
 }

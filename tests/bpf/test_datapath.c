@@ -1264,9 +1264,8 @@ START_TEST(test_spread_guest)
 	for (unsigned int flow = 0; flow < 48; flow++) {
 		g3_flow(&f, (__u16)(30000 + flow));
 		first[flow] = g3_sent(&f);
-		ck_assert_uint_eq(first[flow],
-				  spread_slot((turn0 + flow) %
-					      GONA_SPREAD_SLOTS));
+		ck_assert_uint_eq(first[flow], spread_slot((turn0 + flow) %
+							   GONA_SPREAD_SLOTS));
 		seen[first[flow]]++;
 		add_tx(&want.g[ID_G3], 1, f.len);
 		add_tx(&want.u[first[flow]], 1, f.len);
@@ -1308,6 +1307,41 @@ START_TEST(test_spread_guest)
 		g.slots[s] = spread_slot(s);
 	g.homes = 0x3;
 	update(skel->maps.guests, &ifindex, sizeof(ifindex), &g, sizeof(g));
+}
+END_TEST
+
+static void set_global_flags(__u32 flags)
+{
+	struct gona_globals gl;
+	__u32 zero = 0;
+
+	ck_assert_int_eq(bpf_map__lookup_elem(skel->maps.globals, &zero,
+					      sizeof(zero), &gl, sizeof(gl), 0),
+			 0);
+	gl.flags = flags;
+	update(skel->maps.globals, &zero, sizeof(zero), &gl, sizeof(gl));
+}
+
+START_TEST(test_spread_plain_hashing)
+{
+	struct frame f;
+	struct run r;
+	__u32 turn0 = g3_turn();
+
+	/* policy.flow_table off: the hash alone picks the uplink, and the
+	 * flow table is not touched. */
+	set_global_flags(GONA_GLF_HASH_FLOWS);
+	for (unsigned int flow = 0; flow < 16; flow++) {
+		g3_flow(&f, (__u16)(32000 + flow));
+		guest_tx(D_G3, &f, &r);
+		ck_assert_int_eq(r.ret, TC_ACT_REDIRECT);
+		EXPECT_HOPS(&r,
+			    { (enum dev)(D_U0 + spread_slot(r.log.hash %
+							    GONA_SPREAD_SLOTS)),
+			      0 });
+	}
+	ck_assert_uint_eq(g3_turn(), turn0);
+	set_global_flags(0);
 }
 END_TEST
 
@@ -1650,6 +1684,7 @@ static Suite *datapath_suite(void)
 	tcase_add_test(fwd, test_all_uplinks_down);
 	tcase_add_test(fwd, test_unplaced_guest);
 	tcase_add_test(fwd, test_spread_guest);
+	tcase_add_test(fwd, test_spread_plain_hashing);
 
 	tcase_add_test(wire, test_gso_tcp4);
 	tcase_add_test(wire, test_gso_udp6);

@@ -201,7 +201,6 @@ START_TEST(placement_weighs_demand)
 }
 END_TEST
 
-
 static uint64_t demand_on(const struct pol_guest *g, size_t n, int slot)
 {
 	uint64_t sum = 0;
@@ -326,7 +325,6 @@ START_TEST(admission_modes)
 }
 END_TEST
 
-
 static struct pol_claim claim(uint64_t min, uint64_t max, uint32_t w,
 			      uint64_t demand)
 {
@@ -430,8 +428,8 @@ START_TEST(degrade_proportional)
 				keep(0, 3) };
 
 	/* 450 of 600: every guarantee at 0.75. */
-	ck_assert_uint_eq(
-		pol_degrade(450 * M, k, 3, POL_DEGRADE_PROPORTIONAL), 450 * M);
+	ck_assert_uint_eq(pol_degrade(450 * M, k, 3, POL_DEGRADE_PROPORTIONAL),
+			  450 * M);
 	ck_assert_uint_eq(k[0].kept, 300 * M);
 	ck_assert_uint_eq(k[1].kept, 150 * M);
 	ck_assert_uint_eq(k[2].kept, 0);
