@@ -356,9 +356,10 @@ void state_sample(struct gonad *g);
 /*
  * A rebalancing round (policy/balance.c) over the rates last sampled:
  * moves guests if the uplinks' loads are uneven, holds them down, says in
- * MSG what it did and the loads. Unless NOW_OR_NEVER (gonactl rebalance),
- * the loads must have been uneven at the round before too. Returns the
- * number moved or -errno.
+ * MSG what it did and the loads. Unless NOW_OR_NEVER (gonactl rebalance)
+ * or the busiest uplink carries more than twice the least busy, the loads
+ * must have been uneven at the round before too. Returns the number moved
+ * or -errno.
  */
 int state_rebalance(struct gonad *g, bool now_or_never, char *msg, size_t len);
 /* The guests' rates on U (a spread guest's as sent out of U). */

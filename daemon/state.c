@@ -929,6 +929,27 @@ static void rate(struct rates *rt, const struct gona_counters *now,
 /* An uplink this loaded is full: its guests' demand may be more. */
 #define FULL_PCT 95
 
+/* Whether the busiest uplink up is loaded, relative to capacity, more
+ * than twice the least busy. */
+static bool lopsided(const struct gonad *g)
+{
+	double hi = -1, lo = -1;
+
+	for (size_t i = 0; i < g->n_uplinks; i++) {
+		const struct uplink *u = &g->uplinks[i];
+		double x;
+
+		if (!u->up || !u->conf.capacity)
+			continue;
+		x = (double)state_uplink_load(g, u) / (double)u->conf.capacity;
+		if (hi < 0 || x > hi)
+			hi = x;
+		if (lo < 0 || x < lo)
+			lo = x;
+	}
+	return lo >= 0 && hi > 2 * lo;
+}
+
 int state_rebalance(struct gonad *g, bool now_or_never, char *msg, size_t len)
 {
 	struct pol_uplink pu[GONA_MAX_UPLINKS];
@@ -984,8 +1005,10 @@ int state_rebalance(struct gonad *g, bool now_or_never, char *msg, size_t len)
 		return 0;
 	}
 	/* An interval's unevenness may be a transient (traffic starting
-	 * mid-interval): the periodic round acts on the second in a row. */
-	if (!now_or_never && !g->rebalance_armed) {
+	 * mid-interval): the periodic round acts on the second in a row,
+	 * unless the busiest uplink carries more than twice the least busy
+	 * (a pile is no transient, and waiting costs an interval). */
+	if (!now_or_never && !g->rebalance_armed && !lopsided(g)) {
 		g->rebalance_armed = true;
 		snprintf(msg, len,
 			 "uneven (loads %s): moving at the next "

@@ -92,9 +92,8 @@ uplink_rates() {
 	}'
 }
 
-# Three intervals after the demand shows (the first sample with traffic),
-# then one second of measurement.
-sleep "$(awk -v i=$INTERVAL_MS 'BEGIN { print (i * 4) / 1000 }')"
+# Three intervals after the traffic starts, one second of measurement.
+sleep "$(awk -v i=$INTERVAL_MS 'BEGIN { print (i * 3) / 1000 }')"
 read -r r0 r1 r2 < <(uplink_rates)
 t_diag "after $(( ($(now_ns) - t0) / 1000000 )) ms: up0 $r0, up1 $r1, up2 $r2 bit/s; guests on $(homes)"
 gctl uplink list | sed 's/^/# /'
