@@ -310,7 +310,8 @@ void show_status(FILE *f, const struct reply *r, bool json)
 		fprintf(f, "degraded  no (policy %s)\n", s->degrade);
 	if (s->rebalance_rounds)
 		fprintf(f,
-			"rebalanced %u guest moves in %u rounds, the last "
+			"rebalanced %u moves (guests or flows) in %u rounds, "
+			"the last "
 			"%llu s ago\n",
 			s->rebalance_moves, s->rebalance_rounds,
 			(unsigned long long)(s->rebalanced_ago_ms / 1000));

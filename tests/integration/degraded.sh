@@ -49,15 +49,6 @@ CONF
 	} >"$conf"
 }
 
-within() { # what value target lo hi: value/target within [lo, hi]
-	local r
-	r=$(awk -v v="$2" -v t="$3" 'BEGIN { printf "%.4f", v / t }')
-	if awk -v r="$r" -v lo="$4" -v hi="$5" 'BEGIN { exit !(r >= lo && r <= hi) }'; then
-		t_ok "$1: $2 of $3 = $r, within [$4, $5]"
-	else
-		t_fail "$1: $2 of $3 = $r, not within [$4, $5]"
-	fi
-}
 status() { gctl -j status | jq -r "$1"; }
 kept() { gctl -j guest show "$1" | jq .tx.min_kept; }
 home() { gctl -j guest show "$1" | jq -r '.homes | join(",")'; }

@@ -51,15 +51,6 @@ t_check "gonactl status names the backend htb" \
 gset() {
 	gctl guest set "$@" || t_fail "gonactl guest set $* succeeds"
 }
-within() { # what value target lo hi: value/target within [lo, hi]
-	local r
-	r=$(awk -v v="$2" -v t="$3" 'BEGIN { printf "%.4f", v / t }')
-	if awk -v r="$r" -v lo="$4" -v hi="$5" 'BEGIN { exit !(r >= lo && r <= hi) }'; then
-		t_ok "$1: $2 of $3 = $r, within [$4, $5]"
-	else
-		t_fail "$1: $2 of $3 = $r, not within [$4, $5]"
-	fi
-}
 
 # Ceilings: one guest alone, iperf3 goodput within 0.90..1.00 of tx.max,
 # gona's counters within 3% of it on the wire; then rx.max with -R.

@@ -46,6 +46,17 @@ t_cmp() {
 	fi
 }
 
+# within WHAT VALUE TARGET LO HI: ok if VALUE/TARGET is within [LO, HI].
+within() {
+	local r
+	r=$(awk -v v="$2" -v t="$3" 'BEGIN { printf "%.4f", v / t }')
+	if awk -v r="$r" -v lo="$4" -v hi="$5" 'BEGIN { exit !(r >= lo && r <= hi) }'; then
+		t_ok "$1: $2 of $3 = $r, within [$4, $5]"
+	else
+		t_fail "$1: $2 of $3 = $r, not within [$4, $5]"
+	fi
+}
+
 t_diag() {
 	printf '# %s\n' "$*"
 }
