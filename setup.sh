@@ -10,7 +10,7 @@ cd "$(dirname "$0")"
 # traffic, JSON, valgrind.
 pkgs="make gcc libc6-dev pkgconf clang llvm bpftool libbpf-dev linux-libc-dev
 libnl-3-dev libnl-route-3-dev libconfig-dev check libsystemd-dev
-iproute2 iperf3 iputils-ping jq procps valgrind"
+iproute2 iperf3 iputils-ping jq procps valgrind man-db groff-base systemd"
 
 missing=""
 for p in $pkgs; do

@@ -29,6 +29,18 @@ void show_guest_list(FILE *f, const struct reply *r, bool json);
 void show_guest(FILE *f, const struct reply *r, bool json);
 void show_stats(FILE *f, const struct reply *r, bool json);
 void show_note(FILE *f, const struct reply *r, bool json);
+/* The cells of those tables, and the tables themselves: NROWS rows of NCOLS
+ * cells, row after row, in columns as wide as their widest cell. */
+const char *show_rate(uint64_t bps, char *buf, size_t len);
+const char *show_percent(uint64_t part, uint64_t whole, char *buf, size_t len);
+const char *show_uplink_state(const struct ctl_uplink *u);
+uint64_t show_drops_total(const struct ctl_counters *c);
+void show_table(FILE *f, int ncols, size_t nrows, const char *const *cells);
+
+/* top.c: gonactl top, a live table of the uplinks and guests redrawn until
+ * q. ARGV starts at the word "top"; returns gonactl's exit status. */
+extern const char top_help[];
+int top_run(const char *path, bool json, int argc, char **argv);
 
 /* json.c: a small streaming JSON writer with correct escaping. */
 struct json {
@@ -45,6 +57,7 @@ void json_arr_close(struct json *j);
 void json_str(struct json *j, const char *key, const char *v);
 void json_u64(struct json *j, const char *key, uint64_t v);
 void json_bool(struct json *j, const char *key, bool v);
+void json_null(struct json *j, const char *key);
 void json_double(struct json *j, const char *key, double v);
 
 #endif

@@ -80,6 +80,46 @@ static const struct command {
 		  "tx.max, tx.weight,\n"
 		  "                         tx.burst, rx.max, spread, "
 		  "priority" },
+	{ .words = { "guest", "add" },
+	  .nargs = 1,
+	  .pairs = true,
+	  .req = CTL_REQ_GUEST_ADD,
+	  .show = SHOW_NOTE,
+	  .help = "guest add NAME device DEV mac MAC [ipv4 A]... [ipv6 A]... "
+		  "[KEY VALUE]...\n"
+		  "                         serve a new guest (keys as for "
+		  "guest set)" },
+	{ .words = { "guest", "del" },
+	  .nargs = 1,
+	  .req = CTL_REQ_GUEST_DEL,
+	  .show = SHOW_NOTE,
+	  .help = "guest del NAME         stop serving a guest" },
+	{ .words = { "uplink", "add" },
+	  .nargs = 1,
+	  .pairs = true,
+	  .req = CTL_REQ_UPLINK_ADD,
+	  .show = SHOW_NOTE,
+	  .help = "uplink add NAME device DEV capacity RATE [KEY VALUE]...\n"
+		  "                         a new uplink (group, "
+		  "monitor.type, monitor.target,\n"
+		  "                         monitor.interval_ms, "
+		  "monitor.missed)" },
+	{ .words = { "uplink", "del" },
+	  .nargs = 1,
+	  .req = CTL_REQ_UPLINK_DEL,
+	  .show = SHOW_NOTE,
+	  .help = "uplink del NAME        drain an uplink and give its "
+		  "device back" },
+	{ .words = { "reload" },
+	  .req = CTL_REQ_RELOAD,
+	  .show = SHOW_NOTE,
+	  .help = "reload                 re-read the configuration file: "
+		  "all or nothing" },
+	{ .words = { "save" },
+	  .req = CTL_REQ_SAVE,
+	  .show = SHOW_NOTE,
+	  .help = "save                   write the running configuration "
+		  "to the file" },
 	{ .words = { "rebalance" },
 	  .req = CTL_REQ_REBALANCE,
 	  .show = SHOW_NOTE,
@@ -103,6 +143,7 @@ static void usage(void)
 		DEFAULT_SOCKET);
 	for (size_t i = 0; i < N_COMMANDS; i++)
 		fprintf(stderr, "  %s\n", commands[i].help);
+	fprintf(stderr, "  %s\n", top_help);
 	exit(EXIT_USAGE);
 }
 
@@ -246,6 +287,8 @@ int main(int argc, char **argv)
 	argv += optind;
 	if (argc == 0)
 		usage();
+	if (!strcmp(argv[0], "top"))
+		return top_run(path, json, argc, argv);
 	cmd = parse(argc, argv, &used);
 	if (!cmd) {
 		fprintf(stderr, "gonactl: unknown command \"%s\"\n", argv[0]);

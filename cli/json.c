@@ -98,3 +98,9 @@ void json_bool(struct json *j, const char *key, bool v)
 	prefix(j, key);
 	fputs(v ? "true" : "false", j->f);
 }
+
+void json_null(struct json *j, const char *key)
+{
+	prefix(j, key);
+	fputs("null", j->f);
+}

@@ -285,6 +285,25 @@ void show_status(FILE *f, const struct reply *r, bool json)
 		if (s->rebalance_rounds)
 			json_u64(&j, "last_ms", s->rebalanced_ago_ms);
 		json_obj_close(&j);
+		if (s->adopted) {
+			json_obj_open(&j, "adopted");
+			json_u64(&j, "guests", s->adopted_guests);
+			json_u64(&j, "uplinks", s->adopted_uplinks);
+			json_obj_close(&j);
+		} else {
+			json_null(&j, "adopted");
+		}
+		json_bool(&j, "keep_datapath_on_stop", s->keep_datapath);
+		json_obj_open(&j, "reload");
+		json_u64(&j, "ok", s->reloads_ok);
+		json_u64(&j, "failed", s->reloads_failed);
+		if (s->reloads_ok)
+			json_u64(&j, "last_ms", s->reloaded_ago_ms);
+		if (s->reload_error[0])
+			json_str(&j, "last_error", s->reload_error);
+		else
+			json_null(&j, "last_error");
+		json_obj_close(&j);
 		json_obj_close(&j);
 		json_end(&j);
 		return;
@@ -317,6 +336,25 @@ void show_status(FILE *f, const struct reply *r, bool json)
 			(unsigned long long)(s->rebalanced_ago_ms / 1000));
 	else
 		fprintf(f, "rebalanced never\n");
+	if (s->adopted)
+		fprintf(f,
+			"started   took over a previous gonad's data path: %u "
+			"guests, %u uplinks, served without a break\n",
+			s->adopted_guests, s->adopted_uplinks);
+	else
+		fprintf(f, "started   afresh\n");
+	fprintf(f, "on stop   %s\n",
+		s->keep_datapath ? "the data path stays (keep_datapath_on_stop)"
+				 : "the data path is removed (kept on a "
+				   "systemctl restart)");
+	if (s->reload_error[0])
+		fprintf(f, "reload    refused: %s\n", s->reload_error);
+	else if (s->reloads_ok)
+		fprintf(f, "reload    done %u times, the last %llu s ago\n",
+			s->reloads_ok,
+			(unsigned long long)(s->reloaded_ago_ms / 1000));
+	else
+		fprintf(f, "reload    none since start\n");
 }
 
 void show_note(FILE *f, const struct reply *r, bool json)
@@ -635,5 +673,38 @@ void show_stats(FILE *f, const struct reply *r, bool json)
 		};
 		table_row(&t, row);
 	}
+	table_print(f, &t);
+}
+
+/* The cell formats and the table above, for gonactl top (top.c), so its
+ * tables read like the others. */
+const char *show_rate(uint64_t bps, char *buf, size_t len)
+{
+	return rate(bps, buf, len);
+}
+
+const char *show_percent(uint64_t part, uint64_t whole, char *buf, size_t len)
+{
+	return percent(part, whole, buf, len);
+}
+
+const char *show_uplink_state(const struct ctl_uplink *u)
+{
+	return uplink_state(u);
+}
+
+uint64_t show_drops_total(const struct ctl_counters *c)
+{
+	return drops_total(c);
+}
+
+void show_table(FILE *f, int ncols, size_t nrows, const char *const *cells)
+{
+	struct table t = { .ncols = ncols };
+
+	if (ncols < 1 || ncols > COLS_MAX)
+		return;
+	for (size_t r = 0; r < nrows; r++)
+		table_row(&t, cells + r * (size_t)ncols);
 	table_print(f, &t);
 }

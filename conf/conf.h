@@ -139,6 +139,8 @@ const char *conf_degrade_name(enum conf_degrade d);
 struct conf_daemon {
 	char socket[CONF_SOCKET_MAX];
 	char pin_dir[CONF_PATH_MAX];
+	/* A clean stop leaves the data path running for the next gonad. */
+	bool keep_datapath_on_stop;
 };
 
 struct conf {
@@ -209,5 +211,9 @@ struct conf_uplink *conf_uplink_find(const struct conf *c, const char *name);
 int conf_guest_add(struct conf *c, const struct conf_guest *g,
 		   struct conf_err *err);
 int conf_guest_del(struct conf *c, const char *name, struct conf_err *err);
+/* The same for uplinks. */
+int conf_uplink_add(struct conf *c, const struct conf_uplink *u,
+		    struct conf_err *err);
+int conf_uplink_del(struct conf *c, const char *name, struct conf_err *err);
 
 #endif

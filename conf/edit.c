@@ -692,6 +692,9 @@ int conf_daemon_set(struct conf_daemon *d, const char *key, const char *value,
 	if (!strcmp(key, "pin_dir"))
 		return set_path(d->pin_dir, sizeof(d->pin_dir), "daemon", key,
 				value, err);
+	if (!strcmp(key, "keep_datapath_on_stop"))
+		return set_bool(&d->keep_datapath_on_stop, "daemon", key, value,
+				err);
 	return conf_unknown(err, "daemon", key);
 }
 
@@ -771,5 +774,50 @@ int conf_guest_del(struct conf *c, const char *name, struct conf_err *err)
 	memmove(&c->guests[i], &c->guests[i + 1],
 		(c->n_guests - i - 1) * sizeof(*g));
 	c->n_guests--;
+	return 0;
+}
+
+int conf_uplink_add(struct conf *c, const struct conf_uplink *u,
+		    struct conf_err *err)
+{
+	struct conf next = *c;
+	struct conf_uplink *us;
+	int r;
+
+	/* As for guests: checked as a new array, C unchanged on error. */
+	us = malloc((c->n_uplinks + 1) * sizeof(*us));
+	if (!us) {
+		conf_errf(err, "uplink %s: out of memory", u->name);
+		return -ENOMEM;
+	}
+	if (c->n_uplinks)
+		memcpy(us, c->uplinks, c->n_uplinks * sizeof(*us));
+	us[c->n_uplinks] = *u;
+	next.uplinks = us;
+	next.n_uplinks = c->n_uplinks + 1;
+	r = conf_check(&next, NULL, err);
+	if (r) {
+		free(us);
+		return r;
+	}
+	free(c->uplinks);
+	c->uplinks = us;
+	c->n_uplinks++;
+	return 0;
+}
+
+int conf_uplink_del(struct conf *c, const char *name, struct conf_err *err)
+{
+	struct conf_uplink *u = conf_uplink_find(c, name);
+	size_t i;
+
+	if (!u) {
+		conf_errf(err, "uplink %s: no such uplink", name);
+		return -ENOENT;
+	}
+	i = (size_t)(u - c->uplinks);
+	memmove(&c->uplinks[i], &c->uplinks[i + 1],
+		(c->n_uplinks - i - 1) * sizeof(*u));
+	c->n_uplinks--;
 	return 0;
 }

@@ -107,6 +107,7 @@ static const struct key policy_keys[] = {
 static const struct key daemon_keys[] = {
 	{ .name = "socket", .kind = K_STR },
 	{ .name = "pin_dir", .kind = K_STR },
+	{ .name = "keep_datapath_on_stop", .kind = K_BOOL },
 	{ .name = NULL },
 };
 

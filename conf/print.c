@@ -128,5 +128,7 @@ void conf_print(FILE *f, const struct conf *c)
 	fprintf(f, "};\n\ndaemon = {\n");
 	print_str(f, 1, "socket", c->daemon.socket);
 	print_str(f, 1, "pin_dir", c->daemon.pin_dir);
+	fprintf(f, "\tkeep_datapath_on_stop = %s;\n",
+		c->daemon.keep_datapath_on_stop ? "true" : "false");
 	fprintf(f, "};\n");
 }

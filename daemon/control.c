@@ -3,6 +3,7 @@
  * and answers it through the command table. */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,8 @@
 #include "daemon/gonad.h"
 
 #define CTL_MAX_CLIENTS 64
+#define CTL_GROUP "gona" /* may read */
+#define CTL_GROUP_ADMIN "gona-admin" /* may change */
 
 struct ctl_msg {
 	struct ctl_msg *next;
@@ -31,6 +34,12 @@ struct ctl_client {
 	struct ctl_msg *out; /* replies not yet sent */
 	struct ctl_msg **out_tail;
 	bool broken; /* a reply could not be queued: close after sending */
+	/* Who is at the other end (SO_PEERCRED, SO_PEERGROUPS) and what it
+	 * may do: read (root, groups gona and gona-admin), change (root,
+	 * gona-admin). */
+	uid_t uid;
+	bool may_read;
+	bool may_change;
 };
 
 struct ctl {
@@ -200,8 +209,8 @@ static int cmd_status(struct ctl_client *c, const struct ctl_req *req,
 	snprintf(s.config, sizeof(s.config), "%s", g->conf_file);
 	s.pid = (uint32_t)getpid();
 	s.uptime_ms = now_ms() - g->started_ms;
-	s.uplinks_total = (uint32_t)g->n_uplinks;
 	for (size_t i = 0; i < g->n_uplinks; i++) {
+		s.uplinks_total += g->uplinks[i].conf.name[0] != '\0';
 		if (!g->uplinks[i].up)
 			continue;
 		s.uplinks_up++;
@@ -221,6 +230,14 @@ static int cmd_status(struct ctl_client *c, const struct ctl_req *req,
 	s.rebalance_moves = g->rebalance_moves;
 	s.rebalanced_ago_ms =
 		g->rebalanced_ms ? now_ms() - g->rebalanced_ms : 0;
+	s.adopted = g->adopted;
+	s.adopted_guests = g->adopted_guests;
+	s.adopted_uplinks = g->adopted_uplinks;
+	s.keep_datapath = g->conf->daemon.keep_datapath_on_stop;
+	s.reloads_ok = g->reloads_ok;
+	s.reloads_failed = g->reloads_failed;
+	s.reloaded_ago_ms = g->reloaded_ms ? now_ms() - g->reloaded_ms : 0;
+	snprintf(s.reload_error, sizeof(s.reload_error), "%s", g->reload_error);
 	return ctl_reply(c, CTL_REP_STATUS, &s, sizeof(s));
 }
 
@@ -233,7 +250,8 @@ static int cmd_uplink_show(struct ctl_client *c, const struct ctl_req *req,
 
 	if (req->argc == 0) {
 		for (size_t i = 0; i < g->n_uplinks && !r; i++)
-			r = send_uplink(c, &g->uplinks[i]);
+			if (g->uplinks[i].conf.name[0])
+				r = send_uplink(c, &g->uplinks[i]);
 		return r;
 	}
 	u = state_uplink(g, req->argv[0]);
@@ -279,7 +297,8 @@ static int cmd_stats(struct ctl_client *c, const struct ctl_req *req, char *err,
 	(void)err;
 	(void)errlen;
 	for (size_t i = 0; i < g->n_uplinks && !r; i++)
-		r = send_uplink(c, &g->uplinks[i]);
+		if (g->uplinks[i].conf.name[0])
+			r = send_uplink(c, &g->uplinks[i]);
 	for (size_t i = 0; i < g->n_guests && !r; i++)
 		r = send_guest(c, g->guests[i]);
 	return r;
@@ -329,21 +348,240 @@ static int cmd_rebalance(struct ctl_client *c, const struct ctl_req *req,
 	return ctl_reply(c, CTL_REP_NOTE, msg, strlen(msg) + 1);
 }
 
+static int note(struct ctl_client *c, const char *msg)
+{
+	return ctl_reply(c, CTL_REP_NOTE, msg, strlen(msg) + 1);
+}
+
+static int cmd_reload(struct ctl_client *c, const struct ctl_req *req,
+		      char *err, size_t errlen)
+{
+	char msg[CTL_ERR_MAX];
+	int r;
+
+	(void)req;
+	r = reload_file(c->ctl->g, msg, sizeof(msg));
+	if (r) {
+		snprintf(err, errlen, "%s", msg);
+		return r;
+	}
+	return note(c, msg);
+}
+
+static int cmd_save(struct ctl_client *c, const struct ctl_req *req, char *err,
+		    size_t errlen)
+{
+	char msg[CTL_ERR_MAX];
+	int r;
+
+	(void)req;
+	r = reload_save(c->ctl->g, msg, sizeof(msg));
+	if (r) {
+		snprintf(err, errlen, "%s", msg);
+		return r;
+	}
+	return note(c, msg);
+}
+
+/* Apply NC (a changed copy of the running configuration), all or
+ * nothing. */
+static int apply(struct ctl_client *c, struct conf *nc, char *err,
+		 size_t errlen)
+{
+	char msg[CTL_ERR_MAX];
+	int r;
+
+	r = reload_apply(c->ctl->g, nc, NULL, msg, sizeof(msg));
+	if (r) {
+		snprintf(err, errlen, "%s", msg);
+		return r;
+	}
+	return note(c, msg);
+}
+
+static struct conf *running_copy(struct gonad *g, const char *what, char *err,
+				 size_t errlen)
+{
+	struct conf *nc = conf_dup(g->conf);
+
+	if (!nc)
+		snprintf(err, errlen, "%s: out of memory", what);
+	return nc;
+}
+
+static int cmd_guest_add(struct ctl_client *c, const struct ctl_req *req,
+			 char *err, size_t errlen)
+{
+	struct gonad *g = c->ctl->g;
+	const char *name = req->argv[0];
+	struct conf_guest ng;
+	struct conf_err ce;
+	struct conf *nc;
+	int r;
+
+	if (state_guest(g, name)) {
+		snprintf(err, errlen, "guest %s: exists already", name);
+		return -EEXIST;
+	}
+	if ((req->argc - 1) % 2) {
+		snprintf(err, errlen, "guest %s: add takes KEY VALUE pairs",
+			 name);
+		return -EINVAL;
+	}
+	conf_guest_init(&ng, name);
+	for (uint32_t i = 1; i + 1 < req->argc; i += 2) {
+		r = conf_guest_set(&ng, req->argv[i], req->argv[i + 1], &ce);
+		if (r) {
+			snprintf(err, errlen, "%s", ce.msg);
+			return r;
+		}
+	}
+	r = conf_guest_check(&ng, &ce);
+	if (r) {
+		snprintf(err, errlen, "%s", ce.msg);
+		return r;
+	}
+	nc = running_copy(g, name, err, errlen);
+	if (!nc)
+		return -ENOMEM;
+	r = conf_guest_add(nc, &ng, &ce);
+	if (r) {
+		snprintf(err, errlen, "%s", ce.msg);
+		conf_free(nc);
+		return r;
+	}
+	return apply(c, nc, err, errlen);
+}
+
+static int cmd_guest_del(struct ctl_client *c, const struct ctl_req *req,
+			 char *err, size_t errlen)
+{
+	struct gonad *g = c->ctl->g;
+	struct conf_err ce;
+	struct conf *nc;
+	int r;
+
+	nc = running_copy(g, req->argv[0], err, errlen);
+	if (!nc)
+		return -ENOMEM;
+	r = conf_guest_del(nc, req->argv[0], &ce);
+	if (r) {
+		snprintf(err, errlen, "%s", ce.msg);
+		conf_free(nc);
+		return r;
+	}
+	return apply(c, nc, err, errlen);
+}
+
+static int cmd_uplink_add(struct ctl_client *c, const struct ctl_req *req,
+			  char *err, size_t errlen)
+{
+	struct gonad *g = c->ctl->g;
+	const char *name = req->argv[0];
+	struct conf_uplink nu;
+	struct conf_err ce;
+	struct conf *nc;
+	int r;
+
+	if (state_uplink(g, name)) {
+		snprintf(err, errlen, "uplink %s: exists already", name);
+		return -EEXIST;
+	}
+	if ((req->argc - 1) % 2) {
+		snprintf(err, errlen, "uplink %s: add takes KEY VALUE pairs",
+			 name);
+		return -EINVAL;
+	}
+	conf_uplink_init(&nu, name);
+	for (uint32_t i = 1; i + 1 < req->argc; i += 2) {
+		r = conf_uplink_set(&nu, req->argv[i], req->argv[i + 1], &ce);
+		if (r) {
+			snprintf(err, errlen, "%s", ce.msg);
+			return r;
+		}
+	}
+	r = conf_uplink_check(&nu, &ce);
+	if (r) {
+		snprintf(err, errlen, "%s", ce.msg);
+		return r;
+	}
+	nc = running_copy(g, name, err, errlen);
+	if (!nc)
+		return -ENOMEM;
+	r = conf_uplink_add(nc, &nu, &ce);
+	if (r) {
+		snprintf(err, errlen, "%s", ce.msg);
+		conf_free(nc);
+		return r;
+	}
+	return apply(c, nc, err, errlen);
+}
+
+static int cmd_uplink_del(struct ctl_client *c, const struct ctl_req *req,
+			  char *err, size_t errlen)
+{
+	struct gonad *g = c->ctl->g;
+	struct uplink *u = state_uplink(g, req->argv[0]);
+	struct conf_err ce;
+	struct conf *nc;
+	size_t others = 0;
+	int r;
+
+	if (!u) {
+		snprintf(err, errlen, "uplink %s: no such uplink",
+			 req->argv[0]);
+		return -ENOENT;
+	}
+	/* As for a drain: the last uplink up would strand every guest. */
+	for (size_t i = 0; i < g->n_uplinks; i++)
+		others += g->uplinks[i].up && &g->uplinks[i] != u;
+	if (u->up && !others && g->n_guests) {
+		snprintf(err, errlen,
+			 "uplink %s: refused: it is the last uplink up; its "
+			 "guests would have none",
+			 u->conf.name);
+		return -EBUSY;
+	}
+	nc = running_copy(g, req->argv[0], err, errlen);
+	if (!nc)
+		return -ENOMEM;
+	r = conf_uplink_del(nc, req->argv[0], &ce);
+	if (!r)
+		r = conf_check(nc, NULL, &ce);
+	if (r) {
+		snprintf(err, errlen, "%s", ce.msg);
+		conf_free(nc);
+		return r;
+	}
+	return apply(c, nc, err, errlen);
+}
+
 /* The commands: request type, name for messages, arguments, handler. */
 static const struct ctl_cmd {
 	uint16_t type;
 	const char *name;
 	uint32_t min_args, max_args;
+	bool change; /* needs root or group gona-admin */
 	int (*run)(struct ctl_client *c, const struct ctl_req *req, char *err,
 		   size_t errlen);
 } ctl_cmds[] = {
-	{ CTL_REQ_STATUS, "status", 0, 0, cmd_status },
-	{ CTL_REQ_UPLINK_SHOW, "uplink show", 0, 1, cmd_uplink_show },
-	{ CTL_REQ_GUEST_SHOW, "guest show", 0, 1, cmd_guest_show },
-	{ CTL_REQ_STATS, "stats", 0, 0, cmd_stats },
-	{ CTL_REQ_GUEST_SET, "guest set", 3, CTL_ARGS_MAX, cmd_guest_set },
-	{ CTL_REQ_UPLINK_SET, "uplink set", 3, CTL_ARGS_MAX, cmd_uplink_set },
-	{ CTL_REQ_REBALANCE, "rebalance", 0, 0, cmd_rebalance },
+	{ CTL_REQ_STATUS, "status", 0, 0, false, cmd_status },
+	{ CTL_REQ_UPLINK_SHOW, "uplink show", 0, 1, false, cmd_uplink_show },
+	{ CTL_REQ_GUEST_SHOW, "guest show", 0, 1, false, cmd_guest_show },
+	{ CTL_REQ_STATS, "stats", 0, 0, false, cmd_stats },
+	{ CTL_REQ_GUEST_SET, "guest set", 3, CTL_ARGS_MAX, true,
+	  cmd_guest_set },
+	{ CTL_REQ_UPLINK_SET, "uplink set", 3, CTL_ARGS_MAX, true,
+	  cmd_uplink_set },
+	{ CTL_REQ_REBALANCE, "rebalance", 0, 0, true, cmd_rebalance },
+	{ CTL_REQ_RELOAD, "reload", 0, 0, true, cmd_reload },
+	{ CTL_REQ_SAVE, "save", 0, 0, true, cmd_save },
+	{ CTL_REQ_GUEST_ADD, "guest add", 1, CTL_ARGS_MAX, true,
+	  cmd_guest_add },
+	{ CTL_REQ_GUEST_DEL, "guest del", 1, 1, true, cmd_guest_del },
+	{ CTL_REQ_UPLINK_ADD, "uplink add", 1, CTL_ARGS_MAX, true,
+	  cmd_uplink_add },
+	{ CTL_REQ_UPLINK_DEL, "uplink del", 1, 1, true, cmd_uplink_del },
 };
 
 static const struct ctl_cmd *find_cmd(uint16_t type)
@@ -371,6 +609,15 @@ static void handle(struct ctl_client *c, const void *buf, size_t len)
 				 "supported",
 				 req.type);
 			r = -EOPNOTSUPP;
+		} else if (!c->may_read || (cmd->change && !c->may_change)) {
+			snprintf(err, sizeof(err),
+				 "%s: permission denied: uid %u may %s "
+				 "(%s needs root or group %s)",
+				 cmd->name, (unsigned)c->uid,
+				 c->may_read ? "only read" : "not use gonad",
+				 cmd->change ? "a change" : "reading",
+				 cmd->change ? CTL_GROUP_ADMIN : CTL_GROUP);
+			r = -EACCES;
 		} else if (req.argc < cmd->min_args ||
 			   req.argc > cmd->max_args) {
 			snprintf(err, sizeof(err),
@@ -472,6 +719,44 @@ static void on_client(struct ev_source *src, uint32_t events)
 		client_free(c);
 }
 
+/* Whether the peer on FD has group GID (as primary or supplementary). */
+static bool peer_in_group(int fd, gid_t primary, const char *group)
+{
+	struct group *gr = getgrnam(group);
+	gid_t groups[256];
+	socklen_t len = sizeof(groups);
+
+	if (!gr)
+		return false;
+	if (primary == gr->gr_gid)
+		return true;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) < 0)
+		return false;
+	for (size_t i = 0; i < len / sizeof(gid_t); i++)
+		if (groups[i] == gr->gr_gid)
+			return true;
+	return false;
+}
+
+/* What the client may do, from who it is: the socket's mode lets only
+ * root and group gona connect; this also tells readers from admins. */
+static void peer_rights(struct ctl_client *c, int fd)
+{
+	struct ucred cr;
+	socklen_t len = sizeof(cr);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) < 0) {
+		log_warn("control: cannot tell who connected; read only");
+		c->uid = (uid_t)-1;
+		c->may_read = true;
+		return;
+	}
+	c->uid = cr.uid;
+	c->may_change =
+		cr.uid == 0 || peer_in_group(fd, cr.gid, CTL_GROUP_ADMIN);
+	c->may_read = c->may_change || peer_in_group(fd, cr.gid, CTL_GROUP);
+}
+
 static void on_accept(struct ev_source *src, uint32_t events)
 {
 	struct ctl *ctl = src->arg;
@@ -497,6 +782,7 @@ static void on_accept(struct ev_source *src, uint32_t events)
 		return;
 	}
 	c->ctl = ctl;
+	peer_rights(c, fd);
 	c->src.fd = fd;
 	c->src.ready = on_client;
 	c->src.arg = c;
@@ -530,6 +816,22 @@ static int make_parent(const char *path)
 		return -errno;
 	}
 	return 0;
+}
+
+/* The socket belongs to group gona, whose members may read. */
+static void socket_group(const char *path)
+{
+	struct group *gr = getgrnam(CTL_GROUP);
+
+	if (!gr) {
+		log_info("control socket %s: no group %s here; only root may "
+			 "use it",
+			 path, CTL_GROUP);
+		return;
+	}
+	if (chown(path, 0, gr->gr_gid) < 0)
+		log_warn("control socket %s: cannot give it to group %s", path,
+			 CTL_GROUP);
 }
 
 int ctl_open(struct gonad *g, struct ctl **out, const char *path)
@@ -574,6 +876,7 @@ int ctl_open(struct gonad *g, struct ctl **out, const char *path)
 		unlink(path);
 		return r;
 	}
+	socket_group(path);
 	ctl = calloc(1, sizeof(*ctl));
 	if (!ctl) {
 		close(fd);

@@ -44,6 +44,12 @@ enum ctl_type {
 	CTL_REQ_GUEST_SET, /* NAME KEY VALUE [KEY VALUE]... */
 	CTL_REQ_UPLINK_SET, /* NAME KEY VALUE [KEY VALUE]... */
 	CTL_REQ_REBALANCE, /* none: a rebalancing round now */
+	CTL_REQ_RELOAD, /* none: re-read the configuration file */
+	CTL_REQ_SAVE, /* none: write the running configuration to it */
+	CTL_REQ_GUEST_ADD, /* NAME KEY VALUE [KEY VALUE]... */
+	CTL_REQ_GUEST_DEL, /* NAME */
+	CTL_REQ_UPLINK_ADD, /* NAME KEY VALUE [KEY VALUE]... */
+	CTL_REQ_UPLINK_DEL, /* NAME */
 	CTL_REQ_MAX,
 	/* Replies. */
 	CTL_REP_DONE = 100, /* no payload */
@@ -90,6 +96,20 @@ struct ctl_status {
 	uint32_t rebalance_rounds;
 	uint32_t rebalance_moves;
 	uint64_t rebalanced_ago_ms;
+	/* Started by taking over a previous gonad's data path: the guests
+	 * and uplinks it was serving. */
+	uint8_t adopted;
+	uint8_t keep_datapath; /* daemon.keep_datapath_on_stop */
+	uint8_t pad3[2];
+	uint32_t adopted_guests;
+	uint32_t adopted_uplinks;
+	/* Reloads done and refused; how long ago the last one was done (0:
+	 * never); why the last refused one was ("" once one is done). */
+	uint32_t reloads_ok;
+	uint32_t reloads_failed;
+	uint32_t pad4;
+	uint64_t reloaded_ago_ms;
+	char reload_error[640];
 };
 
 struct ctl_uplink {

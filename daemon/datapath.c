@@ -53,6 +53,7 @@ struct dp {
 	int n_made_dirs;
 	int lock_fd; /* the pin directory, flock()ed while we use it */
 	int ncpus;
+	bool adopted; /* the maps are those a previous gonad pinned */
 };
 
 static int libbpf_log(enum libbpf_print_level level, const char *fmt,
@@ -66,10 +67,11 @@ static int libbpf_log(enum libbpf_print_level level, const char *fmt,
 	n = strlen(buf);
 	if (n && buf[n - 1] == '\n')
 		buf[n - 1] = '\0';
+	/* libbpf names itself at the start of its messages. */
 	if (level == LIBBPF_WARN)
-		log_warnx("libbpf: %s", buf);
+		log_warnx("%s", buf);
 	else
-		log_debug("libbpf: %s", buf);
+		log_debug("%s", buf);
 	return 0;
 }
 
@@ -206,6 +208,7 @@ static int set_pin_paths(struct dp *dp)
 
 static int load(struct dp *dp)
 {
+	char path[PATH_MAX];
 	int r;
 
 	dp->skel = gona__open();
@@ -216,7 +219,16 @@ static int load(struct dp *dp)
 		return r;
 	/* Pins a previous gonad left are reused: the data path it fed
 	 * keeps running while this gonad takes it over. */
-	return gona__load(dp->skel);
+	dp->adopted = exists(pin_path(dp, dp->skel->maps.guests, path));
+	r = gona__load(dp->skel);
+	if (r)
+		dp->adopted = false;
+	return r;
+}
+
+bool dp_adopted(const struct dp *dp)
+{
+	return dp->adopted;
 }
 
 int dp_open(struct dp **out, const char *pin_dir)
@@ -250,6 +262,13 @@ int dp_open(struct dp **out, const char *pin_dir)
 		goto err;
 	}
 	r = load(dp);
+	if (r == -EPERM || r == -EACCES) {
+		/* Not allowed to load at all: the pins are not the cause,
+		 * and the data path they hold must go on forwarding. */
+		log_warnx("cannot load the data path: %s", strerror(-r));
+		dp_close(dp, true);
+		return r;
+	}
 	if (r) {
 		/* Most likely pins of an incompatible gonad: start afresh. */
 		log_warnx("cannot load the data path with the maps pinned in "
@@ -481,6 +500,81 @@ int dp_del_addrs(struct dp *dp, uint32_t id, const struct conf_guest *cg)
 	return addrs(dp, id, cg, false);
 }
 
+int dp_guest_id_by_mac(struct dp *dp, const uint8_t mac[6], uint32_t *id)
+{
+	struct gona_mac_key k = mac_key(mac);
+	struct gona_port p;
+	int r;
+
+	r = bpf_map__lookup_elem(dp->skel->maps.guest_by_mac, &k, sizeof(k), &p,
+				 sizeof(p), 0);
+	if (!r)
+		*id = p.id;
+	return r;
+}
+
+int dp_uplink_slot(struct dp *dp, int ifindex, uint32_t *slot)
+{
+	__u32 key = (__u32)ifindex, v;
+	int r;
+
+	r = bpf_map__lookup_elem(dp->skel->maps.uplink_by_ifindex, &key,
+				 sizeof(key), &v, sizeof(v), 0);
+	if (!r)
+		*slot = v;
+	return r;
+}
+
+int dp_get_owned(struct dp *dp, int ifindex, uint32_t *flags)
+{
+	__u32 key = (__u32)ifindex, v = 0;
+	int r;
+
+	r = bpf_map__lookup_elem(dp->skel->maps.owned, &key, sizeof(key), &v,
+				 sizeof(v), 0);
+	*flags = r ? 0 : v;
+	return r == -ENOENT ? 0 : r;
+}
+
+int dp_set_owned(struct dp *dp, int ifindex, uint32_t flags)
+{
+	__u32 key = (__u32)ifindex, v = flags;
+
+	if (ifindex <= 0)
+		return -EINVAL;
+	if (!flags)
+		return delete (dp->skel->maps.owned, &key, sizeof(key));
+	return update(dp->skel->maps.owned, &key, sizeof(key), &v, sizeof(v));
+}
+
+int dp_read_owned(struct dp *dp, struct dp_owned **out, size_t *n)
+{
+	struct bpf_map *map = dp->skel->maps.owned;
+	size_t cap = GONA_MAX_GUESTS + GONA_MAX_UPLINKS, k = 0;
+	struct dp_owned *v = calloc(cap, sizeof(*v));
+	__u32 key, next;
+	bool first = true;
+
+	if (!v)
+		return -ENOMEM;
+	while (k < cap && !bpf_map__get_next_key(map, first ? NULL : &key,
+						 &next, sizeof(next))) {
+		__u32 flags;
+
+		key = next;
+		first = false;
+		if (bpf_map__lookup_elem(map, &key, sizeof(key), &flags,
+					 sizeof(flags), 0))
+			continue;
+		v[k].ifindex = (int)key;
+		v[k].flags = flags;
+		k++;
+	}
+	*out = v;
+	*n = k;
+	return 0;
+}
+
 int dp_set_flood(struct dp *dp, uint32_t id, const struct gona_port *p)
 {
 	return update(dp->skel->maps.flood, &id, sizeof(id), p, sizeof(*p));
@@ -621,6 +715,55 @@ static int zero_percpu(struct dp *dp, struct bpf_map *map, __u32 n)
 	return r;
 }
 
+int dp_read_guest_homes(struct dp *dp, uint32_t *homes)
+{
+	struct bpf_map *map = dp->skel->maps.guests;
+	__u32 key, next;
+	bool first = true;
+
+	memset(homes, 0, GONA_MAX_GUESTS * sizeof(*homes));
+	while (!bpf_map__get_next_key(map, first ? NULL : &key, &next,
+				      sizeof(next))) {
+		struct gona_guest v;
+
+		key = next;
+		first = false;
+		if (!bpf_map__lookup_elem(map, &key, sizeof(key), &v, sizeof(v),
+					  0) &&
+		    v.id < GONA_MAX_GUESTS)
+			homes[v.id] = v.homes;
+	}
+	return 0;
+}
+
+int dp_zero_guest_stats(struct dp *dp, uint32_t id)
+{
+	struct gona_counters *v = calloc((size_t)dp->ncpus, sizeof(*v));
+	__u32 key = id;
+	int r;
+
+	if (!v)
+		return -ENOMEM;
+	r = update(dp->skel->maps.guest_stats, &key, sizeof(key), v,
+		   sizeof(*v) * (size_t)dp->ncpus);
+	free(v);
+	return r;
+}
+
+int dp_zero_uplink_stats(struct dp *dp, unsigned int slot)
+{
+	struct gona_counters *v = calloc((size_t)dp->ncpus, sizeof(*v));
+	__u32 key = slot;
+	int r;
+
+	if (!v)
+		return -ENOMEM;
+	r = update(dp->skel->maps.uplink_stats, &key, sizeof(key), v,
+		   sizeof(*v) * (size_t)dp->ncpus);
+	free(v);
+	return r;
+}
+
 int dp_zero_stats(struct dp *dp)
 {
 	int r = zero_percpu(dp, dp->skel->maps.guest_stats, GONA_MAX_GUESTS);
@@ -697,6 +840,11 @@ static bool owns_uplink_ifindex(const struct gonad *g, const void *key)
 	return false;
 }
 
+static bool owns_ifindex(const struct gonad *g, const void *key)
+{
+	return owns_guest_ifindex(g, key) || owns_uplink_ifindex(g, key);
+}
+
 static int prune(struct bpf_map *map, const struct gonad *g,
 		 bool (*owns)(const struct gonad *, const void *))
 {
@@ -735,6 +883,7 @@ int dp_prune(struct dp *dp, const struct gonad *g)
 		{ dp->skel->maps.guest_ip4, owns_ip4 },
 		{ dp->skel->maps.guest_ip6, owns_ip6 },
 		{ dp->skel->maps.uplink_by_ifindex, owns_uplink_ifindex },
+		{ dp->skel->maps.owned, owns_ifindex },
 	};
 	int r = 0;
 

@@ -13,10 +13,6 @@
 #include "config.h"
 #include "daemon/gonad.h"
 
-#ifdef HAVE_SYSTEMD
-#include <systemd/sd-daemon.h>
-#endif
-
 static void usage(void)
 {
 	fprintf(stderr,
@@ -54,6 +50,39 @@ void ev_del(struct gonad *g, struct ev_source *src)
 			g->batch[i].data.ptr = NULL;
 }
 
+/* systemd's STATUS= line: what gonad serves, sent when it changes. */
+static void status_line(struct gonad *g)
+{
+	char line[sizeof(g->status_line)];
+	size_t up = 0, total = 0, attached = 0;
+
+	for (size_t i = 0; i < g->n_uplinks; i++) {
+		total += g->uplinks[i].conf.name[0] != '\0';
+		up += g->uplinks[i].up;
+	}
+	for (size_t i = 0; i < g->n_guests; i++)
+		attached += g->guests[i]->attached;
+	snprintf(line, sizeof(line),
+		 "serving %zu of %zu guests over %zu of %zu uplinks up%s%s",
+		 attached, g->n_guests, up, total,
+		 g->degraded ? ", degraded" : "",
+		 g->reload_error[0] ? ", last reload refused" : "");
+	if (strcmp(line, g->status_line)) {
+		snprintf(g->status_line, sizeof(g->status_line), "%s", line);
+		svc_notify("STATUS=%s", line);
+	}
+}
+
+static void reload(struct gonad *g)
+{
+	char msg[CONF_ERR_MAX + 128];
+
+	svc_notify("RELOADING=1");
+	reload_file(g, msg, sizeof(msg));
+	status_line(g);
+	svc_notify("READY=1");
+}
+
 static void on_signal(struct ev_source *src, uint32_t events)
 {
 	struct gonad *g = src->arg;
@@ -65,6 +94,10 @@ static void on_signal(struct ev_source *src, uint32_t events)
 			log_info("signal %s: stopping",
 				 strsignal((int)si.ssi_signo));
 			g->quit = true;
+		} else if (si.ssi_signo == SIGHUP) {
+			log_info("signal %s: reloading %s",
+				 strsignal((int)si.ssi_signo), g->conf_file);
+			reload(g);
 		}
 	}
 }
@@ -75,8 +108,64 @@ static void on_timer(struct ev_source *src, uint32_t events)
 	uint64_t expirations;
 
 	(void)events;
-	if (read(src->fd, &expirations, sizeof(expirations)) > 0)
+	if (read(src->fd, &expirations, sizeof(expirations)) > 0) {
 		state_sample(g);
+		status_line(g);
+	}
+}
+
+static void on_watchdog(struct ev_source *src, uint32_t events)
+{
+	uint64_t expirations;
+
+	(void)events;
+	if (read(src->fd, &expirations, sizeof(expirations)) > 0)
+		svc_notify("WATCHDOG=1");
+}
+
+static struct itimerspec every(uint64_t ms)
+{
+	struct itimerspec its = {
+		.it_interval = { .tv_sec = (time_t)(ms / 1000),
+				 .tv_nsec = (long)(ms % 1000) * 1000000 },
+	};
+
+	its.it_value = its.it_interval;
+	return its;
+}
+
+void gonad_set_interval(struct gonad *g, uint32_t ms)
+{
+	struct itimerspec its = every(ms);
+
+	if (timerfd_settime(g->timer.fd, 0, &its, NULL) < 0)
+		log_warn("cannot set the sampling interval to %u ms", ms);
+}
+
+/* Pinged at half systemd's watchdog period, from the event loop itself:
+ * a loop that hangs stops the pings. */
+static int setup_watchdog(struct gonad *g)
+{
+	uint64_t ms = svc_watchdog_ms();
+	struct itimerspec its;
+	int fd;
+
+	g->watchdog.fd = -1;
+	if (!ms)
+		return 0;
+	its = every(ms / 2 ? ms / 2 : 1);
+	fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (timerfd_settime(fd, 0, &its, NULL) < 0) {
+		close(fd);
+		return -errno;
+	}
+	g->watchdog =
+		(struct ev_source){ .fd = fd, .ready = on_watchdog, .arg = g };
+	log_info("systemd watchdog: pinging every %llu ms",
+		 (unsigned long long)(ms / 2));
+	return ev_add(g, &g->watchdog, EPOLLIN);
 }
 
 static int setup_signals(struct gonad *g)
@@ -100,14 +189,9 @@ static int setup_signals(struct gonad *g)
 
 static int setup_timer(struct gonad *g, uint32_t interval_ms)
 {
-	struct itimerspec its = {
-		.it_interval = { .tv_sec = interval_ms / 1000,
-				 .tv_nsec =
-					 (long)(interval_ms % 1000) * 1000000 },
-	};
+	struct itimerspec its = every(interval_ms);
 	int fd;
 
-	its.it_value = its.it_interval;
 	fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	if (fd < 0)
 		return -errno;
@@ -187,21 +271,13 @@ static int check_only(const char *file)
 	return fflush(stdout) == 0 ? 0 : 1;
 }
 
-static void notify(const char *state)
-{
-#ifdef HAVE_SYSTEMD
-	sd_notify(0, state);
-#else
-	(void)state;
-#endif
-}
-
 int main(int argc, char *argv[])
 {
 	struct gonad g = { .conf_file = CONF_DEFAULT_FILE,
 			   .epfd = -1,
-			   .delays.fd = -1 };
-	bool foreground = false, check = false;
+			   .delays.fd = -1,
+			   .watchdog.fd = -1 };
+	bool foreground = false, check = false, keep;
 	struct conf_err err;
 	struct conf *c;
 	int verbose = 0, opt, r;
@@ -270,10 +346,14 @@ int main(int argc, char *argv[])
 	r = nlmon_open(&g, &g.nl, state_link);
 	if (!r)
 		r = nlmon_resync(g.nl);
+	if (!r && g.adopted)
+		state_release_leftovers(&g);
 	if (!r)
 		r = dp_prune(g.dp, &g);
 	if (!r)
 		r = setup_timer(&g, c->policy.rebalance_interval_ms);
+	if (!r)
+		r = setup_watchdog(&g);
 	if (r) {
 		state_detach_all(&g);
 		ctl_close(&g, g.ctl);
@@ -281,27 +361,46 @@ int main(int argc, char *argv[])
 		fatalx("start-up: %s", strerror(-r));
 	}
 	state_sample(&g);
+	if (g.adopted)
+		log_info("took over the data path pinned in %s: %u guests and "
+			 "%u uplinks served without a break, counters kept",
+			 c->daemon.pin_dir, g.adopted_guests,
+			 g.adopted_uplinks);
 	log_info("gonad %s serving %zu guests over %zu uplinks (config %s)",
 		 PACKAGE_VERSION, g.n_guests, g.n_uplinks, g.conf_file);
-	if (!foreground && !getenv("NOTIFY_SOCKET") && daemon(0, 0) < 0)
+	if (!foreground && !svc_managed() && daemon(0, 0) < 0)
 		fatal("daemon");
-	notify("READY=1");
+	status_line(&g);
+	svc_notify("READY=1");
 
 	loop(&g);
 
-	notify("STOPPING=1");
-	state_detach_all(&g);
+	/* A restart (systemctl restart, or the operator's wish) leaves the
+	 * data path forwarding for the next gonad, which takes it over. */
+	keep = g.conf->daemon.keep_datapath_on_stop || svc_restarting();
+	svc_notify("STOPPING=1\nSTATUS=%s",
+		   keep ? "stopping; the data path stays" : "stopping");
+	if (keep)
+		state_leave_all(&g);
+	else
+		state_detach_all(&g);
 	ctl_close(&g, g.ctl);
 	nlmon_close(&g, g.nl);
-	dp_close(g.dp, false);
+	dp_close(g.dp, keep);
 	qos_close(&g);
 	announce_close(g.announcer);
 	state_fini(&g);
-	conf_free(c);
+	conf_free(g.conf);
 	close(g.timer.fd);
 	close(g.delays.fd);
+	if (g.watchdog.fd >= 0)
+		close(g.watchdog.fd);
 	close(g.sig.fd);
 	close(g.epfd);
-	log_info("stopped; data path removed");
+	if (keep)
+		log_info("stopped; the data path keeps forwarding for the "
+			 "next gonad");
+	else
+		log_info("stopped; data path removed");
 	return 0;
 }

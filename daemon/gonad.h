@@ -137,6 +137,18 @@ struct gonad {
 	bool rebalance_settling; /* guests just moved: skip the next round */
 	bool rebalance_armed; /* the last round found the loads uneven */
 	struct flows *flows; /* the flow table as last read (flows.c) */
+	/* Taken over from a previous gonad: its maps were found pinned;
+	 * the devices whose filter it had left on. */
+	bool adopted;
+	uint32_t adopted_guests;
+	uint32_t adopted_uplinks;
+	/* Reloads (SIGHUP, gonactl reload) done and refused since start, the
+	 * last refusal's reason ("" once one succeeds), the last success. */
+	uint32_t reloads_ok;
+	uint32_t reloads_failed;
+	char reload_error[CONF_ERR_MAX + 64];
+	uint64_t reloaded_ms;
+	char status_line[128]; /* as last sent to systemd */
 
 	struct dp *dp;
 	struct nlmon *nl;
@@ -150,6 +162,7 @@ struct gonad {
 	struct ev_source sig;
 	struct ev_source timer;
 	struct ev_source delays; /* one-shot: the next pending uplink change */
+	struct ev_source watchdog; /* systemd's watchdog, at half its period */
 	uint64_t started_ms;
 	uint64_t sampled_ms;
 	bool quit;
@@ -174,12 +187,55 @@ uint64_t now_us(void);
 int ev_add(struct gonad *g, struct ev_source *src, uint32_t events);
 int ev_mod(struct gonad *g, struct ev_source *src, uint32_t events);
 void ev_del(struct gonad *g, struct ev_source *src);
+/* policy.rebalance_interval_ms changed: the sampling timer follows. */
+void gonad_set_interval(struct gonad *g, uint32_t ms);
+
+/* service.c: systemd. svc_notify sends a sd_notify(3) state; the
+ * watchdog period (0: none); whether systemd is restarting gonad's unit
+ * (a stop then keeps the data path for the gonad that follows). */
+bool svc_managed(void);
+void svc_notify(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+uint64_t svc_watchdog_ms(void);
+bool svc_restarting(void);
+
+/*
+ * reload.c: a new configuration NC as a whole. reload_apply checks it
+ * (admission, what needs a restart) and applies its difference with the
+ * running one, or changes nothing; it owns NC either way. ORIGIN (a file
+ * name or NULL) prefixes its errors. MSG says what changed or why not.
+ */
+int reload_apply(struct gonad *g, struct conf *nc, const char *origin,
+		 char *msg, size_t len);
+/* Re-read g->conf_file and apply it; counted in g->reloads_*. */
+int reload_file(struct gonad *g, char *msg, size_t len);
+/* Write the running configuration to g->conf_file, the old as FILE.bak. */
+int reload_save(struct gonad *g, char *msg, size_t len);
 
 /* datapath.c: the BPF objects, their pins and their tc attachments. */
 enum dp_role { DP_GUEST, DP_UPLINK };
 int dp_open(struct dp **out, const char *pin_dir);
 /* KEEP_PINS leaves the maps in bpffs (a restart will adopt them). */
 void dp_close(struct dp *dp, bool keep_pins);
+/* Whether dp_open found and reused the maps a previous gonad pinned. */
+bool dp_adopted(const struct dp *dp);
+/* The guest id the data path has for MAC (-ENOENT: none). */
+int dp_guest_id_by_mac(struct dp *dp, const uint8_t mac[6], uint32_t *id);
+/* The slot the data path has for the uplink device IFINDEX. */
+int dp_uplink_slot(struct dp *dp, int ifindex, uint32_t *slot);
+/* What gonad made on a device (GONA_OWN_*; 0 removes the entry). */
+int dp_get_owned(struct dp *dp, int ifindex, uint32_t *flags);
+int dp_set_owned(struct dp *dp, int ifindex, uint32_t flags);
+struct dp_owned {
+	int ifindex;
+	uint32_t flags;
+};
+/* Every device the owned map names, in *OUT (to free). */
+int dp_read_owned(struct dp *dp, struct dp_owned **out, size_t *n);
+int dp_zero_guest_stats(struct dp *dp, uint32_t id);
+int dp_zero_uplink_stats(struct dp *dp, unsigned int slot);
+/* The uplinks the data path sends each guest to, by guest id (HOMES has
+ * GONA_MAX_GUESTS entries, 0 where the data path has no guest). */
+int dp_read_guest_homes(struct dp *dp, uint32_t *homes);
 int dp_attach(struct dp *dp, int ifindex, enum dp_role role, bool *made_clsact);
 int dp_detach(struct dp *dp, int ifindex, bool destroy_clsact);
 int dp_set_uplink(struct dp *dp, unsigned int slot, int old_ifindex,
@@ -274,6 +330,7 @@ void tc_close(struct tc *tc);
 int tc_htb_qdisc(struct tc *tc, int ifindex, uint32_t handle, uint32_t defcls);
 int tc_htb_class(struct tc *tc, int ifindex, uint32_t parent, uint32_t classid,
 		 const struct tc_rates *rt);
+int tc_class_del(struct tc *tc, int ifindex, uint32_t classid);
 int tc_bfifo(struct tc *tc, int ifindex, uint32_t parent, uint32_t handle,
 	     uint32_t limit);
 /* EXCLUSIVE fails with -EEXIST if the device has a root qdisc already;
@@ -281,6 +338,8 @@ int tc_bfifo(struct tc *tc, int ifindex, uint32_t parent, uint32_t handle,
 int tc_root_qdisc(struct tc *tc, int ifindex, uint32_t handle, const char *kind,
 		  bool exclusive);
 int tc_root_del(struct tc *tc, int ifindex);
+/* Whether the device's root qdisc is of KIND with HANDLE. */
+bool tc_root_is(struct tc *tc, int ifindex, uint32_t handle, const char *kind);
 
 /*
  * qos.c: the slices, enforced by one backend chosen at start (qos_htb.c,
@@ -300,6 +359,8 @@ struct qos_ops {
 	/* What the guest's data path entry carries for this backend. */
 	void (*guest_entry)(const struct gonad *g, const struct guest *gu,
 			    struct gona_guest *v);
+	/* The guest is removed: what the backend holds for it goes. */
+	void (*guest_gone)(struct gonad *g, struct guest *gu);
 	/* What of an uplink's capacity CAP it gives guests. */
 	uint64_t (*guest_capacity)(uint64_t cap);
 };
@@ -316,6 +377,8 @@ void qos_update(struct gonad *g);
 /* The receive shaper on the guest interface, after rx.max. */
 int qos_guest_rx(struct gonad *g, struct guest *gu);
 void qos_guest_detach(struct gonad *g, struct guest *gu, bool gone);
+/* The guest is no more: its classes on the uplinks go. */
+void qos_guest_gone(struct gonad *g, struct guest *gu);
 void qos_sample(struct gonad *g);
 void qos_guest_entry(const struct gonad *g, const struct guest *gu,
 		     struct gona_guest *v);
@@ -379,6 +442,26 @@ void flows_free(struct gonad *g);
 /* Rewrite the guest's data path entry (placement, QoS marks). */
 void state_push_guest(struct gonad *g, struct guest *gu);
 void state_detach_all(struct gonad *g);
+/* Let go of the devices without undoing anything: the data path stays
+ * as it is for the gonad that follows. */
+void state_leave_all(struct gonad *g);
+/* After taking over: undo what the previous gonad made on devices this
+ * configuration does not name (before dp_prune forgets them). */
+void state_release_leftovers(struct gonad *g);
+/* Live changes of the configuration, one object each (reload.c checks
+ * the whole change first). Those returning true need the devices
+ * re-read (nlmon_resync) to attach what they name. */
+int state_guest_add(struct gonad *g, const struct conf_guest *cg);
+void state_guest_del(struct gonad *g, struct guest *gu);
+void state_guest_unmac(struct gonad *g, struct guest *gu);
+bool state_guest_change(struct gonad *g, struct guest *gu,
+			const struct conf_guest *ng);
+int state_uplink_add(struct gonad *g, const struct conf_uplink *cu);
+void state_uplink_del(struct gonad *g, struct uplink *u);
+bool state_uplink_change(struct gonad *g, struct uplink *u,
+			 const struct conf_uplink *nc);
+void state_guest_order(struct gonad *g, const struct conf *c);
+void state_settle(struct gonad *g);
 /* The delays timer fired: apply the uplink changes now due. */
 void state_delays_due(struct gonad *g);
 /* The uplink's monitor found its probes answered (OK) or not. */

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* gonad's logging: to stderr in the foreground, to syslog as a daemon. */
+/* gonad's logging: to stderr in the foreground, to stderr with sd-daemon(3)
+ * priority prefixes under systemd (its journal reads them), to syslog as
+ * a daemon of its own. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,13 +12,15 @@
 #include "daemon/gonad.h"
 
 static bool log_stderr = true;
+static bool log_prefix; /* "<N>" before each line, for the journal */
 static int log_verbose;
 
 void log_init(bool foreground, int verbose)
 {
-	log_stderr = foreground;
+	log_stderr = foreground || svc_managed();
+	log_prefix = !foreground && svc_managed();
 	log_verbose = verbose;
-	if (!foreground)
+	if (!log_stderr)
 		openlog("gonad", LOG_PID | LOG_NDELAY, LOG_DAEMON);
 }
 
@@ -25,6 +29,8 @@ void log_vmsg(int prio, const char *fmt, va_list ap)
 	if (prio == LOG_DEBUG && !log_verbose)
 		return;
 	if (log_stderr) {
+		if (log_prefix)
+			fprintf(stderr, "<%d>", prio);
 		vfprintf(stderr, fmt, ap);
 		fputc('\n', stderr);
 		fflush(stderr);
@@ -40,7 +46,9 @@ static void log_errno(int prio, const char *fmt, va_list ap)
 	char buf[1024];
 
 	vsnprintf(buf, sizeof(buf), fmt, ap);
-	if (log_stderr)
+	if (log_stderr && log_prefix)
+		fprintf(stderr, "<%d>%s: %s\n", prio, buf, strerror(saved));
+	else if (log_stderr)
 		fprintf(stderr, "%s: %s\n", buf, strerror(saved));
 	else
 		syslog(prio, "%s: %s", buf, strerror(saved));

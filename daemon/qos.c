@@ -231,8 +231,9 @@ int qos_guest_rx(struct gonad *g, struct guest *gu)
 	/* Frames for the guest leave by its interface: one HTB class there
 	 * holds them to rx.max, whoever sends them. HTB cannot change a
 	 * qdisc in place: once made, only its class changes. */
-	r = gu->rx_shaped ? 0
-			  : tc_htb_qdisc(g->tc, gu->ifindex, root, RX_MINOR);
+	r = gu->rx_shaped || tc_root_is(g->tc, gu->ifindex, root, "htb")
+		    ? 0
+		    : tc_htb_qdisc(g->tc, gu->ifindex, root, RX_MINOR);
 	if (!r)
 		r = tc_htb_class(g->tc, gu->ifindex, root, cls, &rt);
 	if (!r)
@@ -245,6 +246,11 @@ int qos_guest_rx(struct gonad *g, struct guest *gu)
 	}
 	gu->rx_shaped = true;
 	return 0;
+}
+
+void qos_guest_gone(struct gonad *g, struct guest *gu)
+{
+	g->qos->guest_gone(g, gu);
 }
 
 void qos_guest_detach(struct gonad *g, struct guest *gu, bool gone)

@@ -87,11 +87,19 @@ static void edt_guest_entry(const struct gonad *g, const struct guest *gu,
 		v->flags |= GONA_GF_PACED;
 }
 
+static void edt_guest_gone(struct gonad *g, struct guest *gu)
+{
+	if (gu->paced_bps)
+		dp_set_pacing(g->dp, gu->id, 0);
+	gu->paced_bps = 0;
+}
+
 const struct qos_ops qos_edt_ops = {
 	.name = "edt",
 	.uplink_attach = edt_uplink_attach,
 	.update = allocate,
 	.sample = allocate,
 	.guest_entry = edt_guest_entry,
+	.guest_gone = edt_guest_gone,
 	.guest_capacity = guest_capacity,
 };

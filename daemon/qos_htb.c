@@ -189,7 +189,13 @@ static int htb_uplink_attach(struct gonad *g, struct uplink *u)
 	for (size_t i = 0; i < g->n_guests; i++)
 		memset(&g->guests[i]->htb[u->slot], 0,
 		       sizeof(g->guests[i]->htb[u->slot]));
-	r = tc_htb_qdisc(g->tc, u->ifindex, handle(0), GONA_QOS_HOST_MINOR);
+	/* A tree a previous gonad built is taken over as it is: HTB cannot
+	 * change a root qdisc in place, and replacing it would drop what is
+	 * queued. Its classes are set again below. */
+	r = tc_root_is(g->tc, u->ifindex, handle(0), "htb")
+		    ? 0
+		    : tc_htb_qdisc(g->tc, u->ifindex, handle(0),
+				   GONA_QOS_HOST_MINOR);
 	if (!r)
 		r = tc_htb_class(g->tc, u->ifindex, handle(0),
 				 handle(GONA_QOS_ROOT_MINOR), &root);
@@ -217,6 +223,24 @@ static void htb_update(struct gonad *g)
 			uplink_update(g, &g->uplinks[i]);
 }
 
+static void htb_guest_gone(struct gonad *g, struct guest *gu)
+{
+	for (size_t i = 0; i < g->n_uplinks; i++) {
+		struct uplink *u = &g->uplinks[i];
+		int r;
+
+		if (!u->qos_made || !gu->htb[i].rt.rate)
+			continue;
+		r = tc_class_del(g->tc, u->ifindex,
+				 handle(GONA_QOS_GUEST_MINOR(gu->id)));
+		if (r)
+			log_warnx("guest %s: cannot remove its class on uplink "
+				  "%s: %s",
+				  gu->conf.name, u->conf.name, strerror(-r));
+		memset(&gu->htb[i], 0, sizeof(gu->htb[i]));
+	}
+}
+
 static void htb_guest_entry(const struct gonad *g, const struct guest *gu,
 			    struct gona_guest *v)
 {
@@ -230,5 +254,6 @@ const struct qos_ops qos_htb_ops = {
 	.update = htb_update,
 	.sample = htb_update,
 	.guest_entry = htb_guest_entry,
+	.guest_gone = htb_guest_gone,
 	.guest_capacity = guest_capacity,
 };

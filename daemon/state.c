@@ -423,7 +423,9 @@ void state_delays_due(struct gonad *g)
 	arm_delays(g);
 }
 
-static void uplink_vanish(struct gonad *g, struct uplink *u, bool gone)
+/* Give the device back: nothing of ours stays on it unless it is GONE
+ * (with everything on it). Its guests are not moved yet. */
+static void uplink_detach(struct gonad *g, struct uplink *u, bool gone)
 {
 	struct gona_uplink v = { 0 };
 	int old = u->ifindex, r;
@@ -435,6 +437,7 @@ static void uplink_vanish(struct gonad *g, struct uplink *u, bool gone)
 		log_warnx("uplink %s (%s): cannot update the data path: %s",
 			  u->conf.name, u->conf.device, err_str(r));
 	monitor_stop(g, u);
+	dp_set_owned(g->dp, old, 0);
 	/* A device that still exists (renamed away) keeps nothing of ours. */
 	qos_uplink_detach(g, u, gone);
 	if (!gone) {
@@ -447,19 +450,70 @@ static void uplink_vanish(struct gonad *g, struct uplink *u, bool gone)
 	u->made_promisc = false;
 	u->carrier = false;
 	u->ifindex = 0;
+}
+
+static void uplink_vanish(struct gonad *g, struct uplink *u, bool gone)
+{
+	if (!u->attached)
+		return;
+	uplink_detach(g, u, gone);
 	log_info("uplink %s (%s): device gone, waiting for it", u->conf.name,
 		 u->conf.device);
 	uplink_update(g, u, CAUSE_DEVICE);
 }
 
-/* Take the device over: promiscuous mode, maps, filter, shaping. */
+/* Record in the owned map what is ours on U's device, for a gonad that
+ * takes over after us. */
+static void own_uplink(struct gonad *g, const struct uplink *u)
+{
+	uint32_t f = GONA_OWN_FILTER;
+	int r;
+
+	if (!u->attached)
+		return;
+	f |= u->made_clsact ? GONA_OWN_CLSACT : 0;
+	f |= u->made_promisc ? GONA_OWN_PROMISC : 0;
+	f |= u->qos_made ? GONA_OWN_QOS : 0;
+	f |= u->admin_up ? 0 : GONA_OWN_DRAINED;
+	r = dp_set_owned(g->dp, u->ifindex, f);
+	if (r)
+		log_warnx("uplink %s (%s): cannot record it in the data path: "
+			  "%s",
+			  u->conf.name, u->conf.device, err_str(r));
+}
+
+static void own_guest(struct gonad *g, const struct guest *gu)
+{
+	uint32_t f = GONA_OWN_GUEST | GONA_OWN_FILTER;
+	int r;
+
+	if (!gu->attached)
+		return;
+	f |= gu->made_clsact ? GONA_OWN_CLSACT : 0;
+	f |= gu->rx_shaped ? GONA_OWN_QOS : 0;
+	r = dp_set_owned(g->dp, gu->ifindex, f);
+	if (r)
+		log_warnx("guest %s (%s): cannot record it in the data path: "
+			  "%s",
+			  gu->conf.name, gu->conf.device, err_str(r));
+}
+
+/* Take the device over: promiscuous mode, maps, filter, shaping. A device
+ * a previous gonad served (after a restart or a crash) is taken over as it
+ * is: what that gonad made becomes ours to undo, and it keeps carrying
+ * traffic meanwhile. */
 static int uplink_attach(struct gonad *g, struct uplink *u, int ifindex,
 			 unsigned int flags)
 {
 	struct gona_uplink v;
+	uint32_t was = 0;
 	int r;
 
 	u->ifindex = ifindex;
+	dp_get_owned(g->dp, ifindex, &was);
+	if (was & GONA_OWN_GUEST)
+		was = 0;
+	u->made_promisc = was & GONA_OWN_PROMISC;
 	/* Frames for the guests carry the guests' MACs; a NIC drops them
 	 * in hardware unless it is promiscuous. */
 	if (!(flags & IFF_PROMISC)) {
@@ -471,21 +525,39 @@ static int uplink_attach(struct gonad *g, struct uplink *u, int ifindex,
 		else
 			u->made_promisc = true;
 	}
+	if (was & GONA_OWN_DRAINED && u->admin_up) {
+		u->admin_up = false;
+		log_info("uplink %s (%s): stays drained, as the previous gonad "
+			 "left it",
+			 u->conf.name, u->conf.device);
+	}
 	v = uplink_value(u);
+	/* Taken over, it carries traffic until the link state says
+	 * otherwise: marking it down while its tree is rebuilt would send
+	 * its guests elsewhere meanwhile. */
+	if ((was & GONA_OWN_FILTER) && (flags & IFF_UP) &&
+	    (flags & IFF_LOWER_UP) && u->admin_up) {
+		v.ifindex = (__u32)ifindex;
+		v.flags |= GONA_UF_UP;
+	}
 	r = dp_set_uplink(g->dp, u->slot, 0, &v);
 	if (r)
 		goto err;
 	r = dp_attach(g->dp, ifindex, DP_UPLINK, &u->made_clsact);
 	if (r)
 		goto err;
+	u->made_clsact |= (was & GONA_OWN_CLSACT) != 0;
 	r = qos_uplink_attach(g, u);
 	if (r) {
 		dp_detach(g->dp, ifindex, u->made_clsact);
 		goto err;
 	}
 	u->attached = true;
-	log_info("uplink %s (%s): attached, ifindex %d", u->conf.name,
-		 u->conf.device, ifindex);
+	own_uplink(g, u);
+	if (was & GONA_OWN_FILTER)
+		g->adopted_uplinks++;
+	log_info("uplink %s (%s): %s, ifindex %d", u->conf.name, u->conf.device,
+		 was & GONA_OWN_FILTER ? "taken over" : "attached", ifindex);
 	/* Without its monitor the uplink still serves on carrier alone; the
 	 * warning says so. */
 	monitor_start(g, u);
@@ -519,13 +591,15 @@ static void uplink_appear(struct gonad *g, struct uplink *u,
 	uplink_update(g, u, fresh ? CAUSE_DEVICE : CAUSE_CARRIER);
 }
 
-static void guest_vanish(struct gonad *g, struct guest *gu, bool gone)
+/* Give the interface back; the guest stays known by its MAC. */
+static void guest_detach(struct gonad *g, struct guest *gu, bool gone)
 {
 	struct gona_port p = { .ifindex = 0, .id = gu->id };
 	int old = gu->ifindex;
 
 	if (!gu->attached)
 		return;
+	dp_set_owned(g->dp, old, 0);
 	qos_guest_detach(g, gu, gone);
 	if (!gone)
 		dp_detach(g->dp, old, gu->made_clsact);
@@ -535,6 +609,13 @@ static void guest_vanish(struct gonad *g, struct guest *gu, bool gone)
 	dp_set_mac(g->dp, gu->conf.mac, &p);
 	push_flood(g, gu);
 	dp_del_guest(g->dp, old);
+}
+
+static void guest_vanish(struct gonad *g, struct guest *gu, bool gone)
+{
+	if (!gu->attached)
+		return;
+	guest_detach(g, gu, gone);
 	log_info("guest %s (%s): interface gone, waiting for it", gu->conf.name,
 		 gu->conf.device);
 }
@@ -542,10 +623,14 @@ static void guest_vanish(struct gonad *g, struct guest *gu, bool gone)
 static void guest_attach(struct gonad *g, struct guest *gu, int ifindex)
 {
 	struct gona_port p = { .ifindex = (__u32)ifindex, .id = gu->id };
+	uint32_t was = 0;
 	int r;
 
 	if (gu->attached)
-		guest_vanish(g, gu, false);
+		guest_detach(g, gu, false);
+	dp_get_owned(g->dp, ifindex, &was);
+	if (!(was & GONA_OWN_GUEST))
+		was = 0;
 	/* Maps before the filter: its first frame must find the guest. */
 	gu->ifindex = ifindex;
 	state_push_guest(g, gu);
@@ -561,13 +646,20 @@ static void guest_attach(struct gonad *g, struct guest *gu, int ifindex)
 		gu->ifindex = 0;
 		return;
 	}
+	gu->made_clsact |= (was & GONA_OWN_CLSACT) != 0;
+	/* A receive shaper the previous gonad made is changed in place. */
+	gu->rx_shaped = (was & GONA_OWN_QOS) != 0;
 	gu->attached = true;
 	push_flood(g, gu);
 	/* Without its receive shaper the guest is still served; the
 	 * warning says what is missing. */
 	qos_guest_rx(g, gu);
-	log_info("guest %s (%s): attached, ifindex %d", gu->conf.name,
-		 gu->conf.device, gu->ifindex);
+	own_guest(g, gu);
+	if (was & GONA_OWN_FILTER)
+		g->adopted_guests++;
+	log_info(
+		"guest %s (%s): %s, ifindex %d", gu->conf.name, gu->conf.device,
+		was & GONA_OWN_FILTER ? "taken over" : "attached", gu->ifindex);
 }
 
 static void guest_appear(struct gonad *g, struct guest *gu,
@@ -724,6 +816,7 @@ int state_uplink_set(struct gonad *g, struct uplink *u, size_t n,
 		return 0;
 	u->admin_up = admin;
 	log_info("uplink %s: admin %s", name, admin ? "up" : "down");
+	own_uplink(g, u);
 	uplink_update(g, u, CAUSE_ADMIN);
 	return 0;
 }
@@ -824,53 +917,365 @@ int state_guest_set(struct gonad *g, struct guest *gu, size_t n,
 	if (!place(g, POL_KEEP))
 		qos_update(g);
 	qos_guest_rx(g, gu);
+	own_guest(g, gu);
 	state_push_guest(g, gu);
 	return 0;
 }
 
-int state_init(struct gonad *g, struct conf *c)
+static bool id_taken(const struct gonad *g, uint32_t id)
 {
-	int r;
+	return g->id_used[id / 64] & (1ull << (id % 64));
+}
 
-	g->conf = c;
-	g->bcast_slot = GONA_MAX_UPLINKS;
-	g->uplinks = calloc(c->n_uplinks, sizeof(*g->uplinks));
-	g->guests = calloc(c->n_guests ? c->n_guests : 1, sizeof(*g->guests));
-	if (!g->uplinks || !g->guests)
-		return -ENOMEM;
-	g->n_uplinks = c->n_uplinks;
-	for (size_t i = 0; i < c->n_uplinks; i++) {
-		struct uplink *u = &g->uplinks[i];
-		struct gona_uplink v = { 0 };
+static void id_free(struct gonad *g, uint32_t id)
+{
+	g->id_used[id / 64] &= ~(1ull << (id % 64));
+}
 
-		u->conf = c->uplinks[i];
-		u->slot = (unsigned int)i;
-		u->admin_up = true;
-		u->probe_ok = true;
-		r = dp_set_uplink(g->dp, u->slot, 0, &v);
-		if (r)
-			return r;
-	}
-	for (size_t i = 0; i < c->n_guests; i++) {
-		struct guest *gu = calloc(1, sizeof(*gu));
-		struct gona_port p;
+/* Slot SLOT takes the uplink CU, not attached yet. */
+static struct uplink *uplink_init(struct gonad *g, unsigned int slot,
+				  const struct conf_uplink *cu)
+{
+	struct uplink *u = &g->uplinks[slot];
 
-		if (!gu)
-			return -ENOMEM;
-		g->guests[g->n_guests++] = gu;
-		gu->conf = c->guests[i];
-		gu->id = alloc_id(g);
-		p = (struct gona_port){ .ifindex = 0, .id = gu->id };
+	memset(u, 0, sizeof(*u));
+	u->conf = *cu;
+	u->slot = slot;
+	u->admin_up = true;
+	u->probe_ok = true;
+	if (slot >= g->n_uplinks)
+		g->n_uplinks = slot + 1;
+	return u;
+}
+
+/* A new guest's entries: known by MAC and in the flood list (without an
+ * interface yet), its addresses, its counters from zero. */
+static int guest_maps(struct gonad *g, struct guest *gu, bool fresh)
+{
+	struct gona_port p = { .ifindex = 0, .id = gu->id };
+	int r = 0;
+
+	if (fresh) {
 		r = dp_set_mac(g->dp, gu->conf.mac, &p);
 		if (!r)
 			r = dp_set_flood(g->dp, gu->id, &p);
 		if (!r)
-			r = dp_set_addrs(g->dp, gu->id, &gu->conf);
-		if (r)
-			return r;
+			r = dp_zero_guest_stats(g->dp, gu->id);
 	}
+	if (!r)
+		r = dp_set_addrs(g->dp, gu->id, &gu->conf);
+	return r;
+}
+
+/*
+ * Taking over the maps a previous gonad pinned (dp_adopted), the data path
+ * it fed keeps running: nothing is reset. A guest known by its MAC keeps
+ * its id (and so its counters, its classes and its flows) and its uplinks;
+ * the link dump that follows attaches the devices over what is there.
+ */
+int state_init(struct gonad *g, struct conf *c)
+{
+	uint32_t *homes = NULL, mask;
+	int r = 0;
+
+	g->conf = c;
+	g->bcast_slot = GONA_MAX_UPLINKS;
+	g->adopted = dp_adopted(g->dp);
+	g->uplinks = calloc(GONA_MAX_UPLINKS, sizeof(*g->uplinks));
+	g->guests = calloc(GONA_MAX_GUESTS, sizeof(*g->guests));
+	if (g->adopted)
+		homes = calloc(GONA_MAX_GUESTS, sizeof(*homes));
+	if (!g->uplinks || !g->guests || (g->adopted && !homes)) {
+		r = -ENOMEM;
+		goto out;
+	}
+	/* An uplink whose device the data path knows keeps its slot there:
+	 * the guests' homes, flows and counters refer to it. */
+	mask = 0;
+	for (size_t i = 0; g->adopted && i < c->n_uplinks; i++) {
+		unsigned int ifi = if_nametoindex(c->uplinks[i].device);
+		uint32_t slot;
+
+		if (ifi && !dp_uplink_slot(g->dp, (int)ifi, &slot) &&
+		    slot < GONA_MAX_UPLINKS && !(mask & (1u << slot))) {
+			uplink_init(g, slot, &c->uplinks[i]);
+			mask |= 1u << slot;
+		}
+	}
+	for (size_t i = 0; i < c->n_uplinks; i++) {
+		unsigned int slot = 0;
+
+		if (state_uplink(g, c->uplinks[i].name))
+			continue;
+		while (mask & (1u << slot))
+			slot++;
+		uplink_init(g, slot, &c->uplinks[i]);
+		mask |= 1u << slot;
+	}
+	for (unsigned int s = 0; s < GONA_MAX_UPLINKS && !r; s++) {
+		struct gona_uplink v = { 0 };
+
+		if (!g->adopted || !(mask & (1u << s)))
+			r = dp_set_uplink(g->dp, s, 0, &v);
+	}
+	if (!r && g->adopted)
+		r = dp_read_guest_homes(g->dp, homes);
+	for (size_t i = 0; i < c->n_guests && !r; i++) {
+		struct guest *gu = calloc(1, sizeof(*gu));
+		uint32_t id;
+
+		if (!gu) {
+			r = -ENOMEM;
+			break;
+		}
+		g->guests[g->n_guests++] = gu;
+		gu->conf = c->guests[i];
+		gu->id = GONA_MAX_GUESTS;
+		if (g->adopted &&
+		    !dp_guest_id_by_mac(g->dp, gu->conf.mac, &id) &&
+		    id < GONA_MAX_GUESTS && !id_taken(g, id)) {
+			g->id_used[id / 64] |= 1ull << (id % 64);
+			gu->id = id;
+			gu->homes = homes[id] & mask;
+		}
+	}
+	for (size_t i = 0; i < g->n_guests && !r; i++) {
+		struct guest *gu = g->guests[i];
+		bool fresh = gu->id == GONA_MAX_GUESTS;
+
+		if (fresh)
+			gu->id = alloc_id(g);
+		r = guest_maps(g, gu, fresh);
+	}
+	if (!r && !g->adopted) {
+		push_globals(g);
+		r = dp_zero_stats(g->dp);
+	}
+out:
+	free(homes);
+	return r;
+}
+
+/*
+ * Live changes of the configuration. reload.c decides what changed and
+ * that the whole of it is acceptable; these carry out one change each.
+ * Devices are attached by the link dump that follows (state_relink).
+ */
+int state_guest_add(struct gonad *g, const struct conf_guest *cg)
+{
+	struct guest *gu;
+	int r;
+
+	if (g->n_guests >= GONA_MAX_GUESTS)
+		return -ENOSPC;
+	gu = calloc(1, sizeof(*gu));
+	if (!gu)
+		return -ENOMEM;
+	gu->conf = *cg;
+	gu->id = alloc_id(g);
+	g->guests[g->n_guests++] = gu;
+	r = guest_maps(g, gu, true);
+	if (r)
+		log_warnx("guest %s: cannot write its data path entries: %s",
+			  gu->conf.name, err_str(r));
 	push_globals(g);
-	return dp_zero_stats(g->dp);
+	log_info("guest %s (%s): added", gu->conf.name, gu->conf.device);
+	return 0;
+}
+
+void state_guest_del(struct gonad *g, struct guest *gu)
+{
+	struct gona_port p = { .ifindex = 0, .id = gu->id };
+	size_t i;
+
+	guest_detach(g, gu, false);
+	dp_del_mac(g->dp, gu->conf.mac);
+	dp_del_addrs(g->dp, gu->id, &gu->conf);
+	dp_set_flood(g->dp, gu->id, &p);
+	qos_guest_gone(g, gu);
+	dp_zero_guest_stats(g->dp, gu->id);
+	id_free(g, gu->id);
+	for (i = 0; i < g->n_guests && g->guests[i] != gu; i++)
+		;
+	memmove(&g->guests[i], &g->guests[i + 1],
+		(g->n_guests - i - 1) * sizeof(*g->guests));
+	g->n_guests--;
+	log_info("guest %s (%s): removed", gu->conf.name, gu->conf.device);
+	free(gu);
+}
+
+/* Forget GU's MAC before the MACs change, so that guests may swap. */
+void state_guest_unmac(struct gonad *g, struct guest *gu)
+{
+	dp_del_mac(g->dp, gu->conf.mac);
+}
+
+/* The addresses of A that B does not have, in OUT (only those set). */
+static void addrs_minus(const struct conf_guest *a, const struct conf_guest *b,
+			struct conf_guest *out)
+{
+	out->n_ipv4 = out->n_ipv6 = 0;
+	for (size_t i = 0; i < a->n_ipv4; i++) {
+		bool kept = false;
+
+		for (size_t j = 0; j < b->n_ipv4; j++)
+			kept |= a->ipv4[i].s_addr == b->ipv4[j].s_addr;
+		if (!kept)
+			out->ipv4[out->n_ipv4++] = a->ipv4[i];
+	}
+	for (size_t i = 0; i < a->n_ipv6; i++) {
+		bool kept = false;
+
+		for (size_t j = 0; j < b->n_ipv6; j++)
+			kept |= !memcmp(&a->ipv6[i], &b->ipv6[j], 16);
+		if (!kept)
+			out->ipv6[out->n_ipv6++] = a->ipv6[i];
+	}
+}
+
+bool state_guest_change(struct gonad *g, struct guest *gu,
+			const struct conf_guest *ng)
+{
+	struct gona_port p = { .id = gu->id };
+	bool relink = strcmp(gu->conf.device, ng->device) != 0;
+	struct conf_guest *gone = malloc(sizeof(*gone));
+	int r;
+
+	if (relink)
+		guest_detach(g, gu, false);
+	/* New addresses before the old go: a frame from an address in both
+	 * is never dropped. */
+	r = dp_set_addrs(g->dp, gu->id, ng);
+	if (gone) {
+		addrs_minus(&gu->conf, ng, gone);
+		if (!r)
+			r = dp_del_addrs(g->dp, gu->id, gone);
+		free(gone);
+	}
+	gu->conf = *ng;
+	p.ifindex = gu->attached ? (__u32)gu->ifindex : 0;
+	if (!r)
+		r = dp_set_mac(g->dp, gu->conf.mac, &p);
+	if (r)
+		log_warnx("guest %s: cannot update its data path entries: %s",
+			  gu->conf.name, err_str(r));
+	if (gu->attached) {
+		qos_guest_rx(g, gu);
+		own_guest(g, gu);
+		state_push_guest(g, gu);
+	}
+	log_info("guest %s (%s): changed", gu->conf.name, gu->conf.device);
+	return relink;
+}
+
+int state_uplink_add(struct gonad *g, const struct conf_uplink *cu)
+{
+	unsigned int slot = 0;
+	struct gona_uplink v = { 0 };
+	int r;
+
+	while (slot < g->n_uplinks && g->uplinks[slot].conf.name[0])
+		slot++;
+	if (slot >= GONA_MAX_UPLINKS)
+		return -ENOSPC;
+	uplink_init(g, slot, cu);
+	for (size_t i = 0; i < g->n_guests; i++)
+		memset(&g->guests[i]->htb[slot], 0,
+		       sizeof(g->guests[i]->htb[slot]));
+	r = dp_set_uplink(g->dp, slot, 0, &v);
+	if (!r)
+		r = dp_zero_uplink_stats(g->dp, slot);
+	if (r)
+		log_warnx("uplink %s: cannot write its data path entries: %s",
+			  cu->name, err_str(r));
+	push_globals(g);
+	log_info("uplink %s (%s): added", cu->name, cu->device);
+	return 0;
+}
+
+void state_uplink_del(struct gonad *g, struct uplink *u)
+{
+	unsigned int slot = u->slot;
+	char name[CONF_NAME_MAX], dev[IFNAMSIZ];
+
+	snprintf(name, sizeof(name), "%s", u->conf.name);
+	snprintf(dev, sizeof(dev), "%s", u->conf.device);
+	/* Drained first, as an operator would: its guests move to the
+	 * others and are announced there before the device is let go. */
+	if (u->up) {
+		u->admin_up = false;
+		uplink_update(g, u, CAUSE_ADMIN);
+	}
+	uplink_detach(g, u, false);
+	for (size_t i = 0; i < g->n_guests; i++) {
+		struct guest *gu = g->guests[i];
+
+		gu->homes &= ~(1u << slot);
+		memset(&gu->htb[slot], 0, sizeof(gu->htb[slot]));
+		gu->home_sampled &= ~(1u << slot);
+	}
+	memset(u, 0, sizeof(*u));
+	u->slot = slot;
+	while (g->n_uplinks && !g->uplinks[g->n_uplinks - 1].conf.name[0])
+		g->n_uplinks--;
+	push_globals(g);
+	log_info("uplink %s (%s): removed", name, dev);
+}
+
+bool state_uplink_change(struct gonad *g, struct uplink *u,
+			 const struct conf_uplink *nc)
+{
+	bool relink = strcmp(u->conf.device, nc->device) != 0;
+	bool mon = memcmp(&u->conf.monitor, &nc->monitor,
+			  sizeof(nc->monitor)) != 0;
+	bool cap = u->conf.capacity != nc->capacity;
+
+	if (relink) {
+		uplink_detach(g, u, false);
+		u->conf = *nc;
+		uplink_update(g, u, CAUSE_DEVICE);
+	} else {
+		if (mon)
+			monitor_stop(g, u);
+		u->conf = *nc;
+		if (cap && u->qos_made && qos_uplink_attach(g, u))
+			log_warnx("uplink %s: its shaping keeps the old "
+				  "capacity",
+				  u->conf.name);
+		if (mon && u->attached) {
+			monitor_start(g, u);
+			state_uplink_probe(g, u, true);
+		}
+	}
+	log_info("uplink %s (%s): changed", u->conf.name, u->conf.device);
+	return relink;
+}
+
+/* Put the guests in the order of C, the configuration now in force. */
+void state_guest_order(struct gonad *g, const struct conf *c)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < c->n_guests; i++)
+		for (size_t j = k; j < g->n_guests; j++)
+			if (!strcmp(g->guests[j]->conf.name,
+				    c->guests[i].name)) {
+				struct guest *t = g->guests[k];
+
+				g->guests[k++] = g->guests[j];
+				g->guests[j] = t;
+				break;
+			}
+}
+
+/* After the changes: where everyone goes, and the shares that follow. */
+void state_settle(struct gonad *g)
+{
+	push_globals(g);
+	if (!place(g, POL_KEEP))
+		qos_update(g);
+	for (size_t i = 0; i < g->n_guests; i++)
+		state_push_guest(g, g->guests[i]);
 }
 
 void state_detach_all(struct gonad *g)
@@ -896,6 +1301,51 @@ void state_detach_all(struct gonad *g)
 			nl_set_promisc(g->nl, u->ifindex, false);
 		u->attached = false;
 	}
+}
+
+void state_leave_all(struct gonad *g)
+{
+	for (size_t i = 0; i < g->n_uplinks; i++)
+		monitor_stop(g, &g->uplinks[i]);
+}
+
+static bool serves_ifindex(const struct gonad *g, int ifindex)
+{
+	for (size_t i = 0; i < g->n_uplinks; i++)
+		if (g->uplinks[i].attached && g->uplinks[i].ifindex == ifindex)
+			return true;
+	for (size_t i = 0; i < g->n_guests; i++)
+		if (g->guests[i]->attached && g->guests[i]->ifindex == ifindex)
+			return true;
+	return false;
+}
+
+void state_release_leftovers(struct gonad *g)
+{
+	struct dp_owned *own;
+	size_t n;
+
+	if (dp_read_owned(g->dp, &own, &n))
+		return;
+	for (size_t i = 0; i < n; i++) {
+		char name[IF_NAMESIZE] = "?";
+		int ifi = own[i].ifindex;
+		uint32_t f = own[i].flags;
+
+		if (serves_ifindex(g, ifi) ||
+		    !if_indextoname((unsigned)ifi, name))
+			continue;
+		if (f & GONA_OWN_FILTER)
+			dp_detach(g->dp, ifi, f & GONA_OWN_CLSACT);
+		if (f & GONA_OWN_QOS)
+			tc_root_del(g->tc, ifi);
+		if (f & GONA_OWN_PROMISC)
+			nl_set_promisc(g->nl, ifi, false);
+		log_info("%s (ifindex %d): the previous gonad served it, this "
+			 "configuration does not; released",
+			 name, ifi);
+	}
+	free(own);
 }
 
 void state_uplink_probe(struct gonad *g, struct uplink *u, bool ok)
@@ -1072,6 +1522,8 @@ void state_loads_str(const struct gonad *g, char *buf, size_t len)
 	for (size_t i = 0; i < g->n_uplinks && off < len; i++) {
 		const struct uplink *u = &g->uplinks[i];
 
+		if (!u->conf.name[0]) /* a slot left by a removed uplink */
+			continue;
 		off += (size_t)snprintf(
 			buf + off, len - off, "%s%s %llu%%%s", off ? ", " : "",
 			u->conf.name,

@@ -3,6 +3,7 @@
  * QoS backends build, created, changed and removed without running tc. */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <linux/pkt_sched.h>
 
 #include <netlink/netlink.h>
@@ -118,6 +119,21 @@ int tc_htb_class(struct tc *tc, int ifindex, uint32_t parent, uint32_t classid,
 	return r < 0 ? nl_err(r) : 0;
 }
 
+int tc_class_del(struct tc *tc, int ifindex, uint32_t classid)
+{
+	struct rtnl_class *cl = rtnl_class_alloc();
+	int r;
+
+	if (!cl)
+		return -ENOMEM;
+	rtnl_tc_set_ifindex(TC_CAST(cl), ifindex);
+	rtnl_tc_set_handle(TC_CAST(cl), classid);
+	/* The queue under it goes with it. */
+	r = rtnl_class_delete(tc->sk, cl);
+	rtnl_class_put(cl);
+	return r < 0 ? nl_err(r) : 0;
+}
+
 int tc_bfifo(struct tc *tc, int ifindex, uint32_t parent, uint32_t handle,
 	     uint32_t limit)
 {
@@ -134,6 +150,26 @@ int tc_root_qdisc(struct tc *tc, int ifindex, uint32_t handle, const char *kind,
 	return qdisc_add(tc, qdisc_new(ifindex, TC_H_ROOT, handle, kind),
 			 NLM_F_CREATE |
 				 (exclusive ? NLM_F_EXCL : NLM_F_REPLACE));
+}
+
+bool tc_root_is(struct tc *tc, int ifindex, uint32_t handle, const char *kind)
+{
+	struct nl_cache *cache = NULL;
+	struct rtnl_qdisc *q;
+	bool yes = false;
+
+	if (rtnl_qdisc_alloc_cache(tc->sk, &cache) < 0)
+		return false;
+	q = rtnl_qdisc_get_by_parent(cache, ifindex, TC_H_ROOT);
+	if (q) {
+		const char *k = rtnl_tc_get_kind(TC_CAST(q));
+
+		yes = rtnl_tc_get_handle(TC_CAST(q)) == handle && k &&
+		      !strcmp(k, kind);
+		rtnl_qdisc_put(q);
+	}
+	nl_cache_free(cache);
+	return yes;
 }
 
 int tc_root_del(struct tc *tc, int ifindex)

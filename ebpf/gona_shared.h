@@ -153,6 +153,18 @@ struct gona_pacing {
 #define GONA_QOS_GUEST_MINOR(id) (0x100 + (id))
 #define GONA_QOS_PRIO(id) ((GONA_QOS_MAJOR << 16) | GONA_QOS_GUEST_MINOR(id))
 
+/*
+ * What gonad made on a device, in the owned map keyed by ifindex: the
+ * programs never read it; it tells the gonad that takes over after a
+ * restart or a crash what is its to keep, change or undo.
+ */
+#define GONA_OWN_FILTER 0x01 /* our program is attached */
+#define GONA_OWN_CLSACT 0x02 /* we created its clsact qdisc */
+#define GONA_OWN_PROMISC 0x04 /* we turned promiscuous mode on */
+#define GONA_OWN_QOS 0x08 /* the root qdisc is ours */
+#define GONA_OWN_DRAINED 0x10 /* an uplink drained by the operator */
+#define GONA_OWN_GUEST 0x20 /* a guest interface (else an uplink) */
+
 /* Handle and priority of gona's tc filters, so gonad can find its own. */
 #define GONA_TC_HANDLE 0x60a
 #define GONA_TC_PRIO 0x60a

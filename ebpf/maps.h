@@ -114,6 +114,13 @@ struct {
 	__type(value, __u64); /* bytes on the wire */
 } guest_uplink_bytes SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, GONA_MAX_GUESTS + GONA_MAX_UPLINKS);
+	__type(key, __u32); /* ifindex */
+	__type(value, __u32); /* GONA_OWN_* */
+} owned SEC(".maps");
+
 #ifdef GONA_TEST
 /* Where each frame was sent, for the BPF_PROG_TEST_RUN tests only. */
 struct {

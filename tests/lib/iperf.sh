@@ -48,8 +48,9 @@ UDP_PPS=20000
 udp_trial() {
 	local g=$1 secs=$2 at=$3 action=$4 pid
 	shift 4
-	nsx "$g" iperf3 -c "$FABRIC_IP4" -u -b 20M -l 125 -t "$secs" -J "$@" \
-		>"$T_DIR/udp-$g.json" 2>&1 &
+	# A control connection broken by a bug must not hang the test.
+	nsx "$g" timeout $((secs + 20)) iperf3 -c "$FABRIC_IP4" -u -b 20M \
+		-l 125 -t "$secs" -J "$@" >"$T_DIR/udp-$g.json" 2>&1 &
 	pid=$!
 	sleep "$at"
 	eval "$action"

@@ -1,0 +1,311 @@
+/* SPDX-License-Identifier: MIT */
+/* Changing the running configuration as a whole: reloading the file
+ * (SIGHUP, gonactl reload), gonactl's guest and uplink add and del, and
+ * writing the running configuration back (gonactl save). A new
+ * configuration is checked in full before anything changes, then only
+ * its difference with the running one is applied. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "daemon/gonad.h"
+
+/* Equal but for where they were written. */
+static bool same_guest(const struct conf_guest *a, const struct conf_guest *b)
+{
+	struct conf_guest x = *a, y = *b;
+
+	x.line = y.line = 0;
+	return !memcmp(&x, &y, sizeof(x));
+}
+
+static bool same_uplink(const struct conf_uplink *a,
+			const struct conf_uplink *b)
+{
+	struct conf_uplink x = *a, y = *b;
+
+	x.line = y.line = 0;
+	return !memcmp(&x, &y, sizeof(x));
+}
+
+/* What only a restart can change: the socket and pins gonad holds, and
+ * the backend its data path was built for. */
+static int restart_only(const struct conf *old, const struct conf *nc,
+			char *err, size_t len)
+{
+	const char *key = NULL;
+
+	if (strcmp(old->daemon.socket, nc->daemon.socket))
+		key = "daemon.socket";
+	else if (strcmp(old->daemon.pin_dir, nc->daemon.pin_dir))
+		key = "daemon.pin_dir";
+	else if (old->policy.qos_backend != nc->policy.qos_backend)
+		key = "policy.qos_backend";
+	if (!key)
+		return 0;
+	snprintf(err, len,
+		 "%s cannot change while gonad runs (restart gonad for it); "
+		 "nothing changed",
+		 key);
+	return -EINVAL;
+}
+
+struct tally {
+	unsigned int added, removed, changed;
+};
+
+static void tally_str(char *buf, size_t len, size_t *off, const char *what,
+		      const struct tally *t)
+{
+	int n;
+
+	if (!t->added && !t->removed && !t->changed)
+		return;
+	n = snprintf(buf + *off, len - *off, "%s%s", *off ? "; " : "", what);
+	*off = *off + (size_t)n < len ? *off + (size_t)n : len - 1;
+	if (t->added) {
+		n = snprintf(buf + *off, len - *off, " %u added", t->added);
+		*off = *off + (size_t)n < len ? *off + (size_t)n : len - 1;
+	}
+	if (t->removed) {
+		n = snprintf(buf + *off, len - *off, " %u removed", t->removed);
+		*off = *off + (size_t)n < len ? *off + (size_t)n : len - 1;
+	}
+	if (t->changed) {
+		n = snprintf(buf + *off, len - *off, " %u changed", t->changed);
+		*off = *off + (size_t)n < len ? *off + (size_t)n : len - 1;
+	}
+}
+
+int reload_apply(struct gonad *g, struct conf *nc, const char *origin,
+		 char *msg, size_t len)
+{
+	struct conf *old = g->conf;
+	struct tally tg = { 0 }, tu = { 0 };
+	bool relink = false, policy;
+	char why[256];
+	size_t off = 0;
+	int r;
+
+	r = restart_only(old, nc, why, sizeof(why));
+	if (!r && (r = state_admit(nc, why, sizeof(why))))
+		strncat(why, "; nothing changed",
+			sizeof(why) - strlen(why) - 1);
+	if (r) {
+		if (origin)
+			snprintf(msg, len, "%s: %s", origin, why);
+		else
+			snprintf(msg, len, "%s", why);
+		conf_free(nc);
+		return r;
+	}
+
+	/* Checked: from here on it is applied. The new policy holds for
+	 * every step (delays, failback, degrade). */
+	policy = memcmp(&old->policy, &nc->policy, sizeof(nc->policy)) ||
+		 old->daemon.keep_datapath_on_stop !=
+			 nc->daemon.keep_datapath_on_stop;
+	g->conf = nc;
+	for (size_t i = g->n_guests; i-- > 0;) {
+		struct guest *gu = g->guests[i];
+
+		if (!conf_guest_find(nc, gu->conf.name)) {
+			state_guest_del(g, gu);
+			tg.removed++;
+		}
+	}
+	for (size_t i = 0; i < g->n_uplinks; i++) {
+		struct uplink *u = &g->uplinks[i];
+
+		if (u->conf.name[0] && !conf_uplink_find(nc, u->conf.name)) {
+			state_uplink_del(g, u);
+			tu.removed++;
+		}
+	}
+	for (size_t i = 0; i < nc->n_uplinks; i++) {
+		struct uplink *u = state_uplink(g, nc->uplinks[i].name);
+
+		if (!u) {
+			if (!state_uplink_add(g, &nc->uplinks[i]))
+				tu.added++;
+			relink = true;
+		} else if (!same_uplink(&u->conf, &nc->uplinks[i])) {
+			relink |= state_uplink_change(g, u, &nc->uplinks[i]);
+			tu.changed++;
+		}
+	}
+	/* MACs are unique across guests: all changed ones go before any is
+	 * set, so that two guests may swap theirs. */
+	for (size_t i = 0; i < nc->n_guests; i++) {
+		struct guest *gu = state_guest(g, nc->guests[i].name);
+
+		if (gu && memcmp(gu->conf.mac, nc->guests[i].mac, 6))
+			state_guest_unmac(g, gu);
+	}
+	for (size_t i = 0; i < nc->n_guests; i++) {
+		struct guest *gu = state_guest(g, nc->guests[i].name);
+
+		if (!gu) {
+			if (!state_guest_add(g, &nc->guests[i]))
+				tg.added++;
+			relink = true;
+		} else if (!same_guest(&gu->conf, &nc->guests[i])) {
+			relink |= state_guest_change(g, gu, &nc->guests[i]);
+			tg.changed++;
+		}
+	}
+	state_guest_order(g, nc);
+	/* New devices are found, and new guests placed and attached, by a
+	 * link dump, as at start. */
+	if (relink && (r = nlmon_resync(g->nl)))
+		log_warnx("reload: cannot re-read the links: %s; devices are "
+			  "attached as their events come",
+			  strerror(-r));
+	state_settle(g);
+	if (old->policy.rebalance_interval_ms !=
+	    nc->policy.rebalance_interval_ms)
+		gonad_set_interval(g, nc->policy.rebalance_interval_ms);
+	conf_free(old);
+
+	tally_str(msg, len, &off, "guests", &tg);
+	tally_str(msg, len, &off, "uplinks", &tu);
+	if (policy)
+		off += (size_t)snprintf(msg + off, len - off,
+					"%spolicy changed", off ? "; " : "");
+	if (!off)
+		snprintf(msg, len, "nothing changed");
+	return 0;
+}
+
+int reload_file(struct gonad *g, char *msg, size_t len)
+{
+	struct conf_err err;
+	struct conf *nc;
+	char done[CONF_ERR_MAX + 64];
+	int r;
+
+	r = conf_load(g->conf_file, &nc, &err);
+	if (!r)
+		r = reload_apply(g, nc, g->conf_file, done, sizeof(done));
+	else
+		snprintf(done, sizeof(done), "%s; nothing changed", err.msg);
+	if (r) {
+		g->reloads_failed++;
+		snprintf(g->reload_error, sizeof(g->reload_error), "%s", done);
+		log_warnx("reload refused: %s", done);
+		snprintf(msg, len, "%s", done);
+		return r;
+	}
+	g->reloads_ok++;
+	g->reload_error[0] = '\0';
+	g->reloaded_ms = now_ms();
+	log_info("reloaded %s: %s", g->conf_file, done);
+	snprintf(msg, len, "reloaded %s: %s", g->conf_file, done);
+	return 0;
+}
+
+/* Write C to PATH through a file beside it, so that PATH is always whole:
+ * the old file or the new one. */
+static int write_whole(const char *path, const struct conf *c, mode_t mode)
+{
+	char tmp[PATH_MAX];
+	FILE *f;
+	int fd, r = 0;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	if (fd < 0)
+		return -errno;
+	f = fdopen(fd, "w");
+	if (!f) {
+		r = -errno;
+		close(fd);
+		unlink(tmp);
+		return r;
+	}
+	conf_print(f, c);
+	if (fflush(f) || fsync(fd))
+		r = -errno;
+	if (fclose(f) && !r)
+		r = -errno;
+	if (!r && rename(tmp, path) < 0)
+		r = -errno;
+	if (r)
+		unlink(tmp);
+	return r;
+}
+
+/* Copy FROM to TO (the previous configuration, kept). */
+static int copy_file(const char *from, const char *to, mode_t mode)
+{
+	char buf[8192], tmp[PATH_MAX];
+	int in, out, r = 0;
+	ssize_t n;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", to) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	in = open(from, O_RDONLY | O_CLOEXEC);
+	if (in < 0)
+		return errno == ENOENT ? 0 : -errno;
+	out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	if (out < 0) {
+		r = -errno;
+		close(in);
+		return r;
+	}
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		if (write(out, buf, (size_t)n) != n) {
+			r = errno ? -errno : -EIO;
+			break;
+		}
+	if (n < 0 && !r)
+		r = -errno;
+	if (!r && fsync(out))
+		r = -errno;
+	close(in);
+	if (close(out) && !r)
+		r = -errno;
+	if (!r && rename(tmp, to) < 0)
+		r = -errno;
+	if (r)
+		unlink(tmp);
+	return r;
+}
+
+int reload_save(struct gonad *g, char *msg, size_t len)
+{
+	const char *path = g->conf_file;
+	char bak[PATH_MAX];
+	struct stat st;
+	mode_t mode = 0644;
+	int r;
+
+	if (stat(path, &st) == 0)
+		mode = st.st_mode & 07777;
+	if (snprintf(bak, sizeof(bak), "%s.bak", path) >= (int)sizeof(bak)) {
+		snprintf(msg, len, "%s: name too long for a backup", path);
+		return -ENAMETOOLONG;
+	}
+	r = copy_file(path, bak, mode);
+	if (r) {
+		snprintf(msg, len,
+			 "%s: cannot keep the previous file as %s: %s", path,
+			 bak, strerror(-r));
+		return r;
+	}
+	r = write_whole(path, g->conf, mode);
+	if (r) {
+		snprintf(msg, len, "%s: cannot write: %s", path, strerror(-r));
+		return r;
+	}
+	log_info("running configuration saved to %s (previous file: %s)", path,
+		 bak);
+	snprintf(msg, len, "saved to %s (the previous file is %s)", path, bak);
+	return 0;
+}

@@ -1,0 +1,303 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# Operations: gonad killed with SIGKILL, or stopped with
+# daemon.keep_datapath_on_stop, and started again while a guest sends
+# (and receives) UDP at 20,000 packets/s: nothing lost, the new gonad
+# reports what it took over; reload (gonactl and SIGHUP) all or nothing,
+# with a broken file, a key only a restart may change and an over-promise
+# refused and changing nothing; live guest and uplink add and del under
+# traffic; gonactl save; who may read and who may change. Needs root.
+# Env: GONAD, GONACTL, TOOLS, GONAD_WRAP.
+
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../lib/tap.sh"
+. "$here/../lib/topo.sh"
+. "$here/../lib/iperf.sh"
+
+topo_init "go$$"
+topo_fabric
+topo_dd
+topo_uplink up0
+topo_uplink up1
+topo_uplink up2
+topo_guest g1 vif1 02:00:00:00:00:01 192.0.2.11 2001:db8::11
+topo_guest g2 vif2 02:00:00:00:00:02 192.0.2.12 2001:db8::12
+topo_guest g3 vif3 02:00:00:00:00:03 192.0.2.13 2001:db8::13
+topo_iperf_servers 2
+# The control socket is reached by unprivileged users below.
+chmod 755 "$T_DIR"
+
+# Groups for the access checks, made for this test if the machine has
+# none (and removed again at the end); gonad looks them up at start.
+made_groups=""
+for grp in gona gona-admin; do
+	if ! getent group "$grp" >/dev/null; then
+		groupadd -r "$grp" && made_groups="$made_groups $grp"
+	fi
+done
+cleanup_groups() {
+	local grp
+	for grp in $made_groups; do groupdel "$grp" 2>/dev/null; done
+}
+
+conf=$T_DIR/gona.conf
+UPLINKS="up0 up1"
+# write_conf G2_TXMAX EXTRA_GUESTS DAEMON_KEYS: the uplinks in $UPLINKS,
+# g1 and g2, more guests, more daemon keys.
+write_conf() {
+	local u sep=""
+	{
+		echo "uplinks = ("
+		for u in $UPLINKS; do
+			printf '%s\t{ name = "%s"; device = "%s"; capacity = "1G"; }' \
+				"$sep" "$u" "$u"
+			sep=$',\n'
+		done
+		cat <<CONF
+
+);
+guests = (
+	{ name = "g1"; device = "vif1"; mac = "02:00:00:00:00:01";
+	  ipv4 = [ "192.0.2.11" ]; ipv6 = [ "2001:db8::11" ];
+	  tx = { min = "100M"; }; },
+	{ name = "g2"; device = "vif2"; mac = "02:00:00:00:00:02";
+	  ipv4 = [ "192.0.2.12" ]; tx = { max = "$1"; }; }$2
+);
+policy = { failback = false; };
+daemon = { socket = "$T_SOCK"; pin_dir = "$T_PINS"; $3 };
+CONF
+	} >"$conf"
+}
+write_conf 300M "" ""
+if ! topo_gonad "$conf"; then
+	t_fail "gonad starts"
+	cleanup_groups
+	t_done
+	exit 1
+fi
+nsx g1 ping -c 1 -W 2 "$FABRIC_IP4" >/dev/null
+nsx g2 ping -c 1 -W 2 "$FABRIC_IP4" >/dev/null
+
+# trial ARGS...: udp_trial in this shell (not in $(...): a gonad it
+# starts must be this shell's child, and must not hold a pipe open), its
+# lost and sent packets in $1 and $2.
+trial() {
+	udp_trial "$@" >"$T_DIR/trial.out"
+	set -- $(cat "$T_DIR/trial.out")
+	lost=${1:-} sent=${2:-}
+}
+
+# gonad_restart HOW: stop gonad by HOW (KILL or TERM) and start a new one
+# at once, as systemd would.
+gonad_restart() {
+	kill -"$1" "$T_GONAD_PID"
+	wait "$T_GONAD_PID" 2>/dev/null
+	T_GONAD_PID=""
+	topo_gonad "$conf"
+}
+
+## A crash: SIGKILL, then a new gonad, under traffic both ways.
+before=$(counter g1 tx_packets)
+for dir in tx rx; do
+	opt=""
+	[ $dir = rx ] && opt=-R
+	trial g1 4 1.5 'gonad_restart KILL' $opt
+	t_cmp "gonad killed and started again, UDP $dir at 20,000 packets/s: packets lost" "$lost" "==" 0
+	t_cmp "... of packets sent" "$sent" ">=" 70000
+done
+st=$(gctl -j status)
+t_check "the new gonad reports the data path it took over (2 guests, 2 uplinks)" \
+	test "$(jq -c .adopted <<<"$st")" = '{"guests":2,"uplinks":2}'
+gctl status | grep -q "^started   took over" &&
+	t_ok "status says it took over" || t_fail "status says it took over"
+after=$(counter g1 tx_packets)
+t_cmp "g1's counters were kept across the restarts" "$after" ">" "$((before + 70000))"
+t_check "the log says each device was taken over" \
+	grep -q "guest g1 (vif1): taken over" "$T_DIR/gonad.log"
+n=$(nsx dd tc filter show dev vif1 ingress | grep -c "gona_guest_tx")
+t_cmp "one filter of ours on vif1 after two takeovers" "$n" "==" 1
+n=$(nsx dd tc qdisc show dev up0 | grep -c "htb 60a:")
+t_cmp "one HTB tree of ours on up0" "$n" "==" 1
+
+## A drained uplink stays drained across a crash.
+home=$(gctl -j guest show g1 | jq -r '.homes[0]')
+other=up1
+[ "$home" = up1 ] && other=up0
+gctl uplink set "$other" admin down
+gonad_restart KILL
+t_check "an uplink drained before a crash is still drained after it" \
+	test "$(gctl -j uplink show "$other" | jq -r '.uplink.admin_up')" = false
+gctl uplink set "$other" admin up
+
+## Reload: refused as a whole, changing nothing.
+cp "$conf" "$T_DIR/good.conf"
+printf 'guests = ( { name = "g1" ' >"$conf"
+out=$(gctl reload 2>&1)
+rc=$?
+t_cmp "reload of a broken file: exit status" "$rc" "==" 1
+grep -qE "$conf:[0-9]+: " <<<"$out" && t_ok "it says FILE:LINE: $out" ||
+	t_fail "it says FILE:LINE (got: $out)"
+st=$(gctl -j status)
+t_check "status counts the refused reload and says why" \
+	test "$(jq -r '.reload.failed' <<<"$st")" = 1 -a \
+	"$(jq -r '.reload.last_error' <<<"$st")" = "${out#gonactl: }"
+t_check "g2's slice is unchanged" \
+	test "$(gctl -j guest show g2 | jq .tx.max)" = 300000000
+
+write_conf 300M "" ""
+sed -i "s|pin_dir = \"$T_PINS\"|pin_dir = \"$T_DIR/other\"|" "$conf"
+out=$(gctl reload 2>&1)
+rc=$?
+t_cmp "reload changing daemon.pin_dir: exit status" "$rc" "==" 1
+grep -q "daemon.pin_dir cannot change while gonad runs" <<<"$out" &&
+	t_ok "it says a restart is needed: $out" || t_fail "a restart is needed (got: $out)"
+
+write_conf 300M ',
+	{ name = "g3"; device = "vif3"; mac = "02:00:00:00:00:03";
+	  tx = { min = "950M"; }; }' ""
+out=$(gctl reload 2>&1)
+rc=$?
+t_cmp "reload over-promising guarantees: exit status" "$rc" "==" 1
+grep -q "guaranteed 1.05G exceeds" <<<"$out" && t_ok "refused: $out" ||
+	t_fail "refused for admission (got: $out)"
+t_check "nothing changed: no g3" test "$(gctl -j guest list | jq length)" = 2
+
+# A good reload under traffic: g2's slice changes, g3 comes; g1 loses
+# nothing.
+write_conf 200M ',
+	{ name = "g3"; device = "vif3"; mac = "02:00:00:00:00:03";
+	  ipv4 = [ "192.0.2.13" ]; }' ""
+trial g1 3 1 'gctl reload >"$T_DIR/reload.out" 2>&1'
+t_cmp "g1 sending UDP while g2 changes and g3 comes: packets lost" "$lost" "==" 0
+grep -q "guests 1 added 1 changed" "$T_DIR/reload.out" &&
+	t_ok "reload says what changed: $(cat "$T_DIR/reload.out")" ||
+	t_fail "reload says what changed (got: $(cat "$T_DIR/reload.out"))"
+t_check "g2's new tx.max is in force" \
+	test "$(gctl -j guest show g2 | jq .tx.max)" = 200000000
+t_check "g3 is attached" test "$(gctl -j guest show g3 | jq .attached)" = true
+t_check "g3 reaches the fabric" nsx g3 ping -c 1 -W 2 "$FABRIC_IP4"
+
+# SIGHUP does the same; g3 goes again.
+write_conf 250M "" ""
+kill -HUP "$T_GONAD_PID"
+for i in $(seq 50); do
+	[ "$(gctl -j guest list | jq length)" = 2 ] && break
+	sleep 0.1
+done
+t_check "SIGHUP reloads: g3 removed" test "$(gctl -j guest list | jq length)" = 2
+t_check "SIGHUP reloads: g2's tx.max 250M" \
+	test "$(gctl -j guest show g2 | jq .tx.max)" = 250000000
+t_check "g3's filter is gone from vif3" \
+	test -z "$(nsx dd tc filter show dev vif3 ingress)"
+n=$(nsx dd tc class show dev up0 | grep -c "htb 60a:")
+t_cmp "HTB classes on up0: root, host, g1, g2" "$n" "==" 4
+
+## Live: guest add and del, uplink add and del.
+out=$(gctl guest add g3 device vif3 mac 02:00:00:00:00:03 ipv4 192.0.2.13 tx.max 50M 2>&1)
+t_check "guest add g3 ($out)" test "$(gctl -j guest show g3 | jq .attached)" = true
+t_check "g3 reaches the fabric" nsx g3 ping -c 1 -W 2 "$FABRIC_IP4"
+out=$(gctl guest add g3 device vif3 mac 02:00:00:00:00:09 2>&1)
+rc=$?
+t_cmp "adding g3 again: exit status" "$rc" "==" 1
+t_check "it says so: $out" grep -q "guest g3: exists already" <<<"$out"
+out=$(gctl guest add g4 device vif4 mac 02:00:00:00:00:01 2>&1)
+rc=$?
+t_cmp "a guest with g1's MAC: exit status" "$rc" "==" 1
+t_check "it names the clash: $out" grep -q "g1" <<<"$out"
+out=$(gctl guest add g4 device vif4 mac zz:00 2>&1)
+rc=$?
+t_cmp "a bad MAC: exit status" "$rc" "==" 1
+t_check "it names guest and key: $out" grep -q "guest g4: mac" <<<"$out"
+t_check "nothing added" test "$(gctl -j guest list | jq length)" = 3
+
+home=$(gctl -j guest show g1 | jq -r '.homes[0]')
+trial g1 4 1 'gctl uplink add up2 device up2 capacity 1G >/dev/null; sleep 0.5; gctl uplink del '"$home"' >"$T_DIR/del.out" 2>&1'
+t_cmp "g1 sending while up2 is added and its uplink $home removed: packets lost" "$lost" "==" 0
+UPLINKS=$(gctl -j uplink list | jq -r '[.[].name] | join(" ")')
+t_check "uplink list: $home gone, up2 there ($UPLINKS)" \
+	test "$UPLINKS" = "$(echo up0 up1 up2 | sed "s/$home //")"
+t_check "$home's filter and HTB tree are gone" \
+	test -z "$(nsx dd tc filter show dev "$home" ingress)$(nsx dd tc qdisc show dev "$home" | grep 60a:)"
+t_check "g1 now on another uplink" test "$(gctl -j guest show g1 | jq -r '.homes[0]')" != "$home"
+out=$(gctl guest del nosuch 2>&1)
+rc=$?
+t_cmp "guest del of an unknown guest: exit status" "$rc" "==" 1
+t_check "it says so: $out" grep -q "guest nosuch: no such guest" <<<"$out"
+gctl guest del g3 >/dev/null
+t_check "guest del g3: its filter goes" test -z "$(nsx dd tc filter show dev vif3 ingress)"
+left=$(gctl -j uplink list | jq -r '.[].name')
+for u in $left; do last=$u; done
+for u in $left; do [ "$u" = "$last" ] || gctl uplink set "$u" admin down; done
+out=$(gctl uplink del "$last" 2>&1)
+rc=$?
+t_cmp "removing the last uplink up: exit status" "$rc" "==" 1
+t_check "refused: $out" grep -q "last uplink up" <<<"$out"
+for u in $left; do gctl uplink set "$u" admin up; done
+
+## save: the running configuration, the old file kept.
+cp "$conf" "$T_DIR/before-save.conf"
+out=$(gctl save 2>&1)
+t_check "save: $out" cmp -s "$T_DIR/before-save.conf" "$conf.bak"
+t_check "the saved file is valid" "$GONAD" -n -f "$conf"
+"$GONAD" -n -f "$conf" >"$T_DIR/saved.txt"
+t_check "it has up2 and not $home" grep -q '"up2"' "$T_DIR/saved.txt"
+grep -q "name = \"$home\"" "$T_DIR/saved.txt" && t_fail "$home is not in it" ||
+	t_ok "$home is not in it"
+t_check "a reload of the saved file changes nothing" \
+	test "$(gctl reload)" = "reloaded $conf: nothing changed"
+
+## Who may do what: the socket is root's and group gona's.
+sock_group=$(stat -c %G "$T_SOCK")
+t_check "the socket belongs to group gona, mode 0660" \
+	test "$sock_group:$(stat -c %a "$T_SOCK")" = "gona:660"
+as() { # as GROUPS COMMAND...: run gonactl as uid 4242 in GROUPS
+	local groups=$1
+	shift
+	setpriv --reuid=4242 --regid=4242 --groups="${groups:-4242}" \
+		"$GONACTL" -s "$T_SOCK" "$@"
+}
+out=$(as "" status 2>&1)
+rc=$?
+t_cmp "a user in neither group cannot read status: exit status" "$rc" "==" 2
+t_check "it says permission denied: $out" grep -q "Permission denied" <<<"$out"
+gona=$(getent group gona | cut -d: -f3)
+admin=$(getent group gona-admin | cut -d: -f3)
+t_check "a user in group gona reads status" as "$gona" status
+out=$(as "$gona" guest set g1 tx.max 500M 2>&1)
+rc=$?
+t_cmp "... but cannot change a slice: exit status" "$rc" "==" 1
+t_check "it says why: $out" grep -q "permission denied: uid 4242 may only read" <<<"$out"
+t_check "g1's slice is unchanged" test "$(gctl -j guest show g1 | jq .tx.max)" = 0
+out=$(as "$gona" reload 2>&1)
+t_check "nor reload: $out" grep -q "reload: permission denied" <<<"$out"
+t_check "a user in gona and gona-admin changes a slice" \
+	as "$gona,$admin" guest set g1 tx.max 500M
+t_check "... and it is in force" test "$(gctl -j guest show g1 | jq .tx.max)" = 500000000
+
+## keep_datapath_on_stop: a clean stop leaves the data path forwarding.
+write_conf 250M "" "keep_datapath_on_stop = true;"
+gctl reload >/dev/null
+t_check "status shows keep_datapath_on_stop" \
+	test "$(gctl -j status | jq .keep_datapath_on_stop)" = true
+trial g1 4 1 'kill -TERM $T_GONAD_PID; wait $T_GONAD_PID; T_GONAD_PID=""; sleep 1; topo_gonad "$conf"'
+t_cmp "stopped with keep_datapath_on_stop, 1 s without gonad, started: packets lost" "$lost" "==" 0
+t_check "the stop said the data path stays" \
+	grep -q "the data path keeps forwarding for the next gonad" "$T_DIR/gonad.log"
+
+## A clean stop without it removes everything.
+write_conf 250M "" ""
+gctl reload >/dev/null
+rc=0
+topo_gonad_stop || rc=$?
+t_cmp "gonad stops cleanly: exit status" "$rc" "==" 0
+left=""
+for dev in up0 up1 up2 vif1 vif2 vif3; do
+	left="$left$(nsx dd tc filter show dev "$dev" ingress)$(nsx dd tc qdisc show dev "$dev" | grep -E 'clsact|60a:')"
+done
+t_check "no filter or qdisc of ours left" test -z "$left"
+t_check "no pin left" test ! -e "$T_PINS/owned"
+t_check "no socket left" test ! -e "$T_SOCK"
+topo_gonad_log_clean
+cleanup_groups
+t_done
