@@ -719,36 +719,49 @@ static void on_client(struct ev_source *src, uint32_t events)
 		client_free(c);
 }
 
-/* Whether the peer on FD has group GID (as primary or supplementary). */
+/* Whether the peer on FD is in GROUP (as primary or supplementary). */
 static bool peer_in_group(int fd, gid_t primary, const char *group)
 {
 	struct group *gr = getgrnam(group);
-	gid_t groups[256];
-	socklen_t len = sizeof(groups);
+	socklen_t len = 64 * sizeof(gid_t);
+	gid_t *groups = NULL;
+	bool yes = false;
 
 	if (!gr)
 		return false;
 	if (primary == gr->gr_gid)
 		return true;
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) < 0)
-		return false;
-	for (size_t i = 0; i < len / sizeof(gid_t); i++)
-		if (groups[i] == gr->gr_gid)
-			return true;
-	return false;
+	/* ERANGE says how much room the whole list needs. */
+	for (int tries = 0; tries < 2 && !yes; tries++) {
+		gid_t *more = realloc(groups, len ? len : sizeof(gid_t));
+
+		if (!more)
+			break;
+		groups = more;
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) ==
+		    0) {
+			for (size_t i = 0; i < len / sizeof(gid_t); i++)
+				yes |= groups[i] == gr->gr_gid;
+			break;
+		}
+		if (errno != ERANGE)
+			break;
+	}
+	free(groups);
+	return yes;
 }
 
 /* What the client may do, from who it is: the socket's mode lets only
- * root and group gona connect; this also tells readers from admins. */
+ * root and group gona connect; this also tells readers from admins. A
+ * peer gonad cannot identify may do nothing. */
 static void peer_rights(struct ctl_client *c, int fd)
 {
 	struct ucred cr;
 	socklen_t len = sizeof(cr);
 
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) < 0) {
-		log_warn("control: cannot tell who connected; read only");
+		log_warn("control: cannot tell who connected; refusing it");
 		c->uid = (uid_t)-1;
-		c->may_read = true;
 		return;
 	}
 	c->uid = cr.uid;

@@ -872,6 +872,17 @@ static int prune(struct bpf_map *map, const struct gonad *g,
 	return 0;
 }
 
+int dp_prune_guests(struct dp *dp, const struct gonad *g)
+{
+	int r = prune(dp->skel->maps.guest_by_mac, g, owns_mac);
+
+	if (!r)
+		r = prune(dp->skel->maps.guest_ip4, g, owns_ip4);
+	if (!r)
+		r = prune(dp->skel->maps.guest_ip6, g, owns_ip6);
+	return r;
+}
+
 int dp_prune(struct dp *dp, const struct gonad *g)
 {
 	struct gona_skel_maps {

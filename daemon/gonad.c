@@ -333,14 +333,16 @@ int main(int argc, char *argv[])
 	r = dp_open(&g.dp, c->daemon.pin_dir);
 	if (r)
 		fatalx("data path: %s", strerror(-r));
+	/* A data path taken over stays as it was if start-up fails: the
+	 * next try takes it over again. */
 	r = state_init(&g, c);
 	if (r) {
-		dp_close(g.dp, false);
+		dp_close(g.dp, g.adopted);
 		fatalx("data path maps: %s", strerror(-r));
 	}
 	r = ctl_open(&g, &g.ctl, c->daemon.socket);
 	if (r) {
-		dp_close(g.dp, false);
+		dp_close(g.dp, g.adopted);
 		fatalx("control socket %s: %s", c->daemon.socket, strerror(-r));
 	}
 	r = nlmon_open(&g, &g.nl, state_link);
@@ -355,9 +357,12 @@ int main(int argc, char *argv[])
 	if (!r)
 		r = setup_watchdog(&g);
 	if (r) {
-		state_detach_all(&g);
+		if (g.adopted)
+			state_leave_all(&g);
+		else
+			state_detach_all(&g);
 		ctl_close(&g, g.ctl);
-		dp_close(g.dp, false);
+		dp_close(g.dp, g.adopted);
 		fatalx("start-up: %s", strerror(-r));
 	}
 	state_sample(&g);

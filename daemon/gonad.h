@@ -271,6 +271,9 @@ int dp_move_flow(struct dp *dp, const struct gona_flow_key *k,
 /* Remove map entries a previous gonad left that the current state does not
  * own (after a crash), so the data path holds exactly what gonad knows. */
 int dp_prune(struct dp *dp, const struct gonad *g);
+/* The same for the MACs and addresses only, which the configuration alone
+ * decides (no interface needed). */
+int dp_prune_guests(struct dp *dp, const struct gonad *g);
 
 /* netlink.c: rtnetlink link events and link changes. */
 struct nl_link_info {
@@ -453,6 +456,7 @@ void state_release_leftovers(struct gonad *g);
  * re-read (nlmon_resync) to attach what they name. */
 int state_guest_add(struct gonad *g, const struct conf_guest *cg);
 void state_guest_del(struct gonad *g, struct guest *gu);
+void state_guest_unlink(struct gonad *g, struct guest *gu);
 void state_guest_unmac(struct gonad *g, struct guest *gu);
 bool state_guest_change(struct gonad *g, struct guest *gu,
 			const struct conf_guest *ng);

@@ -169,7 +169,15 @@ const char *qos_name(const struct gonad *g)
 
 int qos_uplink_attach(struct gonad *g, struct uplink *u)
 {
-	int r = g->qos->uplink_attach(g, u);
+	const uint32_t root = TC_H_MAKE(GONA_QOS_MAJOR << 16, 0);
+	const char *other = g->qos == &qos_htb_ops ? "fq" : "htb";
+	int r;
+
+	/* A previous gonad's root of the other backend (a restart that
+	 * changed policy.qos_backend) cannot be changed into ours. */
+	if (g->adopted && tc_root_is(g->tc, u->ifindex, root, other))
+		tc_root_del(g->tc, u->ifindex);
+	r = g->qos->uplink_attach(g, u);
 
 	if (!r)
 		u->qos_made = true;
@@ -231,7 +239,8 @@ int qos_guest_rx(struct gonad *g, struct guest *gu)
 	/* Frames for the guest leave by its interface: one HTB class there
 	 * holds them to rx.max, whoever sends them. HTB cannot change a
 	 * qdisc in place: once made, only its class changes. */
-	r = gu->rx_shaped || tc_root_is(g->tc, gu->ifindex, root, "htb")
+	r = gu->rx_shaped || (g->adopted &&
+			      tc_root_is(g->tc, gu->ifindex, root, "htb"))
 		    ? 0
 		    : tc_htb_qdisc(g->tc, gu->ifindex, root, RX_MINOR);
 	if (!r)

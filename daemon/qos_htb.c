@@ -192,7 +192,7 @@ static int htb_uplink_attach(struct gonad *g, struct uplink *u)
 	/* A tree a previous gonad built is taken over as it is: HTB cannot
 	 * change a root qdisc in place, and replacing it would drop what is
 	 * queued. Its classes are set again below. */
-	r = tc_root_is(g->tc, u->ifindex, handle(0), "htb")
+	r = g->adopted && tc_root_is(g->tc, u->ifindex, handle(0), "htb")
 		    ? 0
 		    : tc_htb_qdisc(g->tc, u->ifindex, handle(0),
 				   GONA_QOS_HOST_MINOR);

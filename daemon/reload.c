@@ -139,8 +139,15 @@ int reload_apply(struct gonad *g, struct conf *nc, const char *origin,
 			tu.changed++;
 		}
 	}
-	/* MACs are unique across guests: all changed ones go before any is
-	 * set, so that two guests may swap theirs. */
+	/* MACs are unique across guests: all changed ones go (with the
+	 * interfaces that change, whose detaching rewrites the MAC's entry)
+	 * before any is set, so that two guests may swap theirs. */
+	for (size_t i = 0; i < nc->n_guests; i++) {
+		struct guest *gu = state_guest(g, nc->guests[i].name);
+
+		if (gu && strcmp(gu->conf.device, nc->guests[i].device))
+			state_guest_unlink(g, gu);
+	}
 	for (size_t i = 0; i < nc->n_guests; i++) {
 		struct guest *gu = state_guest(g, nc->guests[i].name);
 

@@ -475,6 +475,7 @@ static void own_uplink(struct gonad *g, const struct uplink *u)
 	f |= u->made_promisc ? GONA_OWN_PROMISC : 0;
 	f |= u->qos_made ? GONA_OWN_QOS : 0;
 	f |= u->admin_up ? 0 : GONA_OWN_DRAINED;
+	f |= u->probe_ok ? 0 : GONA_OWN_PROBE_DOWN;
 	r = dp_set_owned(g->dp, u->ifindex, f);
 	if (r)
 		log_warnx("uplink %s (%s): cannot record it in the data path: "
@@ -536,7 +537,8 @@ static int uplink_attach(struct gonad *g, struct uplink *u, int ifindex,
 	 * otherwise: marking it down while its tree is rebuilt would send
 	 * its guests elsewhere meanwhile. */
 	if ((was & GONA_OWN_FILTER) && (flags & IFF_UP) &&
-	    (flags & IFF_LOWER_UP) && u->admin_up) {
+	    (flags & IFF_LOWER_UP) && u->admin_up &&
+	    !(was & GONA_OWN_PROBE_DOWN)) {
 		v.ifindex = (__u32)ifindex;
 		v.flags |= GONA_UF_UP;
 	}
@@ -975,6 +977,7 @@ static int guest_maps(struct gonad *g, struct guest *gu, bool fresh)
  */
 int state_init(struct gonad *g, struct conf *c)
 {
+	uint64_t id_adopted[GONA_MAX_GUESTS / 64] = { 0 };
 	uint32_t *homes = NULL, mask;
 	int r = 0;
 
@@ -1011,6 +1014,9 @@ int state_init(struct gonad *g, struct conf *c)
 			slot++;
 		uplink_init(g, slot, &c->uplinks[i]);
 		mask |= 1u << slot;
+		/* Taking over, the slot may have counted another uplink. */
+		if (g->adopted && !r)
+			r = dp_zero_uplink_stats(g->dp, slot);
 	}
 	for (unsigned int s = 0; s < GONA_MAX_UPLINKS && !r; s++) {
 		struct gona_uplink v = { 0 };
@@ -1035,17 +1041,24 @@ int state_init(struct gonad *g, struct conf *c)
 		    !dp_guest_id_by_mac(g->dp, gu->conf.mac, &id) &&
 		    id < GONA_MAX_GUESTS && !id_taken(g, id)) {
 			g->id_used[id / 64] |= 1ull << (id % 64);
+			id_adopted[id / 64] |= 1ull << (id % 64);
 			gu->id = id;
 			gu->homes = homes[id] & mask;
 		}
 	}
+	for (size_t i = 0; i < g->n_guests; i++)
+		if (g->guests[i]->id == GONA_MAX_GUESTS)
+			g->guests[i]->id = alloc_id(g);
+	/* The previous gonad's MACs and addresses this configuration does
+	 * not have go first: a new guest given an old id must not inherit
+	 * its addresses, nor a full map refuse the new entries. */
+	if (!r && g->adopted)
+		r = dp_prune_guests(g->dp, g);
 	for (size_t i = 0; i < g->n_guests && !r; i++) {
-		struct guest *gu = g->guests[i];
-		bool fresh = gu->id == GONA_MAX_GUESTS;
+		uint32_t id = g->guests[i]->id;
 
-		if (fresh)
-			gu->id = alloc_id(g);
-		r = guest_maps(g, gu, fresh);
+		r = guest_maps(g, g->guests[i],
+			       !(id_adopted[id / 64] & (1ull << (id % 64))));
 	}
 	if (!r && !g->adopted) {
 		push_globals(g);
@@ -1104,7 +1117,13 @@ void state_guest_del(struct gonad *g, struct guest *gu)
 	free(gu);
 }
 
-/* Forget GU's MAC before the MACs change, so that guests may swap. */
+/* Before the MACs change, so that guests may swap theirs: let go of an
+ * interface that changes, then forget the MAC. */
+void state_guest_unlink(struct gonad *g, struct guest *gu)
+{
+	guest_detach(g, gu, false);
+}
+
 void state_guest_unmac(struct gonad *g, struct guest *gu)
 {
 	dp_del_mac(g->dp, gu->conf.mac);
@@ -1141,17 +1160,17 @@ bool state_guest_change(struct gonad *g, struct guest *gu,
 	struct conf_guest *gone = malloc(sizeof(*gone));
 	int r;
 
-	if (relink)
-		guest_detach(g, gu, false);
+	/* An interface that changes was let go (state_guest_unlink). */
 	/* New addresses before the old go: a frame from an address in both
 	 * is never dropped. */
 	r = dp_set_addrs(g->dp, gu->id, ng);
-	if (gone) {
+	if (!gone)
+		r = -ENOMEM;
+	else if (!r) {
 		addrs_minus(&gu->conf, ng, gone);
-		if (!r)
-			r = dp_del_addrs(g->dp, gu->id, gone);
-		free(gone);
+		r = dp_del_addrs(g->dp, gu->id, gone);
 	}
+	free(gone);
 	gu->conf = *ng;
 	p.ifindex = gu->attached ? (__u32)gu->ifindex : 0;
 	if (!r)
@@ -1238,10 +1257,12 @@ bool state_uplink_change(struct gonad *g, struct uplink *u,
 		if (mon)
 			monitor_stop(g, u);
 		u->conf = *nc;
-		if (cap && u->qos_made && qos_uplink_attach(g, u))
-			log_warnx("uplink %s: its shaping keeps the old "
-				  "capacity",
-				  u->conf.name);
+		/* The tree is rebuilt in place; one that cannot be is gone
+		 * (qos_uplink_attach said why) and the uplink unshaped. */
+		if (cap && u->qos_made && qos_uplink_attach(g, u)) {
+			u->qos_made = false;
+			own_uplink(g, u);
+		}
 		if (mon && u->attached) {
 			monitor_start(g, u);
 			state_uplink_probe(g, u, true);
@@ -1322,28 +1343,56 @@ static bool serves_ifindex(const struct gonad *g, int ifindex)
 
 void state_release_leftovers(struct gonad *g)
 {
+	struct gona_port none = { 0 };
 	struct dp_owned *own;
+	uint32_t n_flood = 0;
 	size_t n;
 
+	/* Entries by id or MAC still name the interfaces the previous gonad
+	 * served: a guest without one now, and an id nobody has, get none. */
+	for (size_t i = 0; i < g->n_guests; i++) {
+		struct guest *gu = g->guests[i];
+
+		if (gu->id >= n_flood)
+			n_flood = gu->id + 1;
+		if (gu->attached)
+			continue;
+		none.id = gu->id;
+		dp_set_mac(g->dp, gu->conf.mac, &none);
+		push_flood(g, gu);
+	}
+	for (uint32_t id = 0; id < n_flood; id++) {
+		none.id = id;
+		if (!id_taken(g, id))
+			dp_set_flood(g->dp, id, &none);
+	}
 	if (dp_read_owned(g->dp, &own, &n))
 		return;
 	for (size_t i = 0; i < n; i++) {
 		char name[IF_NAMESIZE] = "?";
 		int ifi = own[i].ifindex;
 		uint32_t f = own[i].flags;
+		int r = 0, e;
 
 		if (serves_ifindex(g, ifi) ||
 		    !if_indextoname((unsigned)ifi, name))
 			continue;
 		if (f & GONA_OWN_FILTER)
-			dp_detach(g->dp, ifi, f & GONA_OWN_CLSACT);
-		if (f & GONA_OWN_QOS)
-			tc_root_del(g->tc, ifi);
-		if (f & GONA_OWN_PROMISC)
-			nl_set_promisc(g->nl, ifi, false);
-		log_info("%s (ifindex %d): the previous gonad served it, this "
-			 "configuration does not; released",
-			 name, ifi);
+			r = dp_detach(g->dp, ifi, f & GONA_OWN_CLSACT);
+		if ((f & GONA_OWN_QOS) && (e = tc_root_del(g->tc, ifi)) && !r)
+			r = e;
+		if ((f & GONA_OWN_PROMISC) &&
+		    (e = nl_set_promisc(g->nl, ifi, false)) && !r)
+			r = e;
+		if (r)
+			log_warnx("%s (ifindex %d): the previous gonad served "
+				  "it, this configuration does not; cannot "
+				  "release all of it: %s",
+				  name, ifi, err_str(r));
+		else
+			log_info("%s (ifindex %d): the previous gonad served "
+				 "it, this configuration does not; released",
+				 name, ifi);
 	}
 	free(own);
 }
@@ -1351,6 +1400,7 @@ void state_release_leftovers(struct gonad *g)
 void state_uplink_probe(struct gonad *g, struct uplink *u, bool ok)
 {
 	u->probe_ok = ok;
+	own_uplink(g, u);
 	uplink_update(g, u, CAUSE_PROBE);
 }
 
@@ -1615,7 +1665,8 @@ void state_sample(struct gonad *g)
 
 struct uplink *state_uplink(struct gonad *g, const char *name)
 {
-	for (size_t i = 0; i < g->n_uplinks; i++)
+	/* An unused slot has no name, and no name finds nothing. */
+	for (size_t i = 0; name[0] && i < g->n_uplinks; i++)
 		if (!strcmp(g->uplinks[i].conf.name, name))
 			return &g->uplinks[i];
 	return NULL;

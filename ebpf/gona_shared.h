@@ -164,6 +164,7 @@ struct gona_pacing {
 #define GONA_OWN_QOS 0x08 /* the root qdisc is ours */
 #define GONA_OWN_DRAINED 0x10 /* an uplink drained by the operator */
 #define GONA_OWN_GUEST 0x20 /* a guest interface (else an uplink) */
+#define GONA_OWN_PROBE_DOWN 0x40 /* an uplink whose probes went unanswered */
 
 /* Handle and priority of gona's tc filters, so gonad can find its own. */
 #define GONA_TC_HANDLE 0x60a

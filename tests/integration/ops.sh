@@ -43,6 +43,7 @@ cleanup_groups() {
 
 conf=$T_DIR/gona.conf
 UPLINKS="up0 up1"
+G2=vif2 # g2's interface, vifN: its MAC and address follow
 # write_conf G2_TXMAX EXTRA_GUESTS DAEMON_KEYS: the uplinks in $UPLINKS,
 # g1 and g2, more guests, more daemon keys.
 write_conf() {
@@ -61,8 +62,8 @@ guests = (
 	{ name = "g1"; device = "vif1"; mac = "02:00:00:00:00:01";
 	  ipv4 = [ "192.0.2.11" ]; ipv6 = [ "2001:db8::11" ];
 	  tx = { min = "100M"; }; },
-	{ name = "g2"; device = "vif2"; mac = "02:00:00:00:00:02";
-	  ipv4 = [ "192.0.2.12" ]; tx = { max = "$1"; }; }$2
+	{ name = "g2"; device = "${G2:-vif2}"; mac = "02:00:00:00:00:0${G2#vif}";
+	  ipv4 = [ "192.0.2.1${G2#vif}" ]; tx = { max = "$1"; }; }$2
 );
 policy = { failback = false; };
 daemon = { socket = "$T_SOCK"; pin_dir = "$T_PINS"; $3 };
@@ -192,6 +193,19 @@ t_check "g3's filter is gone from vif3" \
 	test -z "$(nsx dd tc filter show dev vif3 ingress)"
 n=$(nsx dd tc class show dev up0 | grep -c "htb 60a:")
 t_cmp "HTB classes on up0: root, host, g1, g2" "$n" "==" 4
+
+# g2's interface and MAC change together (to g3's namespace): the data
+# path knows the new MAC only, and serves it there; and back.
+macs() { bpftool map dump pinned "$T_PINS/guest_by_mac" | grep -c '"key"'; }
+for G2 in vif3 vif2; do
+	write_conf 250M "" ""
+	out=$(gctl reload 2>&1)
+	t_check "reload: g2 moves to $G2 with its MAC ($out)" \
+		test "$(gctl -j guest show g2 | jq -r .device)" = "$G2"
+	t_cmp "the data path knows 2 MACs, none stale" "$(macs)" "==" 2
+	t_check "the guest behind $G2 reaches the fabric as g2" \
+		nsx "g${G2#vif}" ping -c 1 -W 2 "$FABRIC_IP4"
+done
 
 ## Live: guest add and del, uplink add and del.
 out=$(gctl guest add g3 device vif3 mac 02:00:00:00:00:03 ipv4 192.0.2.13 tx.max 50M 2>&1)

@@ -1128,6 +1128,65 @@ START_TEST(live_add_del)
 }
 END_TEST
 
+START_TEST(live_uplink_add_del)
+{
+	struct conf_uplink u;
+	struct conf_err err;
+	struct conf *c;
+
+	ck_assert_int_eq(conf_load("conf/gona.conf", &c, &err), 0);
+	ck_assert_uint_eq(c->n_uplinks, 2);
+	conf_uplink_init(&u, "up2");
+	conf_uplink_set(&u, "device", "ens1f0", &err); /* up0's */
+	conf_uplink_set(&u, "capacity", "10G", &err);
+	ck_assert_int_eq(conf_uplink_add(c, &u, &err), -EINVAL);
+	ck_assert_str_eq(err.msg,
+			 "uplink up2: device ens1f0 already used by uplink up0");
+	ck_assert_uint_eq(c->n_uplinks, 2);
+	ck_assert_ptr_null(conf_uplink_find(c, "up2"));
+
+	conf_uplink_set(&u, "device", "ens3f0", &err);
+	ck_assert_int_eq(conf_uplink_add(c, &u, &err), 0);
+	ck_assert_uint_eq(c->n_uplinks, 3);
+	ck_assert_str_eq(conf_uplink_find(c, "up2")->device, "ens3f0");
+	ck_assert_int_eq(conf_uplink_add(c, &u, &err), -EINVAL);
+	ck_assert_str_eq(err.msg, "uplink up2: name already used by uplink up2");
+
+	ck_assert_int_eq(conf_uplink_del(c, "up0", &err), 0);
+	ck_assert_uint_eq(c->n_uplinks, 2);
+	ck_assert_str_eq(c->uplinks[0].name, "up1");
+	ck_assert_int_eq(conf_uplink_del(c, "up0", &err), -ENOENT);
+	ck_assert_str_eq(err.msg, "uplink up0: no such uplink");
+	/* Removing the last is the caller's to refuse: the whole check
+	 * says so. */
+	ck_assert_int_eq(conf_uplink_del(c, "up1", &err), 0);
+	ck_assert_int_eq(conf_uplink_del(c, "up2", &err), 0);
+	ck_assert_int_eq(conf_check(c, NULL, &err), -EINVAL);
+	ck_assert_str_eq(err.msg, "at least one uplink is needed");
+	conf_free(c);
+}
+END_TEST
+
+START_TEST(keep_datapath_key)
+{
+	struct conf_err err;
+	struct conf c;
+
+	conf_defaults(&c);
+	ck_assert(!c.daemon.keep_datapath_on_stop);
+	ck_assert_int_eq(conf_daemon_set(&c.daemon, "keep_datapath_on_stop",
+					 "yes", &err),
+			 0);
+	ck_assert(c.daemon.keep_datapath_on_stop);
+	ck_assert_int_eq(conf_daemon_set(&c.daemon, "keep_datapath_on_stop",
+					 "maybe", &err),
+			 -EINVAL);
+	ck_assert_str_eq(err.msg, "daemon: keep_datapath_on_stop \"maybe\" "
+				  "is not true or false");
+	ck_assert(c.daemon.keep_datapath_on_stop);
+}
+END_TEST
+
 START_TEST(dup_is_deep)
 {
 	struct conf_err err;
@@ -1168,6 +1227,8 @@ int main(void)
 	tcase_add_test(tc, guest_check_by_hand);
 	tcase_add_test(tc, check_by_hand);
 	tcase_add_test(tc, live_add_del);
+	tcase_add_test(tc, live_uplink_add_del);
+	tcase_add_test(tc, keep_datapath_key);
 	tcase_add_test(tc, dup_is_deep);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
