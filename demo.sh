@@ -15,6 +15,7 @@ GONAD=$build/gonad
 GONACTL=$build/gonactl
 CONF=conf/gona.conf
 . tests/lib/topo.sh
+. tests/lib/iperf.sh
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "demo.sh: run as root (it creates network namespaces)" >&2
@@ -88,7 +89,20 @@ say "   every guest is still served, 3 s"
 traffic 3
 run "$GONACTL" stats
 
-say "6. Stop gonad and remove everything"
+say "6. gonad is killed (-9) and started again while web sends UDP at 20,000 packets/s"
+run ip -n "$T_P-fab" link set fens1f0 up
+sleep 0.2
+restart() {
+	kill -KILL "$T_GONAD_PID"
+	wait "$T_GONAD_PID" 2>/dev/null || true
+	topo_gonad "$CONF"
+}
+udp_trial web 3 1 restart >"$T_DIR/trial"
+read -r lost sent <"$T_DIR/trial"
+echo "web sent $sent packets, lost $lost: the data path kept forwarding"
+run "$GONACTL" status
+
+say "7. Stop gonad and remove everything"
 topo_gonad_stop
 sed -n 's/^/  gonad: /p' "$T_DIR/gonad.log" | tail -3
 echo "done: namespaces removed, gonad left no filter or pin behind."
