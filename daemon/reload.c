@@ -87,7 +87,7 @@ int reload_apply(struct gonad *g, struct conf *nc, const char *origin,
 {
 	struct conf *old = g->conf;
 	struct tally tg = { 0 }, tu = { 0 };
-	bool relink = false, policy;
+	bool relink = false, policy, keep;
 	char why[256];
 	size_t off = 0;
 	int r;
@@ -107,9 +107,9 @@ int reload_apply(struct gonad *g, struct conf *nc, const char *origin,
 
 	/* Checked: from here on it is applied. The new policy holds for
 	 * every step (delays, failback, degrade). */
-	policy = memcmp(&old->policy, &nc->policy, sizeof(nc->policy)) ||
-		 old->daemon.keep_datapath_on_stop !=
-			 nc->daemon.keep_datapath_on_stop;
+	policy = memcmp(&old->policy, &nc->policy, sizeof(nc->policy)) != 0;
+	keep = old->daemon.keep_datapath_on_stop !=
+	       nc->daemon.keep_datapath_on_stop;
 	g->conf = nc;
 	for (size_t i = g->n_guests; i-- > 0;) {
 		struct guest *gu = g->guests[i];
@@ -181,9 +181,14 @@ int reload_apply(struct gonad *g, struct conf *nc, const char *origin,
 
 	tally_str(msg, len, &off, "guests", &tg);
 	tally_str(msg, len, &off, "uplinks", &tu);
-	if (policy)
+	if (policy && off < len)
 		off += (size_t)snprintf(msg + off, len - off,
 					"%spolicy changed", off ? "; " : "");
+	if (keep && off < len)
+		off += (size_t)snprintf(
+			msg + off, len - off,
+			"%sdaemon.keep_datapath_on_stop %s", off ? "; " : "",
+			nc->daemon.keep_datapath_on_stop ? "on" : "off");
 	if (!off)
 		snprintf(msg, len, "nothing changed");
 	return 0;
