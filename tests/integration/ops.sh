@@ -39,7 +39,10 @@ done
 cleanup_groups() {
 	local grp
 	for grp in $made_groups; do groupdel "$grp" 2>/dev/null; done
+	made_groups=""
 }
+# Removed however the test ends.
+trap 'cleanup_groups; topo_cleanup' EXIT
 
 conf=$T_DIR/gona.conf
 UPLINKS="up0 up1"
