@@ -512,8 +512,13 @@ static int uplink_attach(struct gonad *g, struct uplink *u, int ifindex,
 
 	u->ifindex = ifindex;
 	dp_get_owned(g->dp, ifindex, &was);
-	if (was & GONA_OWN_GUEST)
-		was = 0;
+	/* A guest interface before the restart: its receive shaper is no
+	 * uplink tree to take over; its clsact stays ours to remove. */
+	if (was & GONA_OWN_GUEST) {
+		if (was & GONA_OWN_QOS)
+			tc_root_del(g->tc, ifindex);
+		was &= GONA_OWN_CLSACT;
+	}
 	u->made_promisc = was & GONA_OWN_PROMISC;
 	/* Frames for the guests carry the guests' MACs; a NIC drops them
 	 * in hardware unless it is promiscuous. */
@@ -631,8 +636,15 @@ static void guest_attach(struct gonad *g, struct guest *gu, int ifindex)
 	if (gu->attached)
 		guest_detach(g, gu, false);
 	dp_get_owned(g->dp, ifindex, &was);
-	if (!(was & GONA_OWN_GUEST))
-		was = 0;
+	/* An uplink before the restart: its tree is no receive shaper and
+	 * it needs no promiscuous mode; its clsact stays ours to remove. */
+	if (was && !(was & GONA_OWN_GUEST)) {
+		if (was & GONA_OWN_QOS)
+			tc_root_del(g->tc, ifindex);
+		if (was & GONA_OWN_PROMISC)
+			nl_set_promisc(g->nl, ifindex, false);
+		was &= GONA_OWN_CLSACT;
+	}
 	/* Maps before the filter: its first frame must find the guest. */
 	gu->ifindex = ifindex;
 	state_push_guest(g, gu);

@@ -66,7 +66,8 @@ guests = (
 	  ipv4 = [ "192.0.2.11" ]; ipv6 = [ "2001:db8::11" ];
 	  tx = { min = "100M"; }; },
 	{ name = "g2"; device = "${G2:-vif2}"; mac = "02:00:00:00:00:0${G2#vif}";
-	  ipv4 = [ "192.0.2.1${G2#vif}" ]; tx = { max = "$1"; }; }$2
+	  ipv4 = [ "192.0.2.1${G2#vif}" ]; tx = { max = "$1"; };
+	  rx = { max = "900M"; }; }$2
 );
 policy = { failback = false; };
 daemon = { socket = "$T_SOCK"; pin_dir = "$T_PINS"; $3 };
@@ -302,6 +303,23 @@ t_cmp "stopped with keep_datapath_on_stop, 1 s without gonad, started: packets l
 t_check "the stop said the data path stays" \
 	grep -q "the data path keeps forwarding for the next gonad" "$T_DIR/gonad.log"
 
+## A device whose role changes across a crash: vif2, g2's interface with
+# its receive shaper, becomes an uplink (g2 moves to vif3): the shaper is
+# not taken for an uplink tree, whose unclassified traffic goes to the
+# host class (default 0x2); and back by a reload.
+kill -KILL "$T_GONAD_PID"
+wait "$T_GONAD_PID" 2>/dev/null
+T_GONAD_PID=""
+G2=vif3 UPLINKS="$UPLINKS vif2" write_conf 250M "" ""
+topo_gonad "$conf" >/dev/null
+t_check "vif2, a guest interface before the crash, has an uplink tree now" \
+	bash -c "tc -n $T_P-dd qdisc show dev vif2 | grep 'htb 60a:' | grep -q 'default 0x2'"
+G2=vif2
+write_conf 250M "" ""
+gctl reload >/dev/null
+t_check "a reload makes it g2's interface again, with its receive shaper" \
+	bash -c "tc -n $T_P-dd qdisc show dev vif2 | grep 'htb 60a:' | grep -q 'default 0x1'"
+
 ## A clean stop without it removes everything.
 write_conf 250M "" ""
 gctl reload >/dev/null
@@ -310,9 +328,9 @@ topo_gonad_stop || rc=$?
 t_cmp "gonad stops cleanly: exit status" "$rc" "==" 0
 left=""
 for dev in up0 up1 up2 vif1 vif2 vif3; do
-	left="$left$(nsx dd tc filter show dev "$dev" ingress)$(nsx dd tc qdisc show dev "$dev" | grep -E 'clsact|60a:')"
+	left="$left$(nsx dd tc filter show dev "$dev" ingress | sed "s/^/$dev: /")$(nsx dd tc qdisc show dev "$dev" | grep -E "clsact|60a:" | sed "s/^/$dev: /")"
 done
-t_check "no filter or qdisc of ours left" test -z "$left"
+t_check "no filter or qdisc of ours left${left:+: $left}" test -z "$left"
 t_check "no pin left" test ! -e "$T_PINS/owned"
 t_check "no socket left" test ! -e "$T_SOCK"
 topo_gonad_log_clean
