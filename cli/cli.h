@@ -21,6 +21,19 @@ struct reply {
 	char note[CTL_ERR_MAX]; /* CTL_REP_NOTE */
 };
 
+/*
+ * client.c: talking to gonad. cli_connect returns a socket or -errno;
+ * cli_ask sends request REQ with ARGC strings and adds what comes back to
+ * REP. On failure ERR says why: -EPERM gonad refused (its message),
+ * -EBADMSG a malformed reply, else the connection failed ("closed the
+ * connection", "did not answer"...).
+ */
+#define CLI_REPLY_TIMEOUT_S 10
+int cli_connect(const char *path, char *err, size_t errlen);
+int cli_ask(int fd, uint16_t req, int argc, const char *const *argv,
+	    struct reply *rep, char *err, size_t errlen);
+void cli_reply_clear(struct reply *rep);
+
 /* show.c: one printer per command, table or JSON. */
 void show_status(FILE *f, const struct reply *r, bool json);
 void show_uplink_list(FILE *f, const struct reply *r, bool json);

@@ -6,9 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -16,7 +13,6 @@
 #define DEFAULT_SOCKET "/run/gona/gonad.sock"
 #define EXIT_REFUSED 1
 #define EXIT_USAGE 2
-#define REPLY_TIMEOUT_S 10
 
 enum show {
 	SHOW_STATUS,
@@ -173,103 +169,14 @@ static const struct command *parse(int argc, char **argv, int *used)
 	return NULL;
 }
 
-static int connect_to(const char *path)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	struct timeval tv = { .tv_sec = REPLY_TIMEOUT_S };
-	int fd;
-
-	if (strlen(path) >= sizeof(sa.sun_path)) {
-		fprintf(stderr, "gonactl: socket path %s is too long\n", path);
-		exit(EXIT_USAGE);
-	}
-	memcpy(sa.sun_path, path, strlen(path) + 1);
-	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		fprintf(stderr, "gonactl: cannot reach gonad at %s: %s\n", path,
-			strerror(errno));
-		exit(EXIT_USAGE);
-	}
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	return fd;
-}
-
-static void *append(void *arr, size_t *n, const void *rec, size_t size)
-{
-	char *a = realloc(arr, (*n + 1) * size);
-
-	if (!a) {
-		fprintf(stderr, "gonactl: out of memory\n");
-		exit(EXIT_USAGE);
-	}
-	memcpy(a + *n * size, rec, size);
-	(*n)++;
-	return a;
-}
-
-/* Collect records until DONE; an ERROR reply is printed and ends gonactl. */
-static void receive(int fd, struct reply *rep)
-{
-	static char buf[CTL_MSG_MAX];
-
-	for (;;) {
-		char err[256];
-		const void *p;
-		uint16_t type;
-		size_t plen;
-		ssize_t n = recv(fd, buf, sizeof(buf), MSG_TRUNC);
-
-		if (n <= 0) {
-			fprintf(stderr, "gonactl: gonad %s\n",
-				n == 0		  ? "closed the connection"
-				: errno == EAGAIN ? "did not answer"
-						  : strerror(errno));
-			exit(EXIT_USAGE);
-		}
-		if (n > (ssize_t)sizeof(buf) ||
-		    ctl_rep_decode(buf, (size_t)n, &type, &p, &plen, err,
-				   sizeof(err))) {
-			fprintf(stderr,
-				"gonactl: malformed reply from gonad: "
-				"%s\n",
-				n > (ssize_t)sizeof(buf) ? "too long" : err);
-			exit(EXIT_USAGE);
-		}
-		switch (type) {
-		case CTL_REP_DONE:
-			return;
-		case CTL_REP_ERROR:
-			fprintf(stderr, "gonactl: %s\n", (const char *)p);
-			exit(EXIT_REFUSED);
-		case CTL_REP_STATUS:
-			memcpy(&rep->status, p, sizeof(rep->status));
-			rep->have_status = true;
-			break;
-		case CTL_REP_UPLINK:
-			rep->uplinks = append(rep->uplinks, &rep->n_uplinks, p,
-					      sizeof(struct ctl_uplink));
-			break;
-		case CTL_REP_GUEST:
-			rep->guests = append(rep->guests, &rep->n_guests, p,
-					     sizeof(struct ctl_guest));
-			break;
-		case CTL_REP_NOTE:
-			snprintf(rep->note, sizeof(rep->note), "%s",
-				 (const char *)p);
-			break;
-		}
-	}
-}
-
 int main(int argc, char **argv)
 {
 	const char *path = DEFAULT_SOCKET;
-	static char buf[CTL_MSG_MAX];
+	char err[CTL_ERR_MAX + 64];
 	const struct command *cmd;
 	struct reply rep = { 0 };
 	bool json = false;
-	int opt, used, fd;
-	ssize_t len;
+	int opt, used, fd, r;
 
 	while ((opt = getopt(argc, argv, "+s:jh")) != -1) {
 		switch (opt) {
@@ -294,20 +201,26 @@ int main(int argc, char **argv)
 		fprintf(stderr, "gonactl: unknown command \"%s\"\n", argv[0]);
 		usage();
 	}
-	len = ctl_req_encode(buf, sizeof(buf), cmd->req, argc - used,
-			     (const char *const *)argv + used);
-	if (len < 0) {
-		fprintf(stderr, "gonactl: arguments too long\n");
+	fd = cli_connect(path, err, sizeof(err));
+	if (fd < 0) {
+		fprintf(stderr, "gonactl: %s\n", err);
 		return EXIT_USAGE;
 	}
-	fd = connect_to(path);
-	if (send(fd, buf, (size_t)len, MSG_NOSIGNAL) != len) {
-		fprintf(stderr, "gonactl: cannot send to gonad: %s\n",
-			strerror(errno));
-		return EXIT_USAGE;
-	}
-	receive(fd, &rep);
+	r = cli_ask(fd, cmd->req, argc - used, (const char *const *)argv + used,
+		    &rep, err, sizeof(err));
 	close(fd);
+	if (r) {
+		/* Refused, or a reply that makes no sense: gonad's words or
+		 * ours; else the connection failed. */
+		fprintf(stderr, "gonactl: %s%s\n",
+			r == -EPERM || r == -EBADMSG || r == -E2BIG ||
+					r == -ENOMEM
+				? ""
+				: "gonad ",
+			err);
+		cli_reply_clear(&rep);
+		return r == -EPERM ? EXIT_REFUSED : EXIT_USAGE;
+	}
 
 	switch (cmd->show) {
 	case SHOW_STATUS:

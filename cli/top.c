@@ -14,7 +14,6 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/time.h>
-#include <sys/un.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
@@ -25,7 +24,6 @@
 #define TOP_EXIT_USAGE 2
 #define TOP_DELAY_MIN 0.1
 #define TOP_DELAY_MAX 86400.0
-#define TOP_REPLY_TIMEOUT_S 10
 #define TOP_CELL 32
 #define TOP_UPLINK_COLS 8
 #define TOP_GUEST_COLS 9
@@ -183,133 +181,18 @@ static void term_leave(struct top *t)
 
 /* Control connection */
 
-static int top_connect(struct top *t)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	struct timeval tv = { .tv_sec = TOP_REPLY_TIMEOUT_S };
-
-	if (strlen(t->path) >= sizeof(sa.sun_path)) {
-		fprintf(stderr, "gonactl: socket path %s is too long\n",
-			t->path);
-		return -ENAMETOOLONG;
-	}
-	memcpy(sa.sun_path, t->path, strlen(t->path) + 1);
-	t->fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (t->fd < 0 ||
-	    connect(t->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		int r = -errno;
-
-		fprintf(stderr, "gonactl: cannot reach gonad at %s: %s\n",
-			t->path, strerror(-r));
-		return r;
-	}
-	setsockopt(t->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	return 0;
-}
-
-/* ARR (N records of SIZE) with REC appended, NULL if out of memory. */
-static void *append(void *arr, size_t n, const void *rec, size_t size)
-{
-	char *a = realloc(arr, (n + 1) * size);
-
-	if (a)
-		memcpy(a + n * size, rec, size);
-	return a;
-}
-
-static void reply_clear(struct reply *rep)
-{
-	free(rep->uplinks);
-	free(rep->guests);
-	memset(rep, 0, sizeof(*rep));
-}
-
 /* Send request REQ without arguments and add what comes back to t->rep.
  * On failure t->err says what happened; -EPERM: gonad refused. */
 static int top_ask(struct top *t, uint16_t req)
 {
-	static char buf[CTL_MSG_MAX];
-	struct reply *rep = &t->rep;
-	ssize_t len = ctl_req_encode(buf, sizeof(buf), req, 0, NULL);
+	char why[CTL_ERR_MAX];
+	int r = cli_ask(t->fd, req, 0, NULL, &t->rep, why, sizeof(why));
 
-	if (len < 0) {
-		snprintf(t->err, sizeof(t->err), "top: request: %s",
-			 strerror((int)-len));
-		return (int)len;
-	}
-	if (send(t->fd, buf, (size_t)len, MSG_NOSIGNAL) != len) {
-		int r = errno ? -errno : -EIO;
-
-		snprintf(t->err, sizeof(t->err), "gonad went away: %s",
-			 strerror(-r));
-		return r;
-	}
-	for (;;) {
-		char why[256];
-		const void *p;
-		uint16_t type;
-		size_t plen;
-		ssize_t n = recv(t->fd, buf, sizeof(buf), MSG_TRUNC);
-		void *a = NULL;
-
-		if (n == 0) {
-			snprintf(t->err, sizeof(t->err),
-				 "gonad went away: closed the connection");
-			return -ECONNRESET;
-		}
-		if (n < 0 && errno == EAGAIN) {
-			snprintf(t->err, sizeof(t->err),
-				 "gonad did not answer within %d s",
-				 TOP_REPLY_TIMEOUT_S);
-			return -ETIMEDOUT;
-		}
-		if (n < 0) {
-			int r = -errno;
-
-			snprintf(t->err, sizeof(t->err), "gonad went away: %s",
-				 strerror(-r));
-			return r;
-		}
-		if (n > (ssize_t)sizeof(buf) ||
-		    ctl_rep_decode(buf, (size_t)n, &type, &p, &plen, why,
-				   sizeof(why))) {
-			snprintf(t->err, sizeof(t->err),
-				 "malformed reply from gonad: %s",
-				 n > (ssize_t)sizeof(buf) ? "too long" : why);
-			return -EBADMSG;
-		}
-		switch (type) {
-		case CTL_REP_DONE:
-			return 0;
-		case CTL_REP_ERROR:
-			snprintf(t->err, sizeof(t->err), "%s", (const char *)p);
-			return -EPERM;
-		case CTL_REP_STATUS:
-			memcpy(&rep->status, p, sizeof(rep->status));
-			rep->have_status = true;
-			break;
-		case CTL_REP_UPLINK:
-			a = append(rep->uplinks, rep->n_uplinks, p, plen);
-			if (a) {
-				rep->uplinks = a;
-				rep->n_uplinks++;
-			}
-			break;
-		case CTL_REP_GUEST:
-			a = append(rep->guests, rep->n_guests, p, plen);
-			if (a) {
-				rep->guests = a;
-				rep->n_guests++;
-			}
-			break;
-		default:
-			continue;
-		}
-		if ((type == CTL_REP_UPLINK || type == CTL_REP_GUEST) && !a) {
-			snprintf(t->err, sizeof(t->err), "out of memory");
-			return -ENOMEM;
-		}
-	}
+	if (r == -EPERM || r == -EBADMSG || r == -ENOMEM)
+		snprintf(t->err, sizeof(t->err), "%s", why);
+	else if (r)
+		snprintf(t->err, sizeof(t->err), "gonad went away: %s", why);
+	return r;
 }
 
 /* The three read-only requests: status, every uplink, every guest. */
@@ -317,7 +200,7 @@ static int top_fetch(struct top *t)
 {
 	int r;
 
-	reply_clear(&t->rep);
+	cli_reply_clear(&t->rep);
 	r = top_ask(t, CTL_REQ_STATUS);
 	if (!r)
 		r = top_ask(t, CTL_REQ_UPLINK_SHOW);
@@ -758,9 +641,9 @@ int top_run(const char *path, bool json, int argc, char **argv)
 	if (optind < argc)
 		top_usage("unexpected argument \"%s\"", argv[optind]);
 
-	if (top_connect(&t)) {
-		if (t.fd >= 0)
-			close(t.fd);
+	t.fd = cli_connect(t.path, t.err, sizeof(t.err));
+	if (t.fd < 0) {
+		fprintf(stderr, "gonactl: %s\n", t.err);
 		return TOP_EXIT_USAGE;
 	}
 	t.screen = isatty(STDOUT_FILENO);
@@ -788,7 +671,7 @@ int top_run(const char *path, bool json, int argc, char **argv)
 		close(t.sfd);
 	sigprocmask(SIG_SETMASK, &t.old_mask, NULL);
 	close(t.fd);
-	reply_clear(&t.rep);
+	cli_reply_clear(&t.rep);
 	free(t.frame);
 	if (fflush(stdout) && !status)
 		status = TOP_EXIT_USAGE;

@@ -731,49 +731,68 @@ struct conf_uplink *conf_uplink_find(const struct conf *c, const char *name)
 	return NULL;
 }
 
+/* A copy of the array ARR of N elements of SIZE bytes with ELEM appended
+ * (ELEM may point into ARR), or NULL. */
+static void *appended(const void *arr, size_t n, const void *elem, size_t size)
+{
+	char *a = malloc((n + 1) * size);
+
+	if (!a)
+		return NULL;
+	if (n)
+		memcpy(a, arr, n * size);
+	memcpy(a + n * size, elem, size);
+	return a;
+}
+
+/* Make NEXT, which holds one new array in place of C's, the configuration
+ * if it passes the whole check; else C stays as it was. */
+static int commit(struct conf *c, struct conf *next, struct conf_err *err)
+{
+	int r = conf_check(next, NULL, err);
+	struct conf *keep = r ? c : next, *drop = r ? next : c;
+
+	/* Of the two arrays of a kind, the one not kept goes. */
+	if (drop->guests != keep->guests)
+		free(drop->guests);
+	if (drop->uplinks != keep->uplinks)
+		free(drop->uplinks);
+	*c = *keep;
+	return r;
+}
+
+/* Remove element I of the array ARR of *N elements of SIZE bytes. */
+static void removed(void *arr, size_t *n, size_t i, size_t size)
+{
+	char *a = arr;
+
+	memmove(a + i * size, a + (i + 1) * size, (*n - i - 1) * size);
+	(*n)--;
+}
+
 int conf_guest_add(struct conf *c, const struct conf_guest *g,
 		   struct conf_err *err)
 {
 	struct conf next = *c;
-	struct conf_guest *gs;
-	int r;
 
-	/* Checked as a new array, so that on error c is as it was, and G
-	 * may even point into c->guests. */
-	gs = malloc((c->n_guests + 1) * sizeof(*gs));
-	if (!gs) {
+	next.guests = appended(c->guests, c->n_guests, g, sizeof(*g));
+	if (!next.guests) {
 		conf_errf(err, "guest %s: out of memory", g->name);
 		return -ENOMEM;
 	}
-	if (c->n_guests)
-		memcpy(gs, c->guests, c->n_guests * sizeof(*gs));
-	gs[c->n_guests] = *g;
-	next.guests = gs;
-	next.n_guests = c->n_guests + 1;
-	r = conf_check(&next, NULL, err);
-	if (r) {
-		free(gs);
-		return r;
-	}
-	free(c->guests);
-	c->guests = gs;
-	c->n_guests++;
-	return 0;
+	next.n_guests++;
+	return commit(c, &next, err);
 }
 
 int conf_guest_del(struct conf *c, const char *name, struct conf_err *err)
 {
 	struct conf_guest *g = conf_guest_find(c, name);
-	size_t i;
 
 	if (!g) {
 		conf_errf(err, "guest %s: no such guest", name);
 		return -ENOENT;
 	}
-	i = (size_t)(g - c->guests);
-	memmove(&c->guests[i], &c->guests[i + 1],
-		(c->n_guests - i - 1) * sizeof(*g));
-	c->n_guests--;
+	removed(c->guests, &c->n_guests, (size_t)(g - c->guests), sizeof(*g));
 	return 0;
 }
 
@@ -781,43 +800,25 @@ int conf_uplink_add(struct conf *c, const struct conf_uplink *u,
 		    struct conf_err *err)
 {
 	struct conf next = *c;
-	struct conf_uplink *us;
-	int r;
 
-	/* As for guests: checked as a new array, C unchanged on error. */
-	us = malloc((c->n_uplinks + 1) * sizeof(*us));
-	if (!us) {
+	next.uplinks = appended(c->uplinks, c->n_uplinks, u, sizeof(*u));
+	if (!next.uplinks) {
 		conf_errf(err, "uplink %s: out of memory", u->name);
 		return -ENOMEM;
 	}
-	if (c->n_uplinks)
-		memcpy(us, c->uplinks, c->n_uplinks * sizeof(*us));
-	us[c->n_uplinks] = *u;
-	next.uplinks = us;
-	next.n_uplinks = c->n_uplinks + 1;
-	r = conf_check(&next, NULL, err);
-	if (r) {
-		free(us);
-		return r;
-	}
-	free(c->uplinks);
-	c->uplinks = us;
-	c->n_uplinks++;
-	return 0;
+	next.n_uplinks++;
+	return commit(c, &next, err);
 }
 
 int conf_uplink_del(struct conf *c, const char *name, struct conf_err *err)
 {
 	struct conf_uplink *u = conf_uplink_find(c, name);
-	size_t i;
 
 	if (!u) {
 		conf_errf(err, "uplink %s: no such uplink", name);
 		return -ENOENT;
 	}
-	i = (size_t)(u - c->uplinks);
-	memmove(&c->uplinks[i], &c->uplinks[i + 1],
-		(c->n_uplinks - i - 1) * sizeof(*u));
-	c->n_uplinks--;
+	removed(c->uplinks, &c->n_uplinks, (size_t)(u - c->uplinks),
+		sizeof(*u));
 	return 0;
 }

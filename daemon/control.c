@@ -383,14 +383,24 @@ static int cmd_save(struct ctl_client *c, const struct ctl_req *req, char *err,
 	return note(c, msg);
 }
 
-/* Apply NC (a changed copy of the running configuration), all or
- * nothing. */
-static int apply(struct ctl_client *c, struct conf *nc, char *err,
-		 size_t errlen)
+/* ERR says what the configuration refused (CE), returning R. */
+static int refused(char *err, size_t errlen, const struct conf_err *ce, int r)
+{
+	snprintf(err, errlen, "%s", ce->msg);
+	return r;
+}
+
+/* NC is a copy of the running configuration that an edit returning R
+ * (saying why in CE) changed: apply it all or nothing, or say why not. */
+static int apply(struct ctl_client *c, struct conf *nc, int r,
+		 const struct conf_err *ce, char *err, size_t errlen)
 {
 	char msg[CTL_ERR_MAX];
-	int r;
 
+	if (r) {
+		conf_free(nc);
+		return refused(err, errlen, ce, r);
+	}
 	r = reload_apply(c->ctl->g, nc, NULL, msg, sizeof(msg));
 	if (r) {
 		snprintf(err, errlen, "%s", msg);
@@ -409,6 +419,23 @@ static struct conf *running_copy(struct gonad *g, const char *what, char *err,
 	return nc;
 }
 
+/* "guest add" and "uplink add": NAME new, then KEY VALUE pairs. */
+static int new_object(const struct ctl_req *req, const char *kind, bool exists,
+		      char *err, size_t errlen)
+{
+	if (exists) {
+		snprintf(err, errlen, "%s %s: exists already", kind,
+			 req->argv[0]);
+		return -EEXIST;
+	}
+	if ((req->argc - 1) % 2) {
+		snprintf(err, errlen, "%s %s: add takes KEY VALUE pairs", kind,
+			 req->argv[0]);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int cmd_guest_add(struct ctl_client *c, const struct ctl_req *req,
 			 char *err, size_t errlen)
 {
@@ -419,58 +446,31 @@ static int cmd_guest_add(struct ctl_client *c, const struct ctl_req *req,
 	struct conf *nc;
 	int r;
 
-	if (state_guest(g, name)) {
-		snprintf(err, errlen, "guest %s: exists already", name);
-		return -EEXIST;
-	}
-	if ((req->argc - 1) % 2) {
-		snprintf(err, errlen, "guest %s: add takes KEY VALUE pairs",
-			 name);
-		return -EINVAL;
-	}
-	conf_guest_init(&ng, name);
-	for (uint32_t i = 1; i + 1 < req->argc; i += 2) {
-		r = conf_guest_set(&ng, req->argv[i], req->argv[i + 1], &ce);
-		if (r) {
-			snprintf(err, errlen, "%s", ce.msg);
-			return r;
-		}
-	}
-	r = conf_guest_check(&ng, &ce);
-	if (r) {
-		snprintf(err, errlen, "%s", ce.msg);
+	r = new_object(req, "guest", state_guest(g, name), err, errlen);
+	if (r)
 		return r;
-	}
+	conf_guest_init(&ng, name);
+	for (uint32_t i = 1; i + 1 < req->argc && !r; i += 2)
+		r = conf_guest_set(&ng, req->argv[i], req->argv[i + 1], &ce);
+	if (r || (r = conf_guest_check(&ng, &ce)))
+		return refused(err, errlen, &ce, r);
 	nc = running_copy(g, name, err, errlen);
 	if (!nc)
 		return -ENOMEM;
-	r = conf_guest_add(nc, &ng, &ce);
-	if (r) {
-		snprintf(err, errlen, "%s", ce.msg);
-		conf_free(nc);
-		return r;
-	}
-	return apply(c, nc, err, errlen);
+	return apply(c, nc, conf_guest_add(nc, &ng, &ce), &ce, err, errlen);
 }
 
 static int cmd_guest_del(struct ctl_client *c, const struct ctl_req *req,
 			 char *err, size_t errlen)
 {
-	struct gonad *g = c->ctl->g;
 	struct conf_err ce;
 	struct conf *nc;
-	int r;
 
-	nc = running_copy(g, req->argv[0], err, errlen);
+	nc = running_copy(c->ctl->g, req->argv[0], err, errlen);
 	if (!nc)
 		return -ENOMEM;
-	r = conf_guest_del(nc, req->argv[0], &ce);
-	if (r) {
-		snprintf(err, errlen, "%s", ce.msg);
-		conf_free(nc);
-		return r;
-	}
-	return apply(c, nc, err, errlen);
+	return apply(c, nc, conf_guest_del(nc, req->argv[0], &ce), &ce, err,
+		     errlen);
 }
 
 static int cmd_uplink_add(struct ctl_client *c, const struct ctl_req *req,
@@ -483,38 +483,18 @@ static int cmd_uplink_add(struct ctl_client *c, const struct ctl_req *req,
 	struct conf *nc;
 	int r;
 
-	if (state_uplink(g, name)) {
-		snprintf(err, errlen, "uplink %s: exists already", name);
-		return -EEXIST;
-	}
-	if ((req->argc - 1) % 2) {
-		snprintf(err, errlen, "uplink %s: add takes KEY VALUE pairs",
-			 name);
-		return -EINVAL;
-	}
-	conf_uplink_init(&nu, name);
-	for (uint32_t i = 1; i + 1 < req->argc; i += 2) {
-		r = conf_uplink_set(&nu, req->argv[i], req->argv[i + 1], &ce);
-		if (r) {
-			snprintf(err, errlen, "%s", ce.msg);
-			return r;
-		}
-	}
-	r = conf_uplink_check(&nu, &ce);
-	if (r) {
-		snprintf(err, errlen, "%s", ce.msg);
+	r = new_object(req, "uplink", state_uplink(g, name), err, errlen);
+	if (r)
 		return r;
-	}
+	conf_uplink_init(&nu, name);
+	for (uint32_t i = 1; i + 1 < req->argc && !r; i += 2)
+		r = conf_uplink_set(&nu, req->argv[i], req->argv[i + 1], &ce);
+	if (r || (r = conf_uplink_check(&nu, &ce)))
+		return refused(err, errlen, &ce, r);
 	nc = running_copy(g, name, err, errlen);
 	if (!nc)
 		return -ENOMEM;
-	r = conf_uplink_add(nc, &nu, &ce);
-	if (r) {
-		snprintf(err, errlen, "%s", ce.msg);
-		conf_free(nc);
-		return r;
-	}
-	return apply(c, nc, err, errlen);
+	return apply(c, nc, conf_uplink_add(nc, &nu, &ce), &ce, err, errlen);
 }
 
 static int cmd_uplink_del(struct ctl_client *c, const struct ctl_req *req,
@@ -524,7 +504,6 @@ static int cmd_uplink_del(struct ctl_client *c, const struct ctl_req *req,
 	struct uplink *u = state_uplink(g, req->argv[0]);
 	struct conf_err ce;
 	struct conf *nc;
-	size_t others = 0;
 	int r;
 
 	if (!u) {
@@ -533,9 +512,7 @@ static int cmd_uplink_del(struct ctl_client *c, const struct ctl_req *req,
 		return -ENOENT;
 	}
 	/* As for a drain: the last uplink up would strand every guest. */
-	for (size_t i = 0; i < g->n_uplinks; i++)
-		others += g->uplinks[i].up && &g->uplinks[i] != u;
-	if (u->up && !others && g->n_guests) {
+	if (state_last_uplink_up(g, u)) {
 		snprintf(err, errlen,
 			 "uplink %s: refused: it is the last uplink up; its "
 			 "guests would have none",
@@ -548,12 +525,7 @@ static int cmd_uplink_del(struct ctl_client *c, const struct ctl_req *req,
 	r = conf_uplink_del(nc, req->argv[0], &ce);
 	if (!r)
 		r = conf_check(nc, NULL, &ce);
-	if (r) {
-		snprintf(err, errlen, "%s", ce.msg);
-		conf_free(nc);
-		return r;
-	}
-	return apply(c, nc, err, errlen);
+	return apply(c, nc, r, &ce, err, errlen);
 }
 
 /* The commands: request type, name for messages, arguments, handler. */

@@ -700,7 +700,8 @@ int dp_move_flow(struct dp *dp, const struct gona_flow_key *k,
 				    BPF_EXIST);
 }
 
-static int zero_percpu(struct dp *dp, struct bpf_map *map, __u32 n)
+/* Zero the per-CPU counters of keys FROM..TO - 1. */
+static int zero_percpu(struct dp *dp, struct bpf_map *map, __u32 from, __u32 to)
 {
 	struct gona_counters *v;
 	int r = 0;
@@ -708,7 +709,7 @@ static int zero_percpu(struct dp *dp, struct bpf_map *map, __u32 n)
 	v = calloc((size_t)dp->ncpus, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
-	for (__u32 i = 0; i < n && !r; i++)
+	for (__u32 i = from; i < to && !r; i++)
 		r = update(map, &i, sizeof(i), v,
 			   sizeof(*v) * (size_t)dp->ncpus);
 	free(v);
@@ -738,38 +739,20 @@ int dp_read_guest_homes(struct dp *dp, uint32_t *homes)
 
 int dp_zero_guest_stats(struct dp *dp, uint32_t id)
 {
-	struct gona_counters *v = calloc((size_t)dp->ncpus, sizeof(*v));
-	__u32 key = id;
-	int r;
-
-	if (!v)
-		return -ENOMEM;
-	r = update(dp->skel->maps.guest_stats, &key, sizeof(key), v,
-		   sizeof(*v) * (size_t)dp->ncpus);
-	free(v);
-	return r;
+	return zero_percpu(dp, dp->skel->maps.guest_stats, id, id + 1);
 }
 
 int dp_zero_uplink_stats(struct dp *dp, unsigned int slot)
 {
-	struct gona_counters *v = calloc((size_t)dp->ncpus, sizeof(*v));
-	__u32 key = slot;
-	int r;
-
-	if (!v)
-		return -ENOMEM;
-	r = update(dp->skel->maps.uplink_stats, &key, sizeof(key), v,
-		   sizeof(*v) * (size_t)dp->ncpus);
-	free(v);
-	return r;
+	return zero_percpu(dp, dp->skel->maps.uplink_stats, slot, slot + 1);
 }
 
 int dp_zero_stats(struct dp *dp)
 {
-	int r = zero_percpu(dp, dp->skel->maps.guest_stats, GONA_MAX_GUESTS);
+	int r = zero_percpu(dp, dp->skel->maps.guest_stats, 0, GONA_MAX_GUESTS);
 
 	return r ? r
-		 : zero_percpu(dp, dp->skel->maps.uplink_stats,
+		 : zero_percpu(dp, dp->skel->maps.uplink_stats, 0,
 			       GONA_MAX_UPLINKS);
 }
 

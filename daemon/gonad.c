@@ -142,30 +142,35 @@ void gonad_set_interval(struct gonad *g, uint32_t ms)
 		log_warn("cannot set the sampling interval to %u ms", ms);
 }
 
-/* Pinged at half systemd's watchdog period, from the event loop itself:
- * a loop that hangs stops the pings. */
-static int setup_watchdog(struct gonad *g)
+/* A timer of the event loop firing every MS, in SRC. */
+static int periodic(struct gonad *g, struct ev_source *src, uint64_t ms,
+		    void (*ready)(struct ev_source *, uint32_t))
 {
-	uint64_t ms = svc_watchdog_ms();
-	struct itimerspec its;
-	int fd;
+	struct itimerspec its = every(ms);
+	int fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 
-	g->watchdog.fd = -1;
-	if (!ms)
-		return 0;
-	its = every(ms / 2 ? ms / 2 : 1);
-	fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	if (timerfd_settime(fd, 0, &its, NULL) < 0) {
 		close(fd);
 		return -errno;
 	}
-	g->watchdog =
-		(struct ev_source){ .fd = fd, .ready = on_watchdog, .arg = g };
+	*src = (struct ev_source){ .fd = fd, .ready = ready, .arg = g };
+	return ev_add(g, src, EPOLLIN);
+}
+
+/* Pinged at half systemd's watchdog period, from the event loop itself:
+ * a loop that hangs stops the pings. */
+static int setup_watchdog(struct gonad *g)
+{
+	uint64_t ms = svc_watchdog_ms();
+
+	g->watchdog.fd = -1;
+	if (!ms)
+		return 0;
 	log_info("systemd watchdog: pinging every %llu ms",
-		 (unsigned long long)(ms / 2));
-	return ev_add(g, &g->watchdog, EPOLLIN);
+		 (unsigned long long)(ms / 2 ? ms / 2 : 1));
+	return periodic(g, &g->watchdog, ms / 2 ? ms / 2 : 1, on_watchdog);
 }
 
 static int setup_signals(struct gonad *g)
@@ -189,18 +194,7 @@ static int setup_signals(struct gonad *g)
 
 static int setup_timer(struct gonad *g, uint32_t interval_ms)
 {
-	struct itimerspec its = every(interval_ms);
-	int fd;
-
-	fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (timerfd_settime(fd, 0, &its, NULL) < 0) {
-		close(fd);
-		return -errno;
-	}
-	g->timer = (struct ev_source){ .fd = fd, .ready = on_timer, .arg = g };
-	return ev_add(g, &g->timer, EPOLLIN);
+	return periodic(g, &g->timer, interval_ms, on_timer);
 }
 
 static void on_delays(struct ev_source *src, uint32_t events)

@@ -6,6 +6,7 @@
  * its difference with the running one is applied. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,27 +60,34 @@ struct tally {
 	unsigned int added, removed, changed;
 };
 
+/* Append to the message in BUF (OFF bytes so far), cut at LEN. */
+static void say(char *buf, size_t len, size_t *off, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void say(char *buf, size_t len, size_t *off, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (*off >= len - 1)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(buf + *off, len - *off, fmt, ap);
+	va_end(ap);
+	*off = n < 0 || *off + (size_t)n >= len ? len - 1 : *off + (size_t)n;
+}
+
 static void tally_str(char *buf, size_t len, size_t *off, const char *what,
 		      const struct tally *t)
 {
-	int n;
-
 	if (!t->added && !t->removed && !t->changed)
 		return;
-	n = snprintf(buf + *off, len - *off, "%s%s", *off ? "; " : "", what);
-	*off = *off + (size_t)n < len ? *off + (size_t)n : len - 1;
-	if (t->added) {
-		n = snprintf(buf + *off, len - *off, " %u added", t->added);
-		*off = *off + (size_t)n < len ? *off + (size_t)n : len - 1;
-	}
-	if (t->removed) {
-		n = snprintf(buf + *off, len - *off, " %u removed", t->removed);
-		*off = *off + (size_t)n < len ? *off + (size_t)n : len - 1;
-	}
-	if (t->changed) {
-		n = snprintf(buf + *off, len - *off, " %u changed", t->changed);
-		*off = *off + (size_t)n < len ? *off + (size_t)n : len - 1;
-	}
+	say(buf, len, off, "%s%s", *off ? "; " : "", what);
+	if (t->added)
+		say(buf, len, off, " %u added", t->added);
+	if (t->removed)
+		say(buf, len, off, " %u removed", t->removed);
+	if (t->changed)
+		say(buf, len, off, " %u changed", t->changed);
 }
 
 int reload_apply(struct gonad *g, struct conf *nc, const char *origin,
@@ -181,14 +189,12 @@ int reload_apply(struct gonad *g, struct conf *nc, const char *origin,
 
 	tally_str(msg, len, &off, "guests", &tg);
 	tally_str(msg, len, &off, "uplinks", &tu);
-	if (policy && off < len)
-		off += (size_t)snprintf(msg + off, len - off,
-					"%spolicy changed", off ? "; " : "");
-	if (keep && off < len)
-		off += (size_t)snprintf(
-			msg + off, len - off,
-			"%sdaemon.keep_datapath_on_stop %s", off ? "; " : "",
-			nc->daemon.keep_datapath_on_stop ? "on" : "off");
+	if (policy)
+		say(msg, len, &off, "%spolicy changed", off ? "; " : "");
+	if (keep)
+		say(msg, len, &off, "%sdaemon.keep_datapath_on_stop %s",
+		    off ? "; " : "",
+		    nc->daemon.keep_datapath_on_stop ? "on" : "off");
 	if (!off)
 		snprintf(msg, len, "nothing changed");
 	return 0;

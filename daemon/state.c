@@ -777,6 +777,16 @@ int state_admit(const struct conf *c, char *msg, size_t len)
 	return -ENOSPC;
 }
 
+bool state_last_uplink_up(const struct gonad *g, const struct uplink *u)
+{
+	if (!u->up)
+		return false;
+	for (size_t i = 0; i < g->n_uplinks; i++)
+		if (g->uplinks[i].up && &g->uplinks[i] != u)
+			return false;
+	return true;
+}
+
 int state_uplink_set(struct gonad *g, struct uplink *u, size_t n,
 		     const char *const *kv, char *err, size_t errlen)
 {
@@ -812,19 +822,13 @@ int state_uplink_set(struct gonad *g, struct uplink *u, size_t n,
 		}
 		admin = !strcmp(kv[i + 1], "up");
 	}
-	if (!admin && u->up) {
-		/* Draining the last uplink would strand every guest. */
-		size_t others = 0;
-
-		for (size_t i = 0; i < g->n_uplinks; i++)
-			others += g->uplinks[i].up && &g->uplinks[i] != u;
-		if (!others) {
-			snprintf(err, errlen,
-				 "uplink %s: refused: it is the last uplink "
-				 "up; its guests would have none",
-				 name);
-			return -EBUSY;
-		}
+	/* Draining the last uplink would strand every guest. */
+	if (!admin && state_last_uplink_up(g, u)) {
+		snprintf(err, errlen,
+			 "uplink %s: refused: it is the last uplink up; its "
+			 "guests would have none",
+			 name);
+		return -EBUSY;
 	}
 	if (u->admin_up == (bool)admin)
 		return 0;

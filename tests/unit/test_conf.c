@@ -1140,8 +1140,9 @@ START_TEST(live_uplink_add_del)
 	conf_uplink_set(&u, "device", "ens1f0", &err); /* up0's */
 	conf_uplink_set(&u, "capacity", "10G", &err);
 	ck_assert_int_eq(conf_uplink_add(c, &u, &err), -EINVAL);
-	ck_assert_str_eq(err.msg,
-			 "uplink up2: device ens1f0 already used by uplink up0");
+	ck_assert_str_eq(
+		err.msg,
+		"uplink up2: device ens1f0 already used by uplink up0");
 	ck_assert_uint_eq(c->n_uplinks, 2);
 	ck_assert_ptr_null(conf_uplink_find(c, "up2"));
 
@@ -1150,7 +1151,8 @@ START_TEST(live_uplink_add_del)
 	ck_assert_uint_eq(c->n_uplinks, 3);
 	ck_assert_str_eq(conf_uplink_find(c, "up2")->device, "ens3f0");
 	ck_assert_int_eq(conf_uplink_add(c, &u, &err), -EINVAL);
-	ck_assert_str_eq(err.msg, "uplink up2: name already used by uplink up2");
+	ck_assert_str_eq(err.msg,
+			 "uplink up2: name already used by uplink up2");
 
 	ck_assert_int_eq(conf_uplink_del(c, "up0", &err), 0);
 	ck_assert_uint_eq(c->n_uplinks, 2);
