@@ -98,8 +98,8 @@ restart() {
 	topo_gonad "$CONF"
 }
 udp_trial web 3 1 restart >"$T_DIR/trial"
-read -r lost sent <"$T_DIR/trial"
-echo "web sent $sent packets, lost $lost: the data path kept forwarding"
+read -r res <"$T_DIR/trial"
+echo "web: $(udp_said "$res"): the data path kept forwarding"
 run "$GONACTL" status
 
 say "7. Stop gonad and remove everything"

@@ -86,11 +86,13 @@ nsx g2 ping -c 1 -W 2 "$FABRIC_IP4" >/dev/null
 
 # trial ARGS...: udp_trial in this shell (not in $(...): a gonad it
 # starts must be this shell's child, and must not hold a pipe open), its
-# lost and sent packets in $1 and $2.
+# packets lost on the way and sent in $lost and $sent, the trial in words
+# in $said.
 trial() {
 	udp_trial "$@" >"$T_DIR/trial.out"
-	set -- $(cat "$T_DIR/trial.out")
-	lost=${1:-} sent=${2:-}
+	read -r res <"$T_DIR/trial.out"
+	lost=$(udp_lost "$res") sent=${res#* } sent=${sent% *}
+	said=$(udp_said "$res")
 }
 
 # gonad_restart HOW: stop gonad by HOW (KILL or TERM) and start a new one
@@ -108,7 +110,8 @@ for dir in tx rx; do
 	opt=""
 	[ $dir = rx ] && opt=-R
 	trial g1 4 1.5 'gonad_restart KILL' $opt
-	t_cmp "gonad killed and started again, UDP $dir at 20,000 packets/s: packets lost" "$lost" "==" 0
+	t_cmp "gonad killed and started again, UDP $dir at 20,000 packets/s: packets lost ($said)" \
+		"$lost" "==" 0
 	t_cmp "... of packets sent" "$sent" ">=" 70000
 done
 st=$(gctl -j status)
@@ -174,7 +177,8 @@ write_conf 200M ',
 	{ name = "g3"; device = "vif3"; mac = "02:00:00:00:00:03";
 	  ipv4 = [ "192.0.2.13" ]; }' ""
 trial g1 3 1 'gctl reload >"$T_DIR/reload.out" 2>&1'
-t_cmp "g1 sending UDP while g2 changes and g3 comes: packets lost" "$lost" "==" 0
+t_cmp "g1 sending UDP while g2 changes and g3 comes: packets lost ($said)" \
+	"$lost" "==" 0
 grep -q "guests 1 added 1 changed" "$T_DIR/reload.out" &&
 	t_ok "reload says what changed: $(cat "$T_DIR/reload.out")" ||
 	t_fail "reload says what changed (got: $(cat "$T_DIR/reload.out"))"
@@ -231,7 +235,8 @@ t_check "nothing added" test "$(gctl -j guest list | jq length)" = 3
 
 home=$(gctl -j guest show g1 | jq -r '.homes[0]')
 trial g1 4 1 'gctl uplink add up2 device up2 capacity 1G >/dev/null; sleep 0.5; gctl uplink del '"$home"' >"$T_DIR/del.out" 2>&1'
-t_cmp "g1 sending while up2 is added and its uplink $home removed: packets lost" "$lost" "==" 0
+t_cmp "g1 sending while up2 is added and its uplink $home removed: packets lost ($said)" \
+	"$lost" "==" 0
 UPLINKS=$(gctl -j uplink list | jq -r '[.[].name] | join(" ")')
 t_check "uplink list: $home gone, up2 there ($UPLINKS)" \
 	test "$UPLINKS" = "$(echo up0 up1 up2 | sed "s/$home //")"
@@ -299,7 +304,8 @@ gctl reload >/dev/null
 t_check "status shows keep_datapath_on_stop" \
 	test "$(gctl -j status | jq .keep_datapath_on_stop)" = true
 trial g1 4 1 'kill -TERM $T_GONAD_PID; wait $T_GONAD_PID; T_GONAD_PID=""; sleep 1; topo_gonad "$conf"'
-t_cmp "stopped with keep_datapath_on_stop, 1 s without gonad, started: packets lost" "$lost" "==" 0
+t_cmp "stopped with keep_datapath_on_stop, 1 s without gonad, started: packets lost ($said)" \
+	"$lost" "==" 0
 t_check "the stop said the data path stays" \
 	grep -q "the data path keeps forwarding for the next gonad" "$T_DIR/gonad.log"
 

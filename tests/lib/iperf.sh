@@ -41,19 +41,71 @@ counter_rate() {
 	echo $(((b1 - b0) * 8 * 1000000000 / (t1 - t0)))
 }
 
+# UDP datagrams the kernel dropped in namespace $1 because a receiving
+# socket's buffer was full (Udp and Udp6 RcvbufErrors).
+udp_rcvbuf_drops() {
+	nsx "$1" awk '/^Udp: [A-Z]/ {
+		for (i = 2; i <= NF; i++) if ($i == "RcvbufErrors") c = i; next }
+	/^Udp: / { n += $c } $1 == "Udp6RcvbufErrors" { n += $2 }
+	END { print n + 0 }' /proc/net/snmp /proc/net/snmp6
+}
+
+# udp_buffers NS...: let sockets in these namespaces ask for 4 MiB buffers
+# (iperf3 -w 2M), where the limit belongs to the namespace: a kernel
+# without per-namespace socket limits has no such file there, and the
+# machine's own limit is never touched.
+udp_buffers() {
+	local ns
+	for ns in "$@"; do
+		nsx "$ns" sh -c '[ -e /proc/sys/net/core/rmem_max ] &&
+			sysctl -q -w net.core.rmem_max=4194304 net.core.wmem_max=4194304' \
+			>/dev/null 2>&1
+	done
+	return 0
+}
+
 # udp_trial GUEST SECONDS AT ACTION [iperf3 options]: UDP at UDP_PPS
 # packets/s from the guest (or to it, -R) for SECONDS; ACTION is eval'd
-# AT seconds in; prints the packets lost and the packets sent.
+# AT seconds in; prints the packets lost, the packets sent, and how many of
+# the lost the receiver's kernel dropped because the receiving iperf3 had
+# not read its socket in time: a stall of that process on a busy machine,
+# after the packet came through. Its socket holds 4 MiB (some 200 ms of
+# the stream) to make that rare.
 UDP_PPS=20000
 udp_trial() {
-	local g=$1 secs=$2 at=$3 action=$4 pid
+	local g=$1 secs=$2 at=$3 action=$4 pid rx=fab o d0 ns
 	shift 4
+	for o in "$@"; do [ "$o" = -R ] && rx=$g; done
+	udp_buffers "$g" fab
+	d0=$(udp_rcvbuf_drops "$rx")
 	# A control connection broken by a bug must not hang the test.
 	nsx "$g" timeout $((secs + 20)) iperf3 -c "$FABRIC_IP4" -u -b 20M \
-		-l 125 -t "$secs" -J "$@" >"$T_DIR/udp-$g.json" 2>&1 &
+		-l 125 -w 2M -t "$secs" -J "$@" >"$T_DIR/udp-$g.json" 2>&1 &
 	pid=$!
 	sleep "$at"
 	eval "$action"
 	wait "$pid"
-	jq -r '"\(.end.sum.lost_packets) \(.end.sum.packets)"' "$T_DIR/udp-$g.json"
+	o=$(jq -r '"\(.end.sum.lost_packets) \(.end.sum.packets)"' \
+		"$T_DIR/udp-$g.json" 2>/dev/null)
+	if ! [[ $o =~ ^[0-9]+\ [1-9][0-9]*$ ]]; then
+		echo "# iperf3 of $g gave no result: $(jq -r .error \
+			"$T_DIR/udp-$g.json" 2>&1 | head -1)" >&2
+		o="none none"
+	fi
+	echo "$o $(($(udp_rcvbuf_drops "$rx") - d0))"
+}
+
+# udp_lost "LOST SENT RCVBUF": the packets lost on the way, which is what
+# an outage is measured by.
+udp_lost() {
+	set -- $1
+	[ "$1" = none ] && echo none || echo $(($1 - $3))
+}
+
+# udp_said "LOST SENT RCVBUF": the trial in words, for a check's name.
+udp_said() {
+	set -- $1
+	printf '%s lost of %s' "$1" "$2"
+	[ "$3" -gt 0 ] && printf ", %s of them at the receiving iperf3's full socket" "$3"
+	return 0
 }

@@ -29,11 +29,13 @@ t_check() {
 	fi
 }
 
-# t_cmp WHAT A OP B: numeric comparison with the values in the message.
+# t_cmp WHAT A OP B: numeric comparison with the values in the message;
+# a value that is not a number fails.
 t_cmp() {
 	local what=$1 a=$2 op=$3 b=$4
 	if awk -v a="$a" -v b="$b" -v op="$op" 'BEGIN {
-		if (a == "" || b == "") exit 1
+		num = "^-?[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?$"
+		if (a !~ num || b !~ num) exit 1
 		if (op == "<")  exit !(a + 0 <  b + 0)
 		if (op == "<=") exit !(a + 0 <= b + 0)
 		if (op == ">")  exit !(a + 0 >  b + 0)
