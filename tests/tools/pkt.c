@@ -28,8 +28,9 @@ static void usage(void)
 		"SENDER_MAC SENDER_IP TARGET_IP [COUNT]\n"
 		"         (arpreply: a reply to DST_MAC)\n"
 		"       pkt sniff IFNAME MARKER MILLISECONDS\n"
-		"sniff prints how many frames carried MARKER (for arp: the "
-		"sender IP).\n");
+		"sniff prints how many frames carried MARKER: a string, or "
+		"an IPv4 or IPv6\naddress in binary (for arp: the sender "
+		"IP).\n");
 	exit(2);
 }
 
@@ -197,6 +198,7 @@ static int do_sniff(int argc, char **argv)
 	size_t plen;
 	uint64_t end;
 	int fd, n = 0;
+	struct in6_addr a6;
 	struct in_addr a;
 
 	if (argc != 4)
@@ -204,6 +206,9 @@ static int do_sniff(int argc, char **argv)
 	if (inet_pton(AF_INET, argv[2], &a) == 1) {
 		memcpy(pat, &a, 4);
 		plen = 4;
+	} else if (inet_pton(AF_INET6, argv[2], &a6) == 1) {
+		memcpy(pat, &a6, 16);
+		plen = 16;
 	} else {
 		plen = strlen(argv[2]);
 		if (!plen || plen > sizeof(pat))
