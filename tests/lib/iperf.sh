@@ -73,7 +73,7 @@ udp_buffers() {
 # the stream) to make that rare.
 UDP_PPS=20000
 udp_trial() {
-	local g=$1 secs=$2 at=$3 action=$4 pid rx=fab o d0 ns
+	local g=$1 secs=$2 at=$3 action=$4 pid rx=fab o d0
 	shift 4
 	for o in "$@"; do [ "$o" = -R ] && rx=$g; done
 	udp_buffers "$g" fab
