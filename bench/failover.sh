@@ -58,6 +58,16 @@ stats() {
 		printf "%8d %8d %8d", v[int((NR + 1) / 2)], v[p95], v[NR] }'
 }
 row() { printf '  %-34s %8s %8s %8s  %s\n' "$@"; }
+# a trial's outage in us; a trial without a result is said and left out
+outage_us() {
+	local l
+	l=$(udp_lost "$1")
+	if [ "$l" = none ]; then
+		echo "bench: a trial gave no result from iperf3; left out" >&2
+		return
+	fi
+	echo $((l * 50))
+}
 
 echo "UDP at 20,000 packets/s (iperf3 -u -b 20M -l 125), outage = lost x 50 us"
 echo "(not counting packets the receiving iperf3 did not read in time);"
@@ -70,22 +80,22 @@ for dir in tx rx; do
 	for _ in $(seq 1 "$trials"); do
 		h=$(home)
 		res=$(udp_trial g1 2 1 "ip -n $T_P-fab link set f$h down" $opt)
-		down+="$(($(udp_lost "$res") * 50)) "
+		down+="$(outage_us "$res") "
 		res=$(udp_trial g1 2 1 "ip -n $T_P-fab link set f$h up" $opt)
-		back+="$(($(udp_lost "$res") * 50)) "
+		back+="$(outage_us "$res") "
 	done
 	for _ in $(seq 1 $(((trials + 1) / 2))); do
 		h=$(home)
 		res=$(udp_trial g1 2 1 "ip -n $T_P-fab link set f$h nomaster" $opt)
-		silent+="$(($(udp_lost "$res") * 50)) "
+		silent+="$(outage_us "$res") "
 		udp_trial g1 1 0.5 "ip -n $T_P-fab link set f$h master br0" $opt >/dev/null
 	done
 	for _ in $(seq 1 $(((trials + 3) / 4))); do
 		h=$(home)
 		res=$(udp_trial g1 2 1 "gctl uplink set $h admin down" $opt)
-		drain+="$(($(udp_lost "$res") * 50)) "
+		drain+="$(outage_us "$res") "
 		res=$(udp_trial g1 2 1 "gctl uplink set $h admin up" $opt)
-		undrain+="$(($(udp_lost "$res") * 50)) "
+		undrain+="$(outage_us "$res") "
 	done
 	for c in down back silent drain undrain; do
 		case $c in
