@@ -511,8 +511,9 @@ static int cmd_uplink_del(struct ctl_client *c, const struct ctl_req *req,
 			 req->argv[0]);
 		return -ENOENT;
 	}
-	/* As for a drain: the last uplink up would strand every guest. */
-	if (state_last_uplink_up(g, u)) {
+	/* As for a drain: the last uplink up would strand every guest
+	 * (without guests, nothing is stranded). */
+	if (g->n_guests && state_last_uplink_up(g, u)) {
 		snprintf(err, errlen,
 			 "uplink %s: refused: it is the last uplink up; its "
 			 "guests would have none",

@@ -475,10 +475,10 @@ struct guest *state_guest(struct gonad *g, const char *name);
 uint64_t state_uplink_guaranteed(const struct gonad *g, const struct uplink *u,
 				 uint32_t *n_guests);
 int state_admit(const struct conf *c, char *msg, size_t len);
-/* Change a running uplink from N KEY VALUE strings (admin up|down): all or
- * nothing; ERR says why not. */
 /* Whether U is up and no other uplink is. */
 bool state_last_uplink_up(const struct gonad *g, const struct uplink *u);
+/* Change a running uplink from N KEY VALUE strings (admin up|down): all or
+ * nothing; ERR says why not. */
 int state_uplink_set(struct gonad *g, struct uplink *u, size_t n,
 		     const char *const *kv, char *err, size_t errlen);
 /* Change a running guest's slice from N KEY VALUE strings: all or
