@@ -228,6 +228,7 @@ static void json_guest(struct json *j, const char *key,
 	json_u64(j, "priority", g->priority);
 	json_u64(j, "rebalanced", g->n_rebalanced);
 	json_u64(j, "held_ms", g->held_ms);
+	json_u64(j, "paced_bps", g->paced_bps);
 	json_obj_open(j, "tx");
 	json_u64(j, "min", g->tx_min);
 	json_u64(j, "min_kept", g->tx_min_kept);
@@ -266,6 +267,7 @@ void show_status(FILE *f, const struct reply *r, bool json)
 		json_u64(&j, "uptime_ms", s->uptime_ms);
 		json_str(&j, "config", s->config);
 		json_str(&j, "backend", s->backend);
+		json_str(&j, "backend_why", s->backend_why);
 		json_u64(&j, "uplinks_up", s->uplinks_up);
 		json_u64(&j, "uplinks_total", s->uplinks_total);
 		json_u64(&j, "capacity_up", s->capacity_up);
@@ -313,7 +315,7 @@ void show_status(FILE *f, const struct reply *r, bool json)
 		(unsigned long long)(up_s / 60 % 60),
 		(unsigned long long)(up_s % 60));
 	fprintf(f, "config    %s\n", s->config);
-	fprintf(f, "backend   %s\n", s->backend);
+	fprintf(f, "backend   %s (%s)\n", s->backend, s->backend_why);
 	fprintf(f, "uplinks   %u/%u up, %s capacity up\n", s->uplinks_up,
 		s->uplinks_total, rate(s->capacity_up, a, sizeof(a)));
 	fprintf(f, "guests    %u/%u attached, %s guaranteed\n",
@@ -621,6 +623,9 @@ void show_guest(FILE *f, const struct reply *r, bool json)
 	fprintf(f, "tx.max     %s\n",
 		g->tx_max ? rate(g->tx_max, c, sizeof(c)) : "none");
 	fprintf(f, "tx.weight  %u\n", g->tx_weight);
+	if (g->paced_bps)
+		fprintf(f, "paced at   %s (EDT: what it may send now)\n",
+			rate(g->paced_bps, b, sizeof(b)));
 	fprintf(f, "priority   %u\n", g->priority);
 	fprintf(f, "rebalanced %u times", g->n_rebalanced);
 	if (g->held_ms)

@@ -185,6 +185,7 @@ static int send_guest(struct ctl_client *c, const struct guest *gu)
 	r.n_rebalanced = gu->n_rebalanced;
 	r.held_ms =
 		gu->held_until_ms > now_ms() ? gu->held_until_ms - now_ms() : 0;
+	r.paced_bps = gu->paced_bps;
 	r.tx_max = gu->conf.slice.tx_max;
 	r.tx_weight = gu->conf.slice.tx_weight;
 	r.tx_burst = gu->conf.slice.tx_burst;
@@ -206,6 +207,7 @@ static int cmd_status(struct ctl_client *c, const struct ctl_req *req,
 	(void)errlen;
 	snprintf(s.version, sizeof(s.version), "%s", PACKAGE_VERSION);
 	snprintf(s.backend, sizeof(s.backend), "%s", qos_name(g));
+	snprintf(s.backend_why, sizeof(s.backend_why), "%s", g->qos_why);
 	snprintf(s.config, sizeof(s.config), "%s", g->conf_file);
 	s.pid = (uint32_t)getpid();
 	s.uptime_ms = now_ms() - g->started_ms;

@@ -110,6 +110,7 @@ struct ctl_status {
 	uint32_t pad4;
 	uint64_t reloaded_ago_ms;
 	char reload_error[640];
+	char backend_why[160]; /* why the QoS backend is the one in use */
 };
 
 struct ctl_uplink {
@@ -169,6 +170,7 @@ struct ctl_guest {
 	uint32_t priority;
 	uint32_t n_rebalanced; /* times rebalancing moved it */
 	uint64_t held_ms; /* rebalancing leaves it where it is this long */
+	uint64_t paced_bps; /* EDT: the rate its frames leave at; 0 unpaced */
 	/* Per uplink in homes, in its order: what it sends there and its
 	 * part of tx.min and tx.max there (0: none). */
 	struct ctl_home {

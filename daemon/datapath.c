@@ -12,6 +12,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/magic.h>
 
@@ -39,6 +40,7 @@ _Static_assert(sizeof(struct gona_ip6_key) == 20, "gona_ip6_key layout");
 _Static_assert(offsetof(struct gona_ip6_key, addr) == 4, "gona_ip6_key.addr");
 _Static_assert(sizeof(struct gona_uplink) == 8, "gona_uplink layout");
 _Static_assert(sizeof(struct gona_globals) == 16, "gona_globals layout");
+_Static_assert(sizeof(struct gona_pacing) == 24, "gona_pacing layout");
 _Static_assert(GONA_MAX_UPLINKS == CONF_UPLINKS_MAX, "uplink limits");
 _Static_assert(GONA_MAX_GUESTS == CONF_GUESTS_MAX, "guest limits");
 _Static_assert(GONA_MAX_ADDRS == CONF_ADDRS_MAX, "address limits");
@@ -224,6 +226,61 @@ static int load(struct dp *dp)
 	if (r)
 		dp->adopted = false;
 	return r;
+}
+
+/* What the programs call and the maps they use, with the Linux release
+ * that brought each: a kernel without one cannot load them. */
+static const struct {
+	enum bpf_func_id id;
+	const char *name;
+	const char *since;
+} dp_helpers[] = {
+	{ BPF_FUNC_map_lookup_elem, "bpf_map_lookup_elem", "3.18" },
+	{ BPF_FUNC_map_update_elem, "bpf_map_update_elem", "3.18" },
+	{ BPF_FUNC_ktime_get_ns, "bpf_ktime_get_ns", "4.1" },
+	{ BPF_FUNC_clone_redirect, "bpf_clone_redirect", "4.2" },
+	{ BPF_FUNC_redirect, "bpf_redirect", "4.4" },
+	{ BPF_FUNC_get_hash_recalc, "bpf_get_hash_recalc", "4.8" },
+	{ BPF_FUNC_skb_pull_data, "bpf_skb_pull_data", "4.9" },
+	{ BPF_FUNC_loop, "bpf_loop", "5.17" },
+	{ BPF_FUNC_skb_set_tstamp, "bpf_skb_set_tstamp", "5.18" },
+};
+
+static const struct {
+	enum bpf_map_type type;
+	const char *name;
+	const char *since;
+} dp_map_types[] = {
+	{ BPF_MAP_TYPE_HASH, "hash", "3.19" },
+	{ BPF_MAP_TYPE_ARRAY, "array", "3.19" },
+	{ BPF_MAP_TYPE_PERCPU_ARRAY, "per-CPU array", "4.6" },
+	{ BPF_MAP_TYPE_LRU_HASH, "LRU hash", "4.10" },
+};
+
+int dp_probe_kernel(char *err, size_t len)
+{
+	/* A probe that cannot run (no permission) proves nothing: loading
+	 * will say what is wrong. Only a clear "no" refuses here. */
+	for (size_t i = 0; i < sizeof(dp_helpers) / sizeof(dp_helpers[0]); i++)
+		if (libbpf_probe_bpf_helper(BPF_PROG_TYPE_SCHED_CLS,
+					    dp_helpers[i].id, NULL) == 0) {
+			snprintf(err, len,
+				 "this kernel lacks the BPF helper %s (Linux "
+				 "%s) that gona's data path calls",
+				 dp_helpers[i].name, dp_helpers[i].since);
+			return -EOPNOTSUPP;
+		}
+	for (size_t i = 0; i < sizeof(dp_map_types) / sizeof(dp_map_types[0]);
+	     i++)
+		if (libbpf_probe_bpf_map_type(dp_map_types[i].type, NULL) ==
+		    0) {
+			snprintf(err, len,
+				 "this kernel lacks the BPF map type %s (Linux "
+				 "%s) that gona's data path uses",
+				 dp_map_types[i].name, dp_map_types[i].since);
+			return -EOPNOTSUPP;
+		}
+	return 0;
 }
 
 bool dp_adopted(const struct dp *dp)
@@ -580,14 +637,33 @@ int dp_set_flood(struct dp *dp, uint32_t id, const struct gona_port *p)
 	return update(dp->skel->maps.flood, &id, sizeof(id), p, sizeof(*p));
 }
 
-int dp_set_pacing(struct dp *dp, uint32_t id, uint64_t rate_bps)
+int dp_set_pacing(struct dp *dp, uint32_t id, uint64_t rate_bps,
+		  uint64_t horizon_ns)
 {
 	struct gona_pacing p = { 0 };
+	struct timespec ts;
+	uint64_t now;
 
-	/* The clock runs on; a missing entry reads as zeros anyway. */
+	/* A missing entry reads as zeros anyway. */
 	bpf_map__lookup_elem(dp->skel->maps.pacing, &id, sizeof(id), &p,
 			     sizeof(p), 0);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	/*
+	 * What the guest has queued ahead of now drains at the new rate: a
+	 * raised rate ends its drops at once, a lowered one holds it back
+	 * at once. Unpaced, or a new guest in a reused id, starts afresh.
+	 */
+	if (!rate_bps || !p.rate_bps)
+		p.next_ns = 0;
+	else if (p.next_ns > now)
+		p.next_ns =
+			now + (uint64_t)((unsigned __int128)(p.next_ns - now) *
+					 p.rate_bps / rate_bps);
+	if (p.next_ns > now + horizon_ns)
+		p.next_ns = now + horizon_ns;
 	p.rate_bps = rate_bps;
+	p.horizon_ns = horizon_ns;
 	return update(dp->skel->maps.pacing, &id, sizeof(id), &p, sizeof(p));
 }
 

@@ -114,6 +114,16 @@ static void on_timer(struct ev_source *src, uint32_t events)
 	}
 }
 
+static void on_qos_tick(struct ev_source *src, uint32_t events)
+{
+	struct gonad *g = src->arg;
+	uint64_t expirations;
+
+	(void)events;
+	if (read(src->fd, &expirations, sizeof(expirations)) > 0)
+		qos_tick(g);
+}
+
 static void on_watchdog(struct ev_source *src, uint32_t events)
 {
 	uint64_t expirations;
@@ -270,6 +280,7 @@ int main(int argc, char *argv[])
 	struct gonad g = { .conf_file = CONF_DEFAULT_FILE,
 			   .epfd = -1,
 			   .delays.fd = -1,
+			   .qos_timer.fd = -1,
 			   .watchdog.fd = -1 };
 	bool foreground = false, check = false, keep;
 	struct conf_err err;
@@ -318,6 +329,11 @@ int main(int argc, char *argv[])
 	r = setup_delays(&g);
 	if (r)
 		fatalx("uplink delay timer: %s", strerror(-r));
+	/* Before anything is made: a kernel gona cannot run on is told so
+	 * and left as it is. */
+	r = dp_probe_kernel(msg, sizeof(msg));
+	if (r)
+		fatalx("%s", msg);
 	r = qos_open(&g, c->policy.qos_backend, msg, sizeof(msg));
 	if (r)
 		fatalx("%s", msg);
@@ -348,6 +364,8 @@ int main(int argc, char *argv[])
 		r = dp_prune(g.dp, &g);
 	if (!r)
 		r = setup_timer(&g, c->policy.rebalance_interval_ms);
+	if (!r && g.qos->tick_ms)
+		r = periodic(&g, &g.qos_timer, g.qos->tick_ms, on_qos_tick);
 	if (!r)
 		r = setup_watchdog(&g);
 	if (r) {
@@ -392,6 +410,8 @@ int main(int argc, char *argv[])
 	conf_free(g.conf);
 	close(g.timer.fd);
 	close(g.delays.fd);
+	if (g.qos_timer.fd >= 0)
+		close(g.qos_timer.fd);
 	if (g.watchdog.fd >= 0)
 		close(g.watchdog.fd);
 	close(g.sig.fd);

@@ -99,6 +99,14 @@ struct guest {
 	/* HTB: its class on each uplink as last set (all zero: not made) */
 	struct qos_class htb[GONA_MAX_UPLINKS];
 	uint64_t paced_bps; /* EDT: its pacing rate, 0 if not paced */
+	/* EDT: its counters at the last tick, and what it wanted since:
+	 * what it sent and what the horizon dropped, in bit/s. */
+	struct edt_meter {
+		uint64_t bytes;
+		uint64_t packets;
+		uint64_t drops;
+		uint64_t demand_bps;
+	} edt;
 	uint32_t notify_left; /* announcements of its move still to send */
 	/* Its guarantee in force: tx.min, or less while the uplinks up
 	 * cannot carry every guarantee (policy.degrade). */
@@ -155,12 +163,15 @@ struct gonad {
 	struct ctl *ctl;
 	struct tc *tc;
 	const struct qos_ops *qos; /* the QoS backend in use */
+	char qos_why[160]; /* why it is the one */
 	struct announcer *announcer;
 	int epfd;
 	struct epoll_event *batch; /* the events being handled */
 	int batch_n;
 	struct ev_source sig;
 	struct ev_source timer;
+	struct ev_source qos_timer; /* the backend's own tick, if it has one */
+	uint64_t qos_ticked_ms;
 	struct ev_source delays; /* one-shot: the next pending uplink change */
 	struct ev_source watchdog; /* systemd's watchdog, at half its period */
 	uint64_t started_ms;
@@ -213,6 +224,9 @@ int reload_save(struct gonad *g, char *msg, size_t len);
 
 /* datapath.c: the BPF objects, their pins and their tc attachments. */
 enum dp_role { DP_GUEST, DP_UPLINK };
+/* Whether the kernel has every BPF helper and map type the programs use;
+ * if not, ERR names the first it lacks. Nothing is changed. */
+int dp_probe_kernel(char *err, size_t len);
 int dp_open(struct dp **out, const char *pin_dir);
 /* KEEP_PINS leaves the maps in bpffs (a restart will adopt them). */
 void dp_close(struct dp *dp, bool keep_pins);
@@ -255,8 +269,10 @@ int dp_zero_stats(struct dp *dp);
 /* What guest ID sent out of uplink SLOT while spread, summed over CPUs. */
 int dp_read_guest_uplink_bytes(struct dp *dp, uint32_t id, unsigned int slot,
 			       uint64_t *sum);
-/* EDT: the guest's pacing rate, its clock kept. */
-int dp_set_pacing(struct dp *dp, uint32_t id, uint64_t rate_bps);
+/* EDT: the guest's pacing rate and horizon; its backlog drains at the new
+ * rate. Rate 0 unpaces it and resets its clock. */
+int dp_set_pacing(struct dp *dp, uint32_t id, uint64_t rate_bps,
+		  uint64_t horizon_ns);
 /* A spread guest's flow as the flow table holds it. */
 struct dp_flow {
 	struct gona_flow_key key;
@@ -336,6 +352,12 @@ int tc_htb_class(struct tc *tc, int ifindex, uint32_t parent, uint32_t classid,
 int tc_class_del(struct tc *tc, int ifindex, uint32_t classid);
 int tc_bfifo(struct tc *tc, int ifindex, uint32_t parent, uint32_t handle,
 	     uint32_t limit);
+/* fq at PARENT with room for LIMIT packets, FLOW_LIMIT per flow; an fq
+ * with HANDLE there already is changed in place. */
+int tc_fq(struct tc *tc, int ifindex, uint32_t parent, uint32_t handle,
+	  uint32_t limit, uint32_t flow_limit);
+/* The device's transmit queues (mq gives each a child qdisc). */
+int tc_tx_queues(struct tc *tc, int ifindex);
 /* EXCLUSIVE fails with -EEXIST if the device has a root qdisc already;
  * otherwise it is replaced. */
 int tc_root_qdisc(struct tc *tc, int ifindex, uint32_t handle, const char *kind,
@@ -357,8 +379,11 @@ struct qos_ops {
 	/* A placement or a slice changed: one guest's share depends on the
 	 * others', so all are recomputed. */
 	void (*update)(struct gonad *g);
-	/* New rates were measured. */
+	/* New rates were measured (every rebalance interval); or NULL. */
 	void (*sample)(struct gonad *g);
+	/* Every TICK_MS, if not 0: the backend measures for itself. */
+	uint32_t tick_ms;
+	void (*tick)(struct gonad *g);
 	/* What the guest's data path entry carries for this backend. */
 	void (*guest_entry)(const struct gonad *g, const struct guest *gu,
 			    struct gona_guest *v);
@@ -383,6 +408,7 @@ void qos_guest_detach(struct gonad *g, struct guest *gu, bool gone);
 /* The guest is no more: its classes on the uplinks go. */
 void qos_guest_gone(struct gonad *g, struct guest *gu);
 void qos_sample(struct gonad *g);
+void qos_tick(struct gonad *g);
 void qos_guest_entry(const struct gonad *g, const struct guest *gu,
 		     struct gona_guest *v);
 uint64_t qos_guest_capacity(const struct gonad *g, const struct uplink *u);
@@ -390,14 +416,19 @@ uint64_t qos_guest_capacity(const struct gonad *g, const struct uplink *u);
  * Each guest's share of uplink U's capacity CAP in SHARE (indexed like
  * g->guests; 0 where it is not placed): weighted max-min over the guests
  * placed there (policy/alloc.c), each claiming its slice (with the
- * guarantee in force, tx_min_kept) divided by its number of uplinks and what it
- * showed it wants: its measured rate against ALLOWED, what the backend let it
- * send. RESERVE: an idle guest keeps its guarantee (HTB lends unused rate to
- * the others itself); otherwise what it does not use goes to the others (EDT,
- * which cannot lend).
+ * guarantee in force, tx_min_kept) divided by its number of uplinks and
+ * what it showed it wants: its MEASURED rate against ALLOWED, what the
+ * backend let it send. HOW:
+ *   QOS_RESERVE  an idle guest keeps its guarantee (HTB lends unused
+ *                rate to the others itself);
+ *   QOS_SPARE    what the demands leave goes to every guest by weight
+ *                (EDT, whose rates are all a guest may send).
  */
+#define QOS_RESERVE 0x1
+#define QOS_SPARE 0x2
 int qos_shares(const struct gonad *g, const struct uplink *u, uint64_t cap,
-	       const uint64_t *allowed, bool reserve, uint64_t *share);
+	       const uint64_t *measured, const uint64_t *allowed,
+	       unsigned int how, uint64_t *share);
 /*
  * The part of V (a guarantee, a ceiling, a demand) a guest spread over
  * several uplinks has on the one in SLOT: in proportion to what it sent

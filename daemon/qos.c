@@ -60,7 +60,8 @@ uint64_t qos_home_part(const struct guest *gu, unsigned int slot, uint64_t v)
 }
 
 int qos_shares(const struct gonad *g, const struct uplink *u, uint64_t cap,
-	       const uint64_t *allowed, bool reserve, uint64_t *share)
+	       const uint64_t *measured, const uint64_t *allowed,
+	       unsigned int how, uint64_t *share)
 {
 	struct pol_claim *c = calloc(g->n_guests + 1, sizeof(*c));
 	size_t *who = calloc(g->n_guests + 1, sizeof(*who)), n = 0;
@@ -79,10 +80,10 @@ int qos_shares(const struct gonad *g, const struct uplink *u, uint64_t cap,
 		if (!(gu->homes & (1u << u->slot)))
 			continue;
 		min = qos_home_part(gu, u->slot, gu->tx_min_kept);
-		demand = pol_demand(gu->rates.tx_bps, allowed[i]);
+		demand = pol_demand(measured[i], allowed[i]);
 		if (demand != POL_DEMAND_ANY)
 			demand = qos_home_part(gu, u->slot, demand);
-		if (reserve && demand < min)
+		if ((how & QOS_RESERVE) && demand < min)
 			demand = min;
 		c[n] = (struct pol_claim){
 			.min = min,
@@ -92,7 +93,10 @@ int qos_shares(const struct gonad *g, const struct uplink *u, uint64_t cap,
 		};
 		who[n++] = i;
 	}
-	pol_alloc(cap, c, n);
+	if (how & QOS_SPARE)
+		pol_alloc_spare(cap, c, n);
+	else
+		pol_alloc(cap, c, n);
 	for (size_t j = 0; j < n; j++)
 		share[who[j]] = c[j].rate;
 	free(c);
@@ -114,6 +118,27 @@ static int probe(struct tc *tc, int lo, const char *kind)
 	return r;
 }
 
+static const char *no_qdisc(int r, const char *kind)
+{
+	static char buf[96];
+
+	snprintf(buf, sizeof(buf),
+		 r == -ENOENT ? "this kernel has no sch_%s"
+			      : "cannot tell whether this kernel has sch_%s "
+				"(lo has a root qdisc)",
+		 kind);
+	return buf;
+}
+
+/*
+ * The backend: the one policy.qos_backend names, refused if the kernel
+ * lacks it; or, for auto, HTB wherever the kernel has it. Both keep the
+ * same promises in the steady state, and EDT is the cheaper per packet,
+ * but only HTB lends a guarantee its guest leaves unused and takes it
+ * back the moment the guest sends: under EDT, a guest that starts sending
+ * shares the uplink with the rates lent away until the next tick. The
+ * default must be the backend that keeps every promise at every moment.
+ */
 int qos_open(struct gonad *g, enum conf_qos_backend want, char *err,
 	     size_t errlen)
 {
@@ -130,29 +155,38 @@ int qos_open(struct gonad *g, enum conf_qos_backend want, char *err,
 	}
 	if (want == CONF_QOS_EDT && fq) {
 		snprintf(err, errlen, "policy.qos_backend edt: %s",
-			 fq == -ENOENT ? "this kernel has no sch_fq"
-				       : "cannot tell whether the kernel has "
-					 "sch_fq (lo has a root qdisc)");
+			 no_qdisc(fq, "fq"));
 		return -EOPNOTSUPP;
 	}
 	if (want == CONF_QOS_HTB && htb && htb != -EEXIST) {
-		snprintf(err, errlen,
-			 "policy.qos_backend htb: this kernel has "
-			 "no sch_htb");
+		snprintf(err, errlen, "policy.qos_backend htb: %s",
+			 no_qdisc(htb, "htb"));
 		return -EOPNOTSUPP;
 	}
 	/* HTB shapes what guests receive whatever shapes what they send. */
 	if (htb && htb != -EEXIST)
 		log_warnx("QoS: this kernel has no sch_htb: rx.max cannot be "
 			  "enforced");
-	g->qos = want == CONF_QOS_EDT || (want == CONF_QOS_AUTO && !fq)
-			 ? &qos_edt_ops
-			 : &qos_htb_ops;
-	log_info("QoS: backend %s%s", g->qos->name,
-		 want == CONF_QOS_AUTO
-			 ? (fq ? " (auto: this kernel has no sch_fq)"
-			       : " (auto: this kernel has sch_fq)")
-			 : "");
+	if (want == CONF_QOS_EDT) {
+		g->qos = &qos_edt_ops;
+		snprintf(g->qos_why, sizeof(g->qos_why),
+			 "policy.qos_backend edt");
+	} else if (want == CONF_QOS_HTB) {
+		g->qos = &qos_htb_ops;
+		snprintf(g->qos_why, sizeof(g->qos_why),
+			 "policy.qos_backend htb");
+	} else if (htb && htb != -EEXIST && !fq) {
+		g->qos = &qos_edt_ops;
+		snprintf(g->qos_why, sizeof(g->qos_why),
+			 "auto: %s; it has sch_fq", no_qdisc(htb, "htb"));
+	} else {
+		g->qos = &qos_htb_ops;
+		snprintf(g->qos_why, sizeof(g->qos_why),
+			 "auto: htb gives a guest's unused guarantee back the "
+			 "moment it sends; edt only at its next %u ms tick",
+			 qos_edt_ops.tick_ms);
+	}
+	log_info("QoS: backend %s (%s)", g->qos->name, g->qos_why);
 	return 0;
 }
 
@@ -199,7 +233,13 @@ void qos_update(struct gonad *g)
 
 void qos_sample(struct gonad *g)
 {
-	g->qos->sample(g);
+	if (g->qos->sample)
+		g->qos->sample(g);
+}
+
+void qos_tick(struct gonad *g)
+{
+	g->qos->tick(g);
 }
 
 void qos_guest_entry(const struct gonad *g, const struct guest *gu,

@@ -61,16 +61,20 @@ static int uplink_classes(const struct gonad *g, const struct uplink *u,
 {
 	uint64_t cap = u->conf.capacity;
 	uint64_t *allowed = calloc(g->n_guests + 1, sizeof(*allowed));
+	uint64_t *measured = calloc(g->n_guests + 1, sizeof(*measured));
 	uint64_t *share = calloc(g->n_guests + 1, sizeof(*share));
 	int r = -ENOMEM;
 
-	if (!allowed || !share)
+	if (!allowed || !measured || !share)
 		goto out;
-	for (size_t i = 0; i < g->n_guests; i++)
+	for (size_t i = 0; i < g->n_guests; i++) {
+		measured[i] = g->guests[i]->rates.tx_bps;
 		for (size_t j = 0; j < g->n_uplinks; j++)
 			if (g->guests[i]->homes & (1u << j))
 				allowed[i] += g->guests[i]->htb[j].rt.rate;
-	r = qos_shares(g, u, guest_capacity(cap), allowed, true, share);
+	}
+	r = qos_shares(g, u, guest_capacity(cap), measured, allowed,
+		       QOS_RESERVE, share);
 	if (r)
 		goto out;
 	for (size_t i = 0; i < g->n_guests; i++) {
@@ -93,6 +97,7 @@ static int uplink_classes(const struct gonad *g, const struct uplink *u,
 	}
 out:
 	free(allowed);
+	free(measured);
 	free(share);
 	return r;
 }

@@ -979,6 +979,9 @@ static int guest_maps(struct gonad *g, struct guest *gu, bool fresh)
 			r = dp_set_flood(g->dp, gu->id, &p);
 		if (!r)
 			r = dp_zero_guest_stats(g->dp, gu->id);
+		/* A clock left by a guest that had the id before. */
+		if (!r)
+			r = dp_set_pacing(g->dp, gu->id, 0, 0);
 	}
 	if (!r)
 		r = dp_set_addrs(g->dp, gu->id, &gu->conf);

@@ -7,7 +7,9 @@
 #include <linux/pkt_sched.h>
 
 #include <netlink/netlink.h>
+#include <netlink/attr.h>
 #include <netlink/route/class.h>
+#include <netlink/route/link.h>
 #include <netlink/route/qdisc.h>
 #include <netlink/route/qdisc/fifo.h>
 #include <netlink/route/qdisc/htb.h>
@@ -142,6 +144,46 @@ int tc_bfifo(struct tc *tc, int ifindex, uint32_t parent, uint32_t handle,
 	if (q)
 		rtnl_qdisc_fifo_set_limit(q, (int)limit);
 	return qdisc_add(tc, q, NLM_F_CREATE | NLM_F_REPLACE);
+}
+
+int tc_fq(struct tc *tc, int ifindex, uint32_t parent, uint32_t handle,
+	  uint32_t limit, uint32_t flow_limit)
+{
+	struct rtnl_qdisc *q = qdisc_new(ifindex, parent, handle, "fq");
+	struct nl_msg *msg = NULL;
+	struct nlattr *opts;
+	int r;
+
+	if (!q)
+		return -ENOMEM;
+	/* libnl has no fq module: the options are added here. REPLACE of
+	 * an fq with the same handle changes it in place, queue kept. */
+	r = rtnl_qdisc_build_add_request(q, NLM_F_CREATE | NLM_F_REPLACE, &msg);
+	rtnl_qdisc_put(q);
+	if (r < 0)
+		return nl_err(r);
+	opts = nla_nest_start(msg, TCA_OPTIONS);
+	if (!opts || nla_put_u32(msg, TCA_FQ_PLIMIT, limit) < 0 ||
+	    nla_put_u32(msg, TCA_FQ_FLOW_PLIMIT, flow_limit) < 0) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	nla_nest_end(msg, opts);
+	/* nl_send_sync frees the message and waits for the kernel's ack. */
+	r = nl_send_sync(tc->sk, msg);
+	return r < 0 ? nl_err(r) : 0;
+}
+
+int tc_tx_queues(struct tc *tc, int ifindex)
+{
+	struct rtnl_link *link = NULL;
+	int r = rtnl_link_get_kernel(tc->sk, ifindex, NULL, &link);
+
+	if (r < 0)
+		return nl_err(r);
+	r = (int)rtnl_link_get_num_tx_queues(link);
+	rtnl_link_put(link);
+	return r > 0 ? r : 1;
 }
 
 int tc_root_qdisc(struct tc *tc, int ifindex, uint32_t handle, const char *kind,

@@ -92,26 +92,37 @@ static __always_inline struct gona_uplink *gona_uplink_fallback(__u32 *slot)
 }
 
 /*
- * EDT: the frame's departure time on the guest's virtual clock. Frames of
- * one guest on several CPUs may race on next_ns; a lost update lets one
- * frame through a little early, which costs less than a lock per frame.
+ * EDT: the frame's departure time on the guest's virtual clock. While the
+ * guest has a backlog, frames on several CPUs take their turns atomically,
+ * so its rate holds whatever CPUs and uplink queues its frames cross; a
+ * guest that was idle starts at now, where two CPUs may both start a frame
+ * (one frame early, once).
  */
 static __always_inline int gona_pace(struct __sk_buff *skb,
 				     const struct gona_guest *g,
 				     const struct gona_wire *w)
 {
 	struct gona_pacing *p;
-	__u64 now, t;
+	__u64 now, next, cost, t;
 	__u32 id = g->id;
 
 	p = bpf_map_lookup_elem(&pacing, &id);
 	if (!p || !p->rate_bps)
 		return 0;
 	now = bpf_ktime_get_ns();
-	t = p->next_ns > now ? p->next_ns : now;
-	if (t - now > GONA_EDT_HORIZON_NS)
-		return -GONA_DROP_HORIZON;
-	p->next_ns = t + w->bytes * 8 * 1000000000ull / p->rate_bps;
+	cost = w->bytes * 8 * 1000000000ull / p->rate_bps;
+	/* Read once: other CPUs move it meanwhile. */
+	next = *(volatile __u64 *)&p->next_ns;
+	if (next <= now) {
+		if (cost > p->horizon_ns)
+			return -GONA_DROP_HORIZON;
+		*(volatile __u64 *)&p->next_ns = now + cost;
+		t = now;
+	} else {
+		if (next + cost - now > p->horizon_ns)
+			return -GONA_DROP_HORIZON;
+		t = __sync_fetch_and_add(&p->next_ns, cost);
+	}
 	bpf_skb_set_tstamp(skb, t, BPF_SKB_TSTAMP_DELIVERY_MONO);
 	return 0;
 }

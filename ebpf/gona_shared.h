@@ -132,16 +132,16 @@ struct gona_globals {
 /*
  * pacing: array indexed by guest id, for the EDT backend. One virtual
  * clock per guest, whatever uplink its frames take: a frame departs at
- * next_ns (or now, if that has passed), and moves next_ns on by its
- * length at rate_bps. A departure further than the horizon away is
- * dropped (GONA_DROP_HORIZON): the guest sends faster than its rate.
+ * next_ns (or now, if that has passed) and moves next_ns on by its length
+ * at rate_bps. A frame that would end later than horizon_ns from now is
+ * dropped (GONA_DROP_HORIZON) and moves nothing: the guest sends faster
+ * than its rate, and its queue, in time, is full.
  */
 struct gona_pacing {
 	__u64 rate_bps; /* 0: not paced */
 	__u64 next_ns; /* CLOCK_MONOTONIC */
+	__u64 horizon_ns; /* the longest a frame of the guest may wait */
 };
-
-#define GONA_EDT_HORIZON_NS 500000000ull /* 500 ms */
 
 /* The QoS classes on every uplink (HTB backend): the qdisc's handle is
  * GONA_QOS_MAJOR:0 everywhere, so a frame keeps its class whatever uplink

@@ -88,6 +88,17 @@ void pol_alloc(uint64_t capacity, struct pol_claim *c, size_t n)
 	free(done);
 }
 
+void pol_alloc_spare(uint64_t capacity, struct pol_claim *c, size_t n)
+{
+	pol_alloc(capacity, c, n);
+	/* A second round from where the first ended, demand set aside. */
+	for (size_t i = 0; i < n; i++) {
+		c[i].min = c[i].rate;
+		c[i].demand = POL_DEMAND_ANY;
+	}
+	pol_alloc(capacity, c, n);
+}
+
 uint64_t pol_demand(uint64_t measured, uint64_t allowed)
 {
 	if (!allowed || measured >= allowed / 10 * 9)

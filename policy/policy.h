@@ -95,6 +95,14 @@ struct pol_claim {
 void pol_alloc(uint64_t capacity, struct pol_claim *c, size_t n);
 
 /*
+ * pol_alloc, then what the demands left of CAPACITY goes to every claim
+ * by weight, up to its ceiling, whatever its demand: so a claim that
+ * showed no demand yet can grow at once into its part of what is spare.
+ * The rates add up to CAPACITY unless every claim is at its ceiling.
+ */
+void pol_alloc_spare(uint64_t capacity, struct pol_claim *c, size_t n);
+
+/*
  * A guest's demand from its measured rate and the rate it was allowed: one
  * using nearly all it was allowed may want more (POL_DEMAND_ANY); one using
  * less wants what it uses, with headroom to grow into next interval.

@@ -666,10 +666,15 @@ START_TEST(test_priority_set)
 }
 END_TEST
 
-/* EDT: g1 paced at RATE from the time NEXT (0: from now). */
+/* EDT: g1 paced at RATE from the time NEXT (0: from now), a frame that
+ * would end more than 500 ms from now dropped. */
+#define HORIZON_NS 500000000ull
+
 static void pace_g1(__u64 rate, __u64 next)
 {
-	struct gona_pacing p = { .rate_bps = rate, .next_ns = next };
+	struct gona_pacing p = { .rate_bps = rate,
+				 .next_ns = next,
+				 .horizon_ns = HORIZON_NS };
 	__u32 ifindex = (__u32)ifi[D_G1], id = ID_G1;
 	struct gona_guest g;
 
@@ -738,17 +743,54 @@ START_TEST(test_edt_clock_shared_by_uplinks)
 }
 END_TEST
 
+static __u64 g1_next_ns(void)
+{
+	struct gona_pacing p;
+	__u32 id = ID_G1;
+
+	ck_assert_int_eq(bpf_map__lookup_elem(skel->maps.pacing, &id,
+					      sizeof(id), &p, sizeof(p), 0),
+			 0);
+	return p.next_ns;
+}
+
 START_TEST(test_edt_horizon_drops)
 {
 	struct frame f;
+	__u64 next, cost;
 
-	/* A guest already 600 ms ahead of its rate: past the 500 ms horizon. */
+	/* A guest already 600 ms ahead of its rate: past the 500 ms horizon,
+	 * and the dropped frame moves its clock no further. */
 	build_g1_tcp(&f);
-	pace_g1(100000000, mono_ns() + 600000000ull);
+	next = mono_ns() + 600000000ull;
+	pace_g1(100000000, next);
 	expect_guest_drop(D_G1, ID_G1, &f, GONA_DROP_HORIZON);
+	ck_assert_uint_eq(g1_next_ns(), next);
 	/* Within the horizon it is stamped, not dropped. */
-	pace_g1(100000000, mono_ns() + 400000000ull);
+	next = mono_ns() + 400000000ull;
+	pace_g1(100000000, next);
 	expect_g1_to_uplink(&f, 0);
+	cost = (__u64)f.len * 8 * 1000000000ull / 100000000;
+	ck_assert_uint_eq(g1_next_ns(), next + cost);
+}
+END_TEST
+
+START_TEST(test_edt_horizon_counts_the_frame)
+{
+	struct frame f;
+	__u64 next;
+
+	/* At 1 kbit/s one frame takes longer than the horizon: an idle guest
+	 * may not send it, nor push its clock seconds ahead by it. */
+	build_g1_tcp(&f);
+	pace_g1(1000, 0);
+	expect_guest_drop(D_G1, ID_G1, &f, GONA_DROP_HORIZON);
+	ck_assert_uint_eq(g1_next_ns(), 0);
+	/* 10 ms short of the horizon, a frame of 20 ms does not fit. */
+	next = mono_ns() + HORIZON_NS - 10000000ull;
+	pace_g1((__u64)f.len * 8 * 50, next);
+	expect_guest_drop(D_G1, ID_G1, &f, GONA_DROP_HORIZON);
+	ck_assert_uint_eq(g1_next_ns(), next);
 }
 END_TEST
 
@@ -1661,6 +1703,7 @@ static Suite *datapath_suite(void)
 	tcase_add_test(tx, test_edt_departures_spaced_by_rate);
 	tcase_add_test(tx, test_edt_clock_shared_by_uplinks);
 	tcase_add_test(tx, test_edt_horizon_drops);
+	tcase_add_test(tx, test_edt_horizon_counts_the_frame);
 	tcase_add_test(tx, test_edt_unpaced_untouched);
 	tcase_add_test(tx, test_not_a_guest);
 

@@ -64,11 +64,11 @@ for dir in tx rx; do
 	[ $dir = rx ] && opt=-R
 	for trial in 1 2 3 4 5; do
 		h=$(home)
-		res=$(udp_trial g1 3 1.5 "ip -n $T_P-fab link set f$h down" $opt)
+		res=$(udp_trial g1 3 1.5 "topo_cable $h down" $opt)
 		t_cmp "carrier loss of $h, $dir, trial $trial: outage in ms ($(udp_said "$res"))" \
 			"$(outage_ms "$(udp_lost "$res")")" "<" 5
 		t_check "... and the guest left $h" test "$(home)" != "$h"
-		res=$(udp_trial g1 2 1 "ip -n $T_P-fab link set f$h up" $opt)
+		res=$(udp_trial g1 2 1 "topo_cable $h up" $opt)
 		t_cmp "... failback to $h when it returns: packets lost ($(udp_said "$res"))" \
 			"$(udp_lost "$res")" == 0
 		t_check "... and the guest is back on $h" test "$(home)" = "$h"
@@ -245,20 +245,15 @@ nsx g1 timeout 40 iperf3 -c "$FABRIC_IP4" -u -b 20M -l 125 -t 14 -J \
 	>"$T_DIR/flap.json" 2>&1 &
 flow=$!
 sleep 1
-for _ in $(seq 1 100); do
-	ip -n "$T_P-fab" link set fup0 down
-	sleep 0.05
-	ip -n "$T_P-fab" link set fup0 up
-	sleep 0.05
-done
-ip -n "$T_P-fab" link set fup0 down
+topo_flap up0 100 50
+topo_cable up0 down
 sleep 0.2
 t_check "after flapping gonad still serves" kill -0 "$T_GONAD_PID"
 t_check "... up0, left down, is down and the guest on up1" test \
 	"$(gctl -j uplink show up0 | jq -r .uplink.state) $(home)" = "down up1"
 t_check "... no guest is placed on up0" \
 	test "$(gctl -j uplink show up0 | jq '.guests | length')" = 0
-ip -n "$T_P-fab" link set fup0 up
+topo_cable up0 up
 sleep 0.2
 t_check "... up0, back, is up and the guest on it again" test \
 	"$(gctl -j uplink show up0 | jq -r .uplink.state) $(home)" = "up up0"
@@ -276,18 +271,16 @@ sed -i 's/policy = { failback = true; };/policy = { failback = true; downdelay_m
 if topo_gonad "$conf"; then
 	state0() { gctl -j uplink show up0 | jq -r .uplink.state; }
 	downs0=$(gctl -j uplink show up0 | jq .uplink.downs)
-	ip -n "$T_P-fab" link set fup0 down
-	sleep 0.05
-	ip -n "$T_P-fab" link set fup0 up
-	sleep 0.3
+	topo_flap up0 1 50
+	sleep 0.25
 	t_check "a 50 ms carrier blip, shorter than downdelay: up0 never went down" \
 		test "$(state0) $(gctl -j uplink show up0 | jq .uplink.downs)" = "up $downs0"
-	ip -n "$T_P-fab" link set fup0 down
+	topo_cable up0 down
 	sleep 0.05
 	t_check "carrier lost: up0 still up 50 ms later" test "$(state0)" = up
 	sleep 0.25
 	t_check "... down after the 150 ms downdelay" test "$(state0)" = down
-	ip -n "$T_P-fab" link set fup0 up
+	topo_cable up0 up
 	sleep 0.2
 	t_check "carrier back: up0 still down 200 ms later" test "$(state0)" = down
 	sleep 0.4

@@ -17,6 +17,7 @@ topo_init() {
 	T_GONAD_PID=""
 	T_BG=""
 	T_SOCK="$T_DIR/gonad.sock"
+	T_NICS_USED=""
 	T_PINS="$T_DIR/bpf"
 	trap topo_cleanup EXIT
 	trap 'exit 130' INT TERM
@@ -30,6 +31,11 @@ topo_cleanup() {
 	for ns in $T_NS; do
 		ip netns pids "$ns" 2>/dev/null | xargs -r kill -KILL 2>/dev/null
 		ip netns del "$ns" 2>/dev/null
+	done
+	# NICs go back to the VM's own namespace; their cables are plugged in
+	# again for the next test.
+	for pair in $T_NICS_USED; do
+		"$TOPO_VM_DIR/cable" "${pair#*=}" up >/dev/null 2>&1
 	done
 	if mountpoint -q "$T_PINS" 2>/dev/null; then umount -l "$T_PINS"; fi
 	[ -n "${KEEP_TEST_DIR:-}" ] && echo "kept $T_DIR" >&2 || rm -rf "$T_DIR"
@@ -69,10 +75,77 @@ topo_dd() {
 
 # topo_uplink DEV: DEV in the driver domain, its peer fDEV on the bridge.
 topo_uplink() {
+	if [ -n "${TOPO_NICS:-}" ]; then
+		topo_uplink_nic "$1"
+		return
+	fi
 	ip -n "$T_P-dd" link add "$1" type veth peer name "f$1" \
 		netns "$T_P-fab" || return 1
 	ip -n "$T_P-fab" link set "f$1" master br0 up
 	ip -n "$T_P-dd" link set "$1" up
+}
+
+TOPO_VM_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/../vm" && pwd)
+
+# The VM's interface with MAC $1, whatever an earlier test renamed it to.
+topo_dev_by_mac() {
+	ip -o link show | awk -v m="$1" '$0 ~ "link/ether " m " " {
+		sub(/:$/, "", $2); sub(/@.*/, "", $2); print $2; exit }'
+}
+
+# topo_uplink_nic DEV: the next NIC of TOPO_NICS becomes uplink DEV of the
+# driver domain, its fabric end fDEV a port of the bridge, cabled.
+topo_uplink_nic() {
+	local spec n nic fab
+	set -- "$1" $TOPO_NICS
+	spec=${2:-}
+	[ -n "$spec" ] || { echo "topo: no NIC left for uplink $1" >&2; return 1; }
+	TOPO_NICS=${TOPO_NICS#"$spec"}
+	TOPO_NICS=${TOPO_NICS# }
+	n=${spec%%:*}
+	n=${n#nic}
+	nic=$(topo_dev_by_mac "$(printf '52:54:00:67:%02x:01' "$n")")
+	fab=$(topo_dev_by_mac "$(printf '52:54:00:67:%02x:02' "$n")")
+	[ -n "$nic" ] && [ -n "$fab" ] ||
+		{ echo "topo: NIC $spec is not in this namespace" >&2; return 1; }
+	"$TOPO_VM_DIR/cable" "nic$n" up || return 1
+	ip link set "$nic" netns "$T_P-dd" name "$1" || return 1
+	ip link set "$fab" netns "$T_P-fab" name "f$1" || return 1
+	T_NICS_USED="$T_NICS_USED $1=nic$n"
+	ip -n "$T_P-fab" link set "f$1" master br0 up
+	ip -n "$T_P-dd" link set "$1" up
+}
+
+# topo_cable DEV down|up: the cable of uplink DEV pulled or plugged in: a
+# NIC's through qemu, a veth's as its fabric end going down or up.
+topo_cable() {
+	local pair
+	for pair in $T_NICS_USED; do
+		if [ "${pair%%=*}" = "$1" ]; then
+			"$TOPO_VM_DIR/cable" "${pair#*=}" "$2"
+			return
+		fi
+	done
+	ip -n "$T_P-fab" link set "f$1" "$2"
+}
+
+# topo_flap DEV COUNT MS: DEV's cable pulled and plugged in COUNT times,
+# MS apart (ending plugged in).
+topo_flap() {
+	local pair ms
+	for pair in $T_NICS_USED; do
+		if [ "${pair%%=*}" = "$1" ]; then
+			"$TOPO_VM_DIR/cable" "${pair#*=}" flap "$2" "$3"
+			return
+		fi
+	done
+	ms=$(awk -v m="$3" 'BEGIN { printf "%.3f", m / 1000 }')
+	for _ in $(seq 1 "$2"); do
+		ip -n "$T_P-fab" link set "f$1" down
+		sleep "$ms"
+		ip -n "$T_P-fab" link set "f$1" up
+		sleep "$ms"
+	done
 }
 
 # topo_uplink_shaped DEV RATE: like topo_uplink, but through a "wire" of

@@ -1,13 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /* A test tool that sends gonad malformed control requests and prints the
- * error it answers, to show every one is refused cleanly. */
+ * error it answers, to show every one is refused cleanly; and that times
+ * a guest set from gonad's side of the socket (the request sent, the
+ * change made, the answer back), without a process start in the way. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "daemon/control.h"
@@ -65,29 +69,53 @@ static size_t craft(const char *kind)
 	return len;
 }
 
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
 int main(int argc, char **argv)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct timeval tv = { .tv_sec = 5 };
+	bool timed = argc > 3 && !strcmp(argv[2], "set");
 	const void *p;
 	size_t len, plen;
 	uint16_t type;
 	char err[256];
+	double t0 = 0;
 	ssize_t n;
 	int fd;
 
-	if (argc != 3 || strlen(argv[1]) >= sizeof(sa.sun_path)) {
-		fprintf(stderr, "usage: ctlsend SOCKET CASE\n");
+	if ((argc != 3 && !timed) || strlen(argv[1]) >= sizeof(sa.sun_path)) {
+		fprintf(stderr,
+			"usage: ctlsend SOCKET CASE\n"
+			"       ctlsend SOCKET set GUEST KEY VALUE...\n");
 		return 2;
 	}
 	memcpy(sa.sun_path, argv[1], strlen(argv[1]) + 1);
-	len = craft(argv[2]);
+	if (timed) {
+		n = ctl_req_encode(buf, sizeof(buf), CTL_REQ_GUEST_SET,
+				   argc - 3, (const char *const *)argv + 3);
+		if (n < 0) {
+			fprintf(stderr, "ctlsend: cannot encode: %s\n",
+				strerror((int)-n));
+			return 2;
+		}
+		len = (size_t)n;
+	} else {
+		len = craft(argv[2]);
+	}
 	fd = socket(AF_UNIX, SOCK_SEQPACKET, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		perror("ctlsend: connect");
 		return 2;
 	}
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	t0 = now_ms();
 	if (send(fd, buf, len, 0) != (ssize_t)len) {
 		perror("ctlsend: send");
 		return 2;
@@ -102,6 +130,24 @@ int main(int argc, char **argv)
 			   sizeof(err))) {
 		fprintf(stderr, "ctlsend: bad reply: %s\n", err);
 		return 1;
+	}
+	/* A guest set may say something first (CTL_REP_NOTE). */
+	while (timed && type == CTL_REP_NOTE) {
+		n = recv(fd, buf, sizeof(buf), 0);
+		if (n <= 0 || ctl_rep_decode(buf, (size_t)n, &type, &p, &plen,
+					     err, sizeof(err))) {
+			fprintf(stderr, "ctlsend: no answer after a note\n");
+			return 1;
+		}
+	}
+	if (timed) {
+		if (type != CTL_REP_DONE) {
+			fprintf(stderr, "ctlsend: refused: %s\n",
+				type == CTL_REP_ERROR ? (const char *)p : "?");
+			return 1;
+		}
+		printf("%.1f\n", now_ms() - t0);
+		return 0;
 	}
 	if (type != CTL_REP_ERROR) {
 		fprintf(stderr, "ctlsend: reply type %u, not an error\n", type);

@@ -405,6 +405,34 @@ START_TEST(alloc_overcommitted_guarantees_shrink)
 }
 END_TEST
 
+START_TEST(alloc_spare_goes_to_every_claim)
+{
+	/* 300M: a guarantee of 90M idle (demand 2M), a ceiling of 50M idle,
+	 * one busy guest. The busy one takes what the demands leave; what
+	 * is spare beyond it (none here) and the idle ones' parts of it go
+	 * by weight, so the idle can grow at once. */
+	struct pol_claim c[] = { claim(90 * M, 0, 1, 2 * M),
+				 claim(0, 50 * M, 1, 0),
+				 claim(0, 0, 1, POL_DEMAND_ANY) };
+
+	pol_alloc_spare(300 * M, c, 3);
+	ck_assert_uint_eq(c[0].rate, 2 * M);
+	ck_assert_uint_eq(c[1].rate, 0);
+	ck_assert_uint_eq(c[2].rate, 298 * M);
+
+	/* Every one capped by its demand: the capacity they leave is
+	 * spread by weight 1:1:3, the ceiling held. */
+	c[0] = claim(90 * M, 0, 1, 2 * M);
+	c[1] = claim(0, 50 * M, 1, 0);
+	c[2] = claim(0, 0, 3, 10 * M);
+	pol_alloc_spare(462 * M, c, 3);
+	ck_assert_uint_eq(c[1].rate, 50 * M);
+	ck_assert_uint_eq(c[0].rate, 2 * M + 100 * M);
+	ck_assert_uint_eq(c[2].rate, 10 * M + 300 * M);
+	ck_assert_uint_eq(total(c, 3), 462 * M);
+}
+END_TEST
+
 static struct pol_keep keep(uint64_t min, uint32_t priority)
 {
 	return (struct pol_keep){ .min = min, .priority = priority };
@@ -504,6 +532,7 @@ int main(void)
 	tcase_add_test(tc, alloc_spare_by_weight);
 	tcase_add_test(tc, alloc_ceilings_and_demand);
 	tcase_add_test(tc, alloc_overcommitted_guarantees_shrink);
+	tcase_add_test(tc, alloc_spare_goes_to_every_claim);
 	tcase_add_test(tc, degrade_all_fit);
 	tcase_add_test(tc, degrade_proportional);
 	tcase_add_test(tc, degrade_by_priority);
