@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli/cli.h"
 
@@ -158,6 +159,10 @@ static void json_uplink(struct json *j, const char *key,
 	json_u64(j, "downs", u->n_down);
 	json_u64(j, "switch_us", u->switch_us);
 	json_u64(j, "place_us", u->place_us);
+	json_bool(j, "carrier_traced", u->traced);
+	json_u64(j, "carrier_at_us", u->carrier_at_us);
+	json_u64(j, "carrier_lag_us", u->carrier_lag_us);
+	json_u64(j, "carrier_tx_packets", u->carrier_tx_packets);
 	json_str(j, "group", u->group);
 	json_u64(j, "load", u->load_bps);
 	if (u->monitor[0]) {
@@ -545,6 +550,23 @@ void show_uplink(FILE *f, const struct reply *r, bool json)
 			(unsigned long long)u->place_us);
 	else
 		fprintf(f, "changed    not since gonad started\n");
+	if (!u->traced) {
+		fprintf(f,
+			"carrier    from rtnetlink only (tracing the drivers "
+			"is not possible here)\n");
+	} else if (u->carrier_at_us) {
+		time_t t = (time_t)(u->carrier_at_us / 1000000);
+		char when[32];
+
+		strftime(when, sizeof(when), "%H:%M:%S", localtime(&t));
+		fprintf(f,
+			"carrier    traced in the driver: last changed at "
+			"%s.%06llu, gonad had it %llu us later\n",
+			when, (unsigned long long)(u->carrier_at_us % 1000000),
+			(unsigned long long)u->carrier_lag_us);
+	} else {
+		fprintf(f, "carrier    traced in the driver: no change yet\n");
+	}
 	if (u->monitor[0]) {
 		fprintf(f,
 			"monitor    %s %s every %u ms, down after %u missed: "

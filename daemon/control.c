@@ -122,6 +122,10 @@ static int send_uplink(struct ctl_client *c, const struct uplink *u)
 	r.n_down = u->n_down;
 	r.switch_us = u->switch_us;
 	r.place_us = u->place_us;
+	r.traced = g->carrier != NULL;
+	r.carrier_at_us = u->carrier_at_us;
+	r.carrier_lag_us = u->carrier_lag_us;
+	r.carrier_tx_packets = u->carrier_tx_packets;
 	r.load_bps = state_uplink_load(g, u);
 	snprintf(r.group, sizeof(r.group), "%s", u->conf.group);
 	if (u->conf.monitor.type != CONF_MON_NONE) {

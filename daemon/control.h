@@ -133,6 +133,13 @@ struct ctl_uplink {
 	uint32_t pad2;
 	uint64_t switch_us; /* that change: gonad to the data path map */
 	uint64_t place_us; /* ... to the guests re-placed */
+	/* Carrier changes traced in the drivers (else rtnetlink only); the
+	 * last one: when (wall clock, us; 0 none yet), until gonad had it. */
+	uint8_t traced;
+	uint8_t pad4[7];
+	uint64_t carrier_at_us;
+	uint64_t carrier_lag_us;
+	uint64_t carrier_tx_packets; /* sent out of it by then (loss only) */
 	/* Its probe monitor: type "" (none), "arp" or "ns". */
 	char monitor[8];
 	char target[48];

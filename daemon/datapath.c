@@ -39,7 +39,8 @@ _Static_assert(sizeof(struct gona_ip4_key) == 8, "gona_ip4_key layout");
 _Static_assert(sizeof(struct gona_ip6_key) == 20, "gona_ip6_key layout");
 _Static_assert(offsetof(struct gona_ip6_key, addr) == 4, "gona_ip6_key.addr");
 _Static_assert(sizeof(struct gona_uplink) == 8, "gona_uplink layout");
-_Static_assert(sizeof(struct gona_globals) == 16, "gona_globals layout");
+_Static_assert(sizeof(struct gona_globals) == 24, "gona_globals layout");
+_Static_assert(sizeof(struct gona_carrier_event) == 24, "carrier event layout");
 _Static_assert(sizeof(struct gona_pacing) == 24, "gona_pacing layout");
 _Static_assert(GONA_MAX_UPLINKS == CONF_UPLINKS_MAX, "uplink limits");
 _Static_assert(GONA_MAX_GUESTS == CONF_GUESTS_MAX, "guest limits");
@@ -281,6 +282,13 @@ int dp_probe_kernel(char *err, size_t len)
 			return -EOPNOTSUPP;
 		}
 	return 0;
+}
+
+int dp_map_fd(const struct dp *dp, const char *name)
+{
+	struct bpf_map *map = bpf_object__find_map_by_name(dp->skel->obj, name);
+
+	return map ? bpf_map__fd(map) : -ENOENT;
 }
 
 bool dp_adopted(const struct dp *dp)

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 
@@ -252,6 +253,15 @@ static void loop(struct gonad *g)
 	}
 }
 
+/* The tracing programs see every namespace's devices, and pick ours by
+ * this number. */
+static uint32_t netns_ino(void)
+{
+	struct stat st;
+
+	return stat("/proc/self/ns/net", &st) == 0 ? (uint32_t)st.st_ino : 0;
+}
+
 /* -n: the whole check a start would do, admission included, then print. */
 static int check_only(const char *file)
 {
@@ -340,6 +350,7 @@ int main(int argc, char *argv[])
 	r = announce_open(&g, &g.announcer);
 	if (r)
 		fatalx("announcing moved guests: %s", strerror(-r));
+	g.netns_ino = netns_ino();
 	r = dp_open(&g.dp, c->daemon.pin_dir);
 	if (r)
 		fatalx("data path: %s", strerror(-r));
@@ -358,6 +369,8 @@ int main(int argc, char *argv[])
 	r = nlmon_open(&g, &g.nl, state_link);
 	if (!r)
 		r = nlmon_resync(g.nl);
+	if (!r)
+		carrier_open(&g, &g.carrier);
 	if (!r && g.adopted)
 		state_release_leftovers(&g);
 	if (!r)
@@ -374,6 +387,7 @@ int main(int argc, char *argv[])
 		else
 			state_detach_all(&g);
 		ctl_close(&g, g.ctl);
+		carrier_close(g.carrier, g.adopted);
 		dp_close(g.dp, g.adopted);
 		fatalx("start-up: %s", strerror(-r));
 	}
@@ -402,6 +416,7 @@ int main(int argc, char *argv[])
 	else
 		state_detach_all(&g);
 	ctl_close(&g, g.ctl);
+	carrier_close(g.carrier, keep);
 	nlmon_close(&g, g.nl);
 	dp_close(g.dp, keep);
 	qos_close(&g);

@@ -52,6 +52,18 @@ struct uplink {
 	bool made_clsact; /* we created its clsact qdisc */
 	bool made_promisc; /* we turned promiscuous mode on */
 	bool carrier; /* IFF_UP and IFF_LOWER_UP */
+	bool if_up; /* IFF_UP, from rtnetlink */
+	bool lower_up; /* IFF_LOWER_UP: the driver's carrier */
+	/* The device's carrier changes as of the latest news of lower_up:
+	 * news of fewer (rtnetlink late behind the tracing) is stale. */
+	uint64_t carrier_changes;
+	/* The last change traced in the driver: when (wall clock, us), and
+	 * how long until gonad had it. */
+	uint64_t carrier_at_us;
+	uint64_t carrier_lag_us;
+	/* Frames the data path had sent out of it when gonad had a traced
+	 * carrier loss: with the loss taken in the kernel, none follow. */
+	uint64_t carrier_tx_packets;
 	bool admin_up; /* not drained */
 	bool up; /* carries traffic: attached, carrier and admin up */
 	bool seen; /* during a resync: present in the dump */
@@ -160,6 +172,8 @@ struct gonad {
 
 	struct dp *dp;
 	struct nlmon *nl;
+	struct carrier *carrier; /* the drivers' carrier changes, traced */
+	uint32_t netns_ino; /* gonad's network namespace */
 	struct ctl *ctl;
 	struct tc *tc;
 	const struct qos_ops *qos; /* the QoS backend in use */
@@ -230,6 +244,8 @@ int dp_probe_kernel(char *err, size_t len);
 int dp_open(struct dp **out, const char *pin_dir);
 /* KEEP_PINS leaves the maps in bpffs (a restart will adopt them). */
 void dp_close(struct dp *dp, bool keep_pins);
+/* The file descriptor of the data path's map NAME (carrier.c shares it). */
+int dp_map_fd(const struct dp *dp, const char *name);
 /* Whether dp_open found and reused the maps a previous gonad pinned. */
 bool dp_adopted(const struct dp *dp);
 /* The guest id the data path has for MAC (-ENOENT: none). */
@@ -297,6 +313,8 @@ struct nl_link_info {
 	char name[IFNAMSIZ];
 	unsigned int flags; /* IFF_* */
 	bool gone; /* RTM_DELLINK */
+	bool has_changes; /* the kernel gave carrier_changes */
+	uint32_t carrier_changes; /* IFLA_CARRIER_CHANGES */
 };
 typedef void (*nl_link_cb)(struct gonad *g, const struct nl_link_info *li);
 int nlmon_open(struct gonad *g, struct nlmon **out, nl_link_cb cb);
@@ -442,10 +460,24 @@ uint32_t qos_burst(uint64_t rate);
 /* A queue for CEIL: 50 ms at it, at least 256 KiB. */
 uint32_t qos_queue(uint64_t ceil);
 
+/*
+ * carrier.c: the uplinks' carrier changes traced in the kernel, the moment
+ * a driver makes them (an uplink losing carrier is out of the data path
+ * at once), each passed to state_carrier. Failing to trace is not fatal:
+ * *OUT stays NULL and rtnetlink tells, later. KEEP leaves the tracing on
+ * for the next gonad.
+ */
+int carrier_open(struct gonad *g, struct carrier **out);
+void carrier_close(struct carrier *c, bool keep);
+
 /* state.c: what gonad knows and how events change it. */
 int state_init(struct gonad *g, struct conf *c);
 void state_fini(struct gonad *g);
 void state_link(struct gonad *g, const struct nl_link_info *li);
+/* The carrier of device IFINDEX went ON or off, its CHANGES-th change,
+ * at NS (CLOCK_MONOTONIC), as the driver made it. */
+void state_carrier(struct gonad *g, int ifindex, bool on, uint64_t changes,
+		   uint64_t ns);
 /* Called after a full link dump: links not seen are gone. */
 void state_resync_begin(struct gonad *g);
 void state_resync_end(struct gonad *g);

@@ -79,6 +79,11 @@ static int on_link_msg(struct nl_msg *msg, void *arg)
 	li.flags = ifi->ifi_flags;
 	li.gone = nh->nlmsg_type == RTM_DELLINK;
 	nla_strlcpy(li.name, tb[IFLA_IFNAME], sizeof(li.name));
+	if (tb[IFLA_CARRIER_CHANGES] &&
+	    nla_len(tb[IFLA_CARRIER_CHANGES]) >= (int)sizeof(uint32_t)) {
+		li.has_changes = true;
+		li.carrier_changes = nla_get_u32(tb[IFLA_CARRIER_CHANGES]);
+	}
 	if (!nl->dumping) {
 		nl->cb(nl->g, &li);
 		return NL_OK;

@@ -7,6 +7,7 @@
 #include <net/if.h> /* before linux/if.h, which then adds only IFF_LOWER_UP */
 #include <linux/if.h>
 #include <sys/timerfd.h>
+#include <time.h>
 
 #include "daemon/gonad.h"
 #include "policy/policy.h"
@@ -255,7 +256,8 @@ static bool place(struct gonad *g, enum pol_mode mode)
  * how much of the flood map is in use. */
 static void push_globals(struct gonad *g)
 {
-	struct gona_globals gl = { .n_uplinks = (__u32)g->n_uplinks };
+	struct gona_globals gl = { .n_uplinks = (__u32)g->n_uplinks,
+				   .netns_ino = g->netns_ino };
 	unsigned int slot = GONA_MAX_UPLINKS;
 	int r;
 
@@ -265,6 +267,8 @@ static void push_globals(struct gonad *g)
 			gl.n_flood = g->guests[i]->id + 1;
 	if (!g->conf->policy.flow_table)
 		gl.flags |= GONA_GLF_HASH_FLOWS;
+	if (!g->conf->policy.downdelay_ms)
+		gl.flags |= GONA_GLF_FAST_DOWN;
 	for (size_t i = 0; i < g->n_uplinks; i++) {
 		if (g->uplinks[i].up) {
 			slot = (unsigned int)i;
@@ -594,8 +598,48 @@ static void uplink_appear(struct gonad *g, struct uplink *u,
 			return;
 		fresh = true;
 	}
-	u->carrier = (li->flags & IFF_UP) && (li->flags & IFF_LOWER_UP);
+	u->if_up = li->flags & IFF_UP;
+	/* A message older than the carrier change the tracing told of (the
+	 * link watch runs late) says nothing new of the carrier. */
+	if (fresh || !li->has_changes ||
+	    li->carrier_changes >= u->carrier_changes) {
+		u->lower_up = li->flags & IFF_LOWER_UP;
+		u->carrier_changes = li->carrier_changes;
+	}
+	u->carrier = u->if_up && u->lower_up;
 	uplink_update(g, u, fresh ? CAUSE_DEVICE : CAUSE_CARRIER);
+}
+
+void state_carrier(struct gonad *g, int ifindex, bool on, uint64_t changes,
+		   uint64_t ns)
+{
+	struct timespec mono, wall;
+	uint64_t mono_ns, wall_ns;
+	struct gona_counters c;
+
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	clock_gettime(CLOCK_REALTIME, &wall);
+	mono_ns =
+		(uint64_t)mono.tv_sec * 1000000000ull + (uint64_t)mono.tv_nsec;
+	wall_ns =
+		(uint64_t)wall.tv_sec * 1000000000ull + (uint64_t)wall.tv_nsec;
+	for (size_t i = 0; i < g->n_uplinks; i++) {
+		struct uplink *u = &g->uplinks[i];
+
+		if (!u->attached || u->ifindex != ifindex)
+			continue;
+		if (changes <= u->carrier_changes)
+			return;
+		u->carrier_changes = changes;
+		u->carrier_lag_us = mono_ns > ns ? (mono_ns - ns) / 1000 : 0;
+		u->carrier_at_us = (wall_ns - (mono_ns - ns)) / 1000;
+		if (!on && !dp_read_uplink_stats(g->dp, u->slot, &c))
+			u->carrier_tx_packets = c.tx_packets;
+		u->lower_up = on;
+		u->carrier = u->if_up && u->lower_up;
+		uplink_update(g, u, CAUSE_CARRIER);
+		return;
+	}
 }
 
 /* Give the interface back; the guest stays known by its MAC. */

@@ -121,12 +121,32 @@ struct gona_uplink {
 
 /* globals: array of one element. */
 #define GONA_GLF_HASH_FLOWS 0x01 /* no flow table: the hash picks the slot */
+/* An uplink's carrier loss takes it out of use in the kernel at once,
+ * before gonad hears of it (no policy.downdelay_ms to wait for). */
+#define GONA_GLF_FAST_DOWN 0x02
 
 struct gona_globals {
 	__u32 bcast_ifindex; /* the uplink broadcast/multicast is taken from */
 	__u32 n_flood; /* flood map entries to walk (indexed by guest id) */
 	__u32 n_uplinks; /* uplink slots in use */
 	__u32 flags; /* GONA_GLF_* */
+	__u32 netns_ino; /* gonad's network namespace: uplink ifindexes are
+			    its */
+	__u32 pad;
+};
+
+/*
+ * carrier_events: ring buffer of the carrier changes of the uplinks, as
+ * the drivers make them (ebpf/carrier_trace.bpf.c). rtnetlink tells of a real
+ * NIC's change only when the kernel's link watch runs, which it does at
+ * most once a second.
+ */
+struct gona_carrier_event {
+	__u32 ifindex;
+	__u32 carrier; /* 1 on, 0 off */
+	__u64 changes; /* the device's carrier changes so far, this one in
+			  (rtnetlink's IFLA_CARRIER_CHANGES) */
+	__u64 ns; /* when, CLOCK_MONOTONIC */
 };
 
 /*

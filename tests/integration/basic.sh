@@ -153,7 +153,7 @@ sniff() { # MARKER: frames on the fabric bridge carrying it, over 1.5 s
 	read -r _ <&"${SNIFF[0]}"
 	shift
 	"$@" >/dev/null
-	read -r out <&"${SNIFF[0]}"
+	read -r out _ <&"${SNIFF[0]}"
 	wait "$SNIFF_PID" 2>/dev/null
 	echo "$out"
 }

@@ -150,7 +150,7 @@ gset g2 tx.weight 1 tx.min 0
 gset g1 tx.max "$(mb 800)M"
 iperf_bg g1 1 6 --get-server-output -i 1
 sleep 2.5
-applied=$("$TOOLS/ctlsend" "$T_SOCK" set g1 tx.max "$(mb 200)M")
+applied=$("$TOOLS/ctlsend" "$T_SOCK" guest-set g1 tx.max "$(mb 200)M" | cut -d' ' -f1)
 if [ "$used" = htb ]; then
 	in_kernel() { tc -n "$T_P-dd" class show dev up0 | grep -q "60a:100 .*ceil $(mb 200)Mbit"; }
 else

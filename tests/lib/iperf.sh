@@ -65,13 +65,18 @@ udp_buffers() {
 }
 
 # udp_trial GUEST SECONDS AT ACTION [iperf3 options]: UDP at UDP_PPS
-# packets/s from the guest (or to it, -R) for SECONDS; ACTION is eval'd
+# packets/s (datagrams of 125 bytes) from the guest (or to it, -R) for
+# SECONDS; ACTION is eval'd
 # AT seconds in; prints the packets lost, the packets sent, and how many of
 # the lost the receiver's kernel dropped because the receiving iperf3 had
 # not read its socket in time: a stall of that process on a busy machine,
 # after the packet came through. Its socket holds 4 MiB (some 200 ms of
 # the stream) to make that rare.
+# In the VM harness software emulation cannot carry 20,000 packets/s
+# through gona, the sender and the receiver at once: 5,000 there (an
+# outage is still measured to 0.2 ms).
 UDP_PPS=20000
+[ -n "${GONA_VM:-}" ] && UDP_PPS=5000
 udp_trial() {
 	local g=$1 secs=$2 at=$3 action=$4 pid rx=fab o d0
 	shift 4
@@ -79,7 +84,7 @@ udp_trial() {
 	udp_buffers "$g" fab
 	d0=$(udp_rcvbuf_drops "$rx")
 	# A control connection broken by a bug must not hang the test.
-	nsx "$g" timeout $((secs + 20)) iperf3 -c "$FABRIC_IP4" -u -b 20M \
+	nsx "$g" timeout $((secs + 20)) iperf3 -c "$FABRIC_IP4" -u -b $((UDP_PPS * 1000)) \
 		-l 125 -w 2M -t "$secs" -J "$@" >"$T_DIR/udp-$g.json" 2>&1 &
 	pid=$!
 	sleep "$at"

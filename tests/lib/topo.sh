@@ -38,7 +38,15 @@ topo_cleanup() {
 		"$TOPO_VM_DIR/cable" "${pair#*=}" up >/dev/null 2>&1
 	done
 	if mountpoint -q "$T_PINS" 2>/dev/null; then umount -l "$T_PINS"; fi
-	[ -n "${KEEP_TEST_DIR:-}" ] && echo "kept $T_DIR" >&2 || rm -rf "$T_DIR"
+	if [ -n "${KEEP_TEST_DIR:-}" ]; then
+		echo "kept $T_DIR" >&2
+	elif [ -n "${TOPO_SAVE_DIR:-}" ]; then
+		# The VM harness keeps a test's logs on the host.
+		cp -r "$T_DIR" "$TOPO_SAVE_DIR/" 2>/dev/null
+		rm -rf "$T_DIR"
+	else
+		rm -rf "$T_DIR"
+	fi
 }
 
 # nsx NAME COMMAND...: run COMMAND in namespace NAME (fab, dd, a guest).
@@ -127,6 +135,16 @@ topo_cable() {
 		fi
 	done
 	ip -n "$T_P-fab" link set "f$1" "$2"
+}
+
+# topo_is_nic DEV: whether uplink DEV is an emulated NIC (not a veth).
+topo_is_nic() {
+	[[ " $T_NICS_USED" == *" $1="* ]]
+}
+
+# topo_driver DEV: the driver of uplink DEV.
+topo_driver() {
+	basename "$(ip netns exec "$T_P-dd" readlink "/sys/class/net/$1/device/driver")"
 }
 
 # topo_flap DEV COUNT MS: DEV's cable pulled and plugged in COUNT times,

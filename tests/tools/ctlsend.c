@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* A test tool that sends gonad malformed control requests and prints the
  * error it answers, to show every one is refused cleanly; and that times
- * a guest set from gonad's side of the socket (the request sent, the
- * change made, the answer back), without a process start in the way. */
+ * a guest set or uplink set from gonad's side of the socket (the request
+ * sent, the change made, the answer back) without a process start in the
+ * way, printing the milliseconds it took and when (CLOCK_MONOTONIC, us)
+ * it was sent. */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -69,37 +71,44 @@ static size_t craft(const char *kind)
 	return len;
 }
 
-static double now_ms(void)
+static uint64_t now_us(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
 int main(int argc, char **argv)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct timeval tv = { .tv_sec = 5 };
-	bool timed = argc > 3 && !strcmp(argv[2], "set");
+	uint16_t req = 0;
+	bool timed;
 	const void *p;
 	size_t len, plen;
 	uint16_t type;
 	char err[256];
-	double t0 = 0;
+	uint64_t t0 = 0;
 	ssize_t n;
 	int fd;
 
+	if (argc > 3 && !strcmp(argv[2], "guest-set"))
+		req = CTL_REQ_GUEST_SET;
+	else if (argc > 3 && !strcmp(argv[2], "uplink-set"))
+		req = CTL_REQ_UPLINK_SET;
+	timed = req != 0;
 	if ((argc != 3 && !timed) || strlen(argv[1]) >= sizeof(sa.sun_path)) {
 		fprintf(stderr,
 			"usage: ctlsend SOCKET CASE\n"
-			"       ctlsend SOCKET set GUEST KEY VALUE...\n");
+			"       ctlsend SOCKET guest-set|uplink-set NAME KEY "
+			"VALUE...\n");
 		return 2;
 	}
 	memcpy(sa.sun_path, argv[1], strlen(argv[1]) + 1);
 	if (timed) {
-		n = ctl_req_encode(buf, sizeof(buf), CTL_REQ_GUEST_SET,
-				   argc - 3, (const char *const *)argv + 3);
+		n = ctl_req_encode(buf, sizeof(buf), req, argc - 3,
+				   (const char *const *)argv + 3);
 		if (n < 0) {
 			fprintf(stderr, "ctlsend: cannot encode: %s\n",
 				strerror((int)-n));
@@ -115,7 +124,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	t0 = now_ms();
+	t0 = now_us();
 	if (send(fd, buf, len, 0) != (ssize_t)len) {
 		perror("ctlsend: send");
 		return 2;
@@ -146,7 +155,8 @@ int main(int argc, char **argv)
 				type == CTL_REP_ERROR ? (const char *)p : "?");
 			return 1;
 		}
-		printf("%.1f\n", now_ms() - t0);
+		printf("%.1f %llu\n", (double)(now_us() - t0) / 1000,
+		       (unsigned long long)t0);
 		return 0;
 	}
 	if (type != CTL_REP_ERROR) {

@@ -3,6 +3,7 @@
  * and counts frames carrying a marker, for gona's namespace tests. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <linux/if_packet.h>
 #include <net/ethernet.h>
 #include <net/if.h>
@@ -14,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -27,10 +29,14 @@ static void usage(void)
 		"       pkt send IFNAME SRC_MAC DST_MAC arp|arpreply "
 		"SENDER_MAC SENDER_IP TARGET_IP [COUNT]\n"
 		"         (arpreply: a reply to DST_MAC)\n"
-		"       pkt sniff IFNAME MARKER MILLISECONDS\n"
-		"sniff prints how many frames carried MARKER: a string, or "
-		"an IPv4 or IPv6\naddress in binary (for arp: the sender "
-		"IP).\n");
+		"       pkt sniff IFNAME MARKER MILLISECONDS [in|out]\n"
+		"       pkt clock\n"
+		"sniff prints how many frames the interface received (or sent: "
+		"out) carried\nMARKER: a string, or "
+		"an IPv4 or IPv6\naddress or a MAC in binary (for arp: the "
+		"sender IP), and when the first and\nthe last came "
+		"(CLOCK_MONOTONIC, us; 0 if none). clock prints\n"
+		"CLOCK_MONOTONIC and CLOCK_REALTIME, in us.\n");
 	exit(2);
 }
 
@@ -181,12 +187,25 @@ static int do_send(int argc, char **argv)
 	return 0;
 }
 
-static uint64_t ms_now(void)
+static uint64_t us_now(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static uint64_t ms_now(void)
+{
+	return us_now() / 1000;
+}
+
+static uint64_t real_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
 /* Count frames containing MARKER (raw bytes, or an IPv4 address in
@@ -196,16 +215,31 @@ static int do_sniff(int argc, char **argv)
 	uint8_t buf[65536], pat[64];
 	struct sockaddr_ll sll;
 	size_t plen;
-	uint64_t end;
+	uint64_t end, first = 0, last = 0, at;
+	struct sockaddr_ll from;
+	char cbuf[CMSG_SPACE(sizeof(struct timespec))];
+	struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
+	struct msghdr mh = { .msg_name = &from,
+			     .msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = cbuf };
+	int64_t real_to_mono;
+	bool out;
 	int fd, n = 0;
 	struct in6_addr a6;
 	struct in_addr a;
 
-	if (argc != 4)
+	if (argc != 4 && argc != 5)
 		usage();
+	if (argc == 5 && strcmp(argv[4], "in") && strcmp(argv[4], "out"))
+		usage();
+	out = argc == 5 && !strcmp(argv[4], "out");
 	if (inet_pton(AF_INET, argv[2], &a) == 1) {
 		memcpy(pat, &a, 4);
 		plen = 4;
+	} else if (strlen(argv[2]) == 17 && argv[2][2] == ':') {
+		parse_mac(argv[2], pat);
+		plen = 6;
 	} else if (inet_pton(AF_INET6, argv[2], &a6) == 1) {
 		memcpy(pat, &a6, 16);
 		plen = 16;
@@ -220,6 +254,13 @@ static int do_sniff(int argc, char **argv)
 		perror("pkt: bind");
 		return 1;
 	}
+	/* Room for a burst while the sniffer is not scheduled, and the time
+	 * the kernel saw each frame, not when the sniffer got to it. The
+	 * kernel stamps in CLOCK_REALTIME; the output is CLOCK_MONOTONIC. */
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &(int){ 4 << 20 },
+		   sizeof(int));
+	setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &(int){ 1 }, sizeof(int));
+	real_to_mono = (int64_t)us_now() - (int64_t)real_us();
 	/* Tell the caller we listen, so it can start sending. */
 	printf("listening\n");
 	fflush(stdout);
@@ -230,11 +271,30 @@ static int do_sniff(int argc, char **argv)
 
 		if (poll(&p, 1, (int)(end - t)) <= 0)
 			continue;
-		len = recv(fd, buf, sizeof(buf), 0);
-		if (len > 0 && memmem(buf, (size_t)len, pat, plen))
-			n++;
+		/* What the interface received, or what it sent. */
+		mh.msg_namelen = sizeof(from);
+		mh.msg_controllen = sizeof(cbuf);
+		len = recvmsg(fd, &mh, 0);
+		if (len <= 0 || (from.sll_pkttype == PACKET_OUTGOING) != out ||
+		    !memmem(buf, (size_t)len, pat, plen))
+			continue;
+		at = us_now();
+		for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c;
+		     c = CMSG_NXTHDR(&mh, c))
+			if (c->cmsg_level == SOL_SOCKET &&
+			    c->cmsg_type == SO_TIMESTAMPNS) {
+				struct timespec ts;
+
+				memcpy(&ts, CMSG_DATA(c), sizeof(ts));
+				at = (uint64_t)((int64_t)ts.tv_sec * 1000000 +
+						ts.tv_nsec / 1000 + real_to_mono);
+			}
+		last = at;
+		if (!n++)
+			first = last;
 	}
-	printf("%d\n", n);
+	printf("%d %llu %llu\n", n, (unsigned long long)first,
+	       (unsigned long long)last);
 	return 0;
 }
 
@@ -246,5 +306,10 @@ int main(int argc, char **argv)
 		return do_send(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "sniff"))
 		return do_sniff(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "clock") && argc == 2) {
+		printf("%llu %llu\n", (unsigned long long)us_now(),
+		       (unsigned long long)real_us());
+		return 0;
+	}
 	usage();
 }

@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Carrier changes of the uplinks as the drivers make them: after
+ * netif_carrier_off() an uplink is out of the data path's use at once,
+ * and gonad hears of every change through a ring buffer. rtnetlink tells
+ * of a real NIC's change only when the link watch runs, at most once a
+ * second; a veth's, at once. Loaded beside gona.bpf.c, on its maps.
+ */
+#include <stdbool.h>
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+
+#include "ebpf/gona_shared.h"
+#include "ebpf/kernel.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* gona.bpf.c's maps, whose file descriptors gonad hands this object. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, GONA_MAX_UPLINKS);
+	__type(key, __u32);
+	__type(value, struct gona_uplink);
+} uplinks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, GONA_MAX_UPLINKS);
+	__type(key, __u32);
+	__type(value, __u32);
+} uplink_by_ifindex SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct gona_globals);
+} globals SEC(".maps");
+
+/* Its own: read by the gonad that loaded it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 64 * 1024);
+} carrier_events SEC(".maps");
+
+static __always_inline int gona_carrier(struct net_device *dev, bool on)
+{
+	struct gona_carrier_event *e;
+	struct gona_globals *gl;
+	struct gona_uplink *up;
+	__u32 zero = 0, ifindex, *slot;
+
+	/* Every device of the machine passes here: only an uplink of
+	 * gonad's own namespace counts (ifindexes are per namespace). */
+	gl = bpf_map_lookup_elem(&globals, &zero);
+	if (!gl || !gl->netns_ino || dev->nd_net.net->ns.inum != gl->netns_ino)
+		return 0;
+	ifindex = (__u32)dev->ifindex;
+	slot = bpf_map_lookup_elem(&uplink_by_ifindex, &ifindex);
+	if (!slot)
+		return 0;
+	if (!on && (gl->flags & GONA_GLF_FAST_DOWN)) {
+		up = bpf_map_lookup_elem(&uplinks, slot);
+		if (up && up->ifindex == ifindex)
+			up->flags &= ~(__u32)GONA_UF_UP;
+	}
+	e = bpf_ringbuf_reserve(&carrier_events, sizeof(*e), 0);
+	if (!e)
+		return 0;
+	e->ifindex = ifindex;
+	e->carrier = on;
+	e->changes = (__u64)(__u32)dev->carrier_up_count.counter +
+		     (__u32)dev->carrier_down_count.counter;
+	e->ns = bpf_ktime_get_ns();
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+/* After the change (fexit): the counts include it. The argument is the
+ * device, typed by the kernel's BTF of the function. */
+SEC("fexit/netif_carrier_off")
+int gona_carrier_off(unsigned long long *ctx)
+{
+	return gona_carrier((struct net_device *)ctx[0], false);
+}
+
+SEC("fexit/netif_carrier_on")
+int gona_carrier_on(unsigned long long *ctx)
+{
+	return gona_carrier((struct net_device *)ctx[0], true);
+}
