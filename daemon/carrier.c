@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* The uplinks' carrier changes as the drivers make them (ebpf/carrier_trace.bpf.c):
- * its tracing programs loaded on the data path's maps, their links pinned
- * so they outlive a restart, and their ring buffer read in the event loop. */
+/* The uplinks' carrier changes as the drivers make them
+ * (ebpf/carrier_trace.bpf.c): its tracing programs loaded on the data path's
+ * maps, their links pinned so they outlive a restart, and their ring buffer
+ * read in the event loop. */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -86,8 +87,8 @@ static int load(struct carrier *c)
 	if (!c->skel)
 		return -errno;
 	for (size_t i = 0; i < sizeof(shared) / sizeof(shared[0]); i++) {
-		struct bpf_map *m = bpf_object__find_map_by_name(c->skel->obj,
-								 shared[i]);
+		struct bpf_map *m =
+			bpf_object__find_map_by_name(c->skel->obj, shared[i]);
 		int fd = dp_map_fd(c->g->dp, shared[i]);
 
 		if (!m || fd < 0)

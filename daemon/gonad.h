@@ -132,6 +132,10 @@ struct guest {
 	uint64_t home_bps[GONA_MAX_UPLINKS];
 	uint32_t home_sampled; /* slots whose home_bytes are a baseline */
 	uint8_t slots[GONA_SPREAD_SLOTS]; /* as last written to the data path */
+	/* Its entry as last written, under the interface it was written
+	 * for (0: none written, or gone). */
+	struct gona_guest pushed;
+	int pushed_ifindex;
 };
 
 struct gonad {
@@ -455,7 +459,7 @@ int qos_shares(const struct gonad *g, const struct uplink *u, uint64_t cap,
  * measured, V itself on a single uplink. The parts add up to at most V.
  */
 uint64_t qos_home_part(const struct guest *gu, unsigned int slot, uint64_t v);
-/* A bucket for RATE: room for a 64 KiB GSO frame, or 1 ms at the rate. */
+/* A bucket for RATE: room for a 64 KiB GSO frame, or 10 ms at the rate. */
 uint32_t qos_burst(uint64_t rate);
 /* A queue for CEIL: 50 ms at it, at least 256 KiB. */
 uint32_t qos_queue(uint64_t ceil);

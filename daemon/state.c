@@ -113,10 +113,20 @@ void state_push_guest(struct gonad *g, struct guest *gu)
 	}
 	memcpy(gu->slots, v.slots, sizeof(gu->slots));
 	qos_guest_entry(g, gu, &v);
+	/* An entry as it is stays untouched: every write of it is a new
+	 * element for the frames that read it meanwhile. */
+	if (gu->pushed_ifindex == gu->ifindex &&
+	    !memcmp(&gu->pushed, &v, sizeof(v)))
+		return;
 	r = dp_set_guest(g->dp, gu->ifindex, &v);
-	if (r)
+	if (r) {
 		log_warnx("guest %s (%s): cannot update the data path: %s",
 			  gu->conf.name, gu->conf.device, err_str(r));
+		gu->pushed_ifindex = 0;
+		return;
+	}
+	gu->pushed = v;
+	gu->pushed_ifindex = gu->ifindex;
 }
 
 static void homes_str(const struct gonad *g, uint32_t homes, char *buf,
@@ -660,6 +670,7 @@ static void guest_detach(struct gonad *g, struct guest *gu, bool gone)
 	dp_set_mac(g->dp, gu->conf.mac, &p);
 	push_flood(g, gu);
 	dp_del_guest(g->dp, old);
+	gu->pushed_ifindex = 0;
 }
 
 static void guest_vanish(struct gonad *g, struct guest *gu, bool gone)
@@ -701,6 +712,7 @@ static void guest_attach(struct gonad *g, struct guest *gu, int ifindex)
 		p.ifindex = 0;
 		dp_set_mac(g->dp, gu->conf.mac, &p);
 		dp_del_guest(g->dp, ifindex);
+		gu->pushed_ifindex = 0;
 		gu->ifindex = 0;
 		return;
 	}

@@ -15,7 +15,8 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-/* gona.bpf.c's maps, whose file descriptors gonad hands this object. */
+/* gona.bpf.c's maps (ebpf/maps.h), whose file descriptors gonad hands
+ * this object: declared as there, created only there. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, GONA_MAX_UPLINKS);
@@ -25,6 +26,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, GONA_MAX_UPLINKS);
 	__type(key, __u32);
 	__type(value, __u32);

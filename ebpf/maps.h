@@ -14,10 +14,18 @@
 /*
  * Nothing is pinned here: gonad sets every map's pin path before it loads
  * the object, so that several gonad instances can keep their own.
+ *
+ * The hash maps gonad writes while the programs read them are not
+ * preallocated: a preallocated element replaced or deleted goes back to
+ * the free list at once, and may hold another key's value while a
+ * program on another CPU still reads it (a guest's frame judged by
+ * another guest's entry). Without preallocation it is freed after an RCU
+ * grace period. The rare writes pay an allocation.
  */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, GONA_MAX_GUESTS);
 	__type(key, __u32); /* ifindex of the guest interface */
 	__type(value, struct gona_guest);
@@ -25,6 +33,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, GONA_MAX_GUESTS);
 	__type(key, struct gona_mac_key);
 	__type(value, struct gona_port);
@@ -32,6 +41,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, GONA_MAX_ADDR_KEYS);
 	__type(key, struct gona_ip4_key);
 	__type(value, __u8);
@@ -39,6 +49,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, GONA_MAX_ADDR_KEYS);
 	__type(key, struct gona_ip6_key);
 	__type(value, __u8);
@@ -53,6 +64,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, GONA_MAX_UPLINKS);
 	__type(key, __u32); /* ifindex of the uplink */
 	__type(value, __u32); /* uplink slot */

@@ -91,11 +91,13 @@ guests = (
 );
 CONF
 
-# The shipped unit with the built binary (tests/run names it relative to
-# the source tree) and the test's /etc/gona; what only the test needs goes
-# into a drop-in.
-gonad_abs=$(readlink -f "$GONAD")
-sed -e "s|/usr/sbin/gonad|$gonad_abs|g" -e "s|/etc/gona|$IN/etc|g" \
+# The shipped unit with the built binary and the test's /etc/gona; what
+# only the test needs goes into a drop-in. The binary is copied into the
+# test's directory (systemd's /run/gona-test): wherever the tree is
+# cloned, the unit's private /tmp (PrivateTmp=) and ProtectHome= hide it.
+gonad_abs=$T_DIR/gonad
+cp "$GONAD" "$gonad_abs"
+sed -e "s|/usr/sbin/gonad|$IN/gonad|g" -e "s|/etc/gona|$IN/etc|g" \
 	"$here/../../conf/gonad.service" >"$T_DIR/units/gonad.service"
 {
 	cat <<UNIT
@@ -108,14 +110,6 @@ WatchdogSec=2s
 StandardOutput=append:$IN/gonad.log
 StandardError=append:$IN/gonad.log
 UNIT
-	case $gonad_abs in
-	/root/* | /home/* | /run/user/*)
-		# A clone in a home directory: the shipped unit runs
-		# /usr/sbin/gonad, which ProtectHome=yes leaves alone; the
-		# build tree's gonad must stay visible (read-only).
-		echo "ProtectHome=read-only"
-		;;
-	esac
 	if grep -q __asan_init "$gonad_abs"; then
 		# The AddressSanitizer build: its options from tests/run, and
 		# LeakSanitizer stops the world with ptrace(2) at exit, which
@@ -264,10 +258,15 @@ if command -v man >/dev/null; then
 	cp "$here"/../../doc/*.5 "$vr/man/man5/" 2>/dev/null &&
 		cp "$here"/../../doc/*.8 "$vr/man/man8/" && man=--man=yes
 fi
-verify_clean() { # verify_clean WHAT ARGS...
-	local what=$1 out
+verify_clean() { # verify_clean WHAT MANPATH [nsenter ARGS...] -- ARGS...
+	local what=$1 mp=$2 out pre=()
+	shift 2
+	while [ "$1" != -- ]; do
+		pre+=("$1")
+		shift
+	done
 	shift
-	out=$(MANPATH=$vr/man systemd-analyze verify "$man" "$@" 2>&1)
+	out=$(MANPATH=$mp "${pre[@]}" systemd-analyze verify "$man" "$@" 2>&1)
 	if [ -z "$out" ]; then
 		t_ok "systemd-analyze verify $man of $what is clean"
 	else
@@ -275,8 +274,12 @@ verify_clean() { # verify_clean WHAT ARGS...
 		printf '%s\n' "$out" | sed 's/^/#   /'
 	fi
 }
-verify_clean "the installed unit" "$T_DIR/units/gonad.service"
-verify_clean "conf/gonad.service" --root="$vr" /lib/systemd/system/gonad.service
+# The installed unit as systemd sees it: in its mount namespace, where
+# $T_DIR is /run/gona-test.
+verify_clean "the installed unit" "$IN/root/man" nsenter -t "$SD_PID" -p -m -r -w -- \
+	"$IN/units/gonad.service"
+verify_clean "conf/gonad.service" "$vr/man" -- --root="$vr" \
+	/lib/systemd/system/gonad.service
 
 # Start: systemctl returns once gonad said READY=1, and by then the data
 # path is attached and the control socket answers.

@@ -287,7 +287,8 @@ static int do_sniff(int argc, char **argv)
 
 				memcpy(&ts, CMSG_DATA(c), sizeof(ts));
 				at = (uint64_t)((int64_t)ts.tv_sec * 1000000 +
-						ts.tv_nsec / 1000 + real_to_mono);
+						ts.tv_nsec / 1000 +
+						real_to_mono);
 			}
 		last = at;
 		if (!n++)
