@@ -89,7 +89,7 @@ say "   every guest is still served, 3 s"
 traffic 3
 run "$GONACTL" stats
 
-say "6. gonad is killed (-9) and started again while web sends UDP at 20,000 packets/s"
+say "6. gonad is killed (-9) and started again while web sends UDP at $UDP_PPS packets/s"
 run ip -n "$T_P-fab" link set fens1f0 up
 sleep 0.2
 restart() {

@@ -7,10 +7,12 @@ set -eu
 cd "$(dirname "$0")"
 
 # Build: compiler, BPF toolchain, libraries. Tests and demo: namespaces,
-# traffic, JSON, valgrind.
+# traffic, JSON, valgrind; the VM part: kmod (depmod, modprobe) and the
+# archive's keys for the private apt configuration of tests/vm.
 pkgs="make gcc libc6-dev pkgconf clang llvm bpftool libbpf-dev linux-libc-dev
 libnl-3-dev libnl-route-3-dev libconfig-dev check libsystemd-dev
-iproute2 iperf3 iputils-ping jq procps valgrind man-db groff-base systemd"
+iproute2 iperf3 iputils-ping jq procps valgrind man-db groff-base systemd
+kmod debian-archive-keyring"
 
 missing=""
 for p in $pkgs; do
@@ -36,3 +38,10 @@ if [ ! -f Makefile ] || [ ! -f config.status ] ||
 	./configure -q
 fi
 make -s -j"$(nproc)" tests
+# The VM part of the tests: Debian's kernels and qemu, fetched with apt
+# into tests/vm's cache (never installed; the machine's apt sources are
+# left as they are).
+if [ "$(id -u)" -eq 0 ] && ! tests/vm/fetch >/dev/null; then
+	echo "setup.sh: the VM part's kernels and qemu could not be fetched;" \
+		"make check will say so" >&2
+fi

@@ -124,6 +124,7 @@ static void json_counters(struct json *j, const char *key,
 			  const struct ctl_counters *c)
 {
 	json_obj_open(j, key);
+	json_u64(j, "read_us", c->read_us);
 	json_u64(j, "tx_packets", c->tx_packets);
 	json_u64(j, "tx_bytes", c->tx_bytes);
 	json_u64(j, "rx_packets", c->rx_packets);

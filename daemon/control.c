@@ -90,6 +90,7 @@ static void fill_counters(struct ctl_counters *out,
 			  const struct gona_counters *now,
 			  const struct rates *rt)
 {
+	out->read_us = now_us();
 	out->tx_packets = now->tx_packets;
 	out->tx_bytes = now->tx_bytes;
 	out->rx_packets = now->rx_packets;

@@ -63,6 +63,8 @@ enum ctl_type {
 
 /* Counters summed over CPUs, and rates measured over the last interval. */
 struct ctl_counters {
+	uint64_t read_us; /* when they were read, CLOCK_MONOTONIC: a rate
+			     between two replies needs no clock of its own */
 	uint64_t tx_packets;
 	uint64_t tx_bytes;
 	uint64_t rx_packets;

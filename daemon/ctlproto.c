@@ -12,7 +12,7 @@
 /* The records are copied as bytes between two builds of the same tree;
  * these pin the layout so a careless edit shows up at compile time. */
 _Static_assert(sizeof(struct ctl_hdr) == 16, "ctl_hdr layout");
-_Static_assert(sizeof(struct ctl_counters) == 48 + 8 * CTL_DROP_SLOTS,
+_Static_assert(sizeof(struct ctl_counters) == 56 + 8 * CTL_DROP_SLOTS,
 	       "ctl_counters layout");
 _Static_assert(sizeof(struct ctl_status) % 8 == 0, "ctl_status padding");
 _Static_assert(sizeof(struct ctl_uplink) % 8 == 0, "ctl_uplink padding");

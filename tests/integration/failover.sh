@@ -26,6 +26,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib/tap.sh"
 . "$here/../lib/topo.sh"
 . "$here/../lib/iperf.sh"
+. "$here/../lib/pull.sh"
 
 probe_ms=10
 [ -n "${GONA_VM:-}" ] && probe_ms=50
@@ -71,51 +72,6 @@ outage_ms() {
 	awk -v l="$1" -v p="$UDP_PPS" 'BEGIN { printf "%.2f", l / p * 1000 }'
 }
 
-# A cable pull of NIC uplink $2 while the guest sends ($1 tx) or
-# receives (rx) through it, against the driver's carrier loss as gonad
-# traced it in the kernel. Prints the trial, then for tx the driver's
-# time from the pull (when the guest's frames stop arriving at $2's
-# fabric end) to its report (ms) and the frames the data path sent out of
-# $2 after that report; for rx, how long gonad took to hear of the report
-# (us) and the time from the report to gonad's first announcement of the
-# guest out of the other uplink $3 (ms). One sniffer each way: under
-# software emulation every sniffer of a busy link slows the rest.
-nic_pull() {
-	local dir=$1 h=$2 o=$3 p res at mono real first last lag late
-	shift 3
-	if [ "$dir" = tx ]; then
-		nsx fab "$TOOLS/pkt" sniff "f$h" 02:00:00:00:00:01 4500 in >"$T_DIR/pull.sniff" &
-	else
-		# gonad's gratuitous ARP for the guest: its MAC and 192.0.2.11.
-		nsx dd "$TOOLS/pkt" sniff "$o" 192.0.2.11 4500 out >"$T_DIR/pull.sniff" &
-	fi
-	p=$!
-	for _ in $(seq 1 100); do
-		[ -s "$T_DIR/pull.sniff" ] && break
-		sleep 0.01
-	done
-	res=$(udp_trial g1 3 1.5 "topo_cable $h down" "$@")
-	wait "$p"
-	read -r _ first last < <(tail -1 "$T_DIR/pull.sniff")
-	read -r mono real < <("$TOOLS/pkt" clock)
-	read -r at lag late < <(gctl -j uplink show "$h" | jq -r '.uplink |
-		"\(.carrier_at_us) \(.carrier_lag_us) \(.counters.tx_packets - .carrier_tx_packets)"')
-	at=$((at - (real - mono)))
-	# tx: from the last frame through $h to the report; rx: from the
-	# report to the first announcement.
-	if [ "$dir" = tx ]; then
-		echo "$res|$(ms_between "$last" "$at")|$late"
-	else
-		echo "$res|$(ms_between "$at" "$first")|$lag"
-	fi
-}
-
-# ms_between A B: B - A, both in us, in ms; "none" unless both are there
-# and A comes first.
-ms_between() {
-	awk -v a="$1" -v b="$2" 'BEGIN {
-		if (a > 0 && b > a) printf "%.2f", (b - a) / 1000; else print "none" }'
-}
 for dir in tx rx; do
 	opt=""
 	[ $dir = rx ] && opt=-R
@@ -124,11 +80,11 @@ for dir in tx rx; do
 		o=up1
 		[ "$h" = up1 ] && o=up0
 		if topo_is_nic "$h" && [ $dir = tx ]; then
-			IFS='|' read -r res drv late < <(nic_pull tx "$h" $o $opt)
+			IFS='|' read -r res drv late < <(nic_pull tx "$h" $o 3 1.5 $opt)
 			t_cmp "carrier loss of $h ($(topo_driver "$h")), tx, trial $trial: frames the data path sent out of $h after its driver saw the cable go ($(udp_said "$res"), $(outage_ms "$(udp_lost "$res")") ms, the driver's $drv ms after the pull)" \
 				"$late" == 0
 		elif topo_is_nic "$h"; then
-			IFS='|' read -r res ann lag < <(nic_pull rx "$h" $o $opt)
+			IFS='|' read -r res ann lag < <(nic_pull rx "$h" $o 3 1.5 $opt)
 			t_cmp "carrier loss of $h ($(topo_driver "$h")), rx, trial $trial: from its driver seeing the cable go to gonad announcing the guest out of $o, in ms (gonad heard of it after $lag us; $(udp_said "$res"), $(outage_ms "$(udp_lost "$res")") ms)" \
 				"$ann" "<" 5
 		else

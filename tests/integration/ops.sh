@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: MIT
 # Operations: gonad killed with SIGKILL, or stopped with
 # daemon.keep_datapath_on_stop, and started again while a guest sends
-# (and receives) UDP at 20,000 packets/s: nothing lost, the new gonad
-# reports what it took over; reload (gonactl and SIGHUP) all or nothing,
+# (and receives) UDP at 20,000 packets/s (5,000 in the VM harness, as
+# tests/lib/iperf.sh says): nothing lost, the new gonad reports what it
+# took over; reload (gonactl and SIGHUP) all or nothing,
 # with a broken file, a key only a restart may change and an over-promise
 # refused and changing nothing; live guest and uplink add and del under
 # traffic; gonactl save; who may read and who may change. Needs root.
@@ -110,9 +111,9 @@ for dir in tx rx; do
 	opt=""
 	[ $dir = rx ] && opt=-R
 	trial g1 4 1.5 'gonad_restart KILL' $opt
-	t_cmp "gonad killed and started again, UDP $dir at 20,000 packets/s: packets lost ($said)" \
+	t_cmp "gonad killed and started again, UDP $dir at $UDP_PPS packets/s: packets lost ($said)" \
 		"$lost" "==" 0
-	t_cmp "... of packets sent" "$sent" ">=" 70000
+	t_cmp "... of packets sent" "$sent" ">=" $((UDP_PPS * 35 / 10))
 done
 st=$(gctl -j status)
 t_check "the new gonad reports the data path it took over (2 guests, 2 uplinks)" \
@@ -120,7 +121,7 @@ t_check "the new gonad reports the data path it took over (2 guests, 2 uplinks)"
 gctl status | grep -q "^started   took over" &&
 	t_ok "status says it took over" || t_fail "status says it took over"
 after=$(counter g1 tx_packets)
-t_cmp "g1's counters were kept across the restarts" "$after" ">" "$((before + 70000))"
+t_cmp "g1's counters were kept across the restarts" "$after" ">" "$((before + UDP_PPS * 35 / 10))"
 t_check "the log says each device was taken over" \
 	grep -q "guest g1 (vif1): taken over" "$T_DIR/gonad.log"
 n=$(nsx dd tc filter show dev vif1 ingress | grep -c "gona_guest_tx")

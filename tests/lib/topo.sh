@@ -81,14 +81,15 @@ topo_dd() {
 	topo_ns dd
 }
 
-# topo_uplink DEV: DEV in the driver domain, its peer fDEV on the bridge.
+# topo_uplink DEV [QUEUES]: DEV in the driver domain, its peer fDEV on the
+# bridge; with QUEUES transmit and receive queues, as a multi-queue NIC.
 topo_uplink() {
 	if [ -n "${TOPO_NICS:-}" ]; then
 		topo_uplink_nic "$1"
 		return
 	fi
-	ip -n "$T_P-dd" link add "$1" type veth peer name "f$1" \
-		netns "$T_P-fab" || return 1
+	ip -n "$T_P-dd" link add "$1" ${2:+numtxqueues $2 numrxqueues $2} \
+		type veth peer name "f$1" netns "$T_P-fab" || return 1
 	ip -n "$T_P-fab" link set "f$1" master br0 up
 	ip -n "$T_P-dd" link set "$1" up
 }

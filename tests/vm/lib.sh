@@ -181,6 +181,18 @@ vm_fetch_busybox() {
 # virtio) are not in modules.dep and need nothing.
 VM_INITRD_MODULES="virtio_pci 9pnet_virtio 9p overlay virtio_console"
 
+# vm_initrd_ready: VM_INITRD, the initramfs of VM_KVER, made anew when the
+# harness changed since.
+vm_initrd_ready() {
+	local dir
+	dir=$(dirname "${BASH_SOURCE[0]}")
+	VM_INITRD=$VM_CACHE/initrd-$VM_KVER.gz
+	if [ ! -s "$VM_INITRD" ] || [ "$dir/initramfs-init" -nt "$VM_INITRD" ] ||
+		[ "$dir/lib.sh" -nt "$VM_INITRD" ]; then
+		vm_initrd "$VM_INITRD"
+	fi
+}
+
 # vm_initrd OUT: the initramfs for VM_KDIR/VM_KVER: busybox, the modules
 # above with their dependencies first (decompressed: busybox's insmod
 # takes plain .ko files), and tests/vm/initramfs-init as /init.
