@@ -29,10 +29,20 @@ void log_vmsg(int prio, const char *fmt, va_list ap)
 	if (prio == LOG_DEBUG && !log_verbose)
 		return;
 	if (log_stderr) {
-		if (log_prefix)
-			fprintf(stderr, "<%d>", prio);
-		vfprintf(stderr, fmt, ap);
-		fputc('\n', stderr);
+		/* One write per line: a line is never split by another
+		 * writer, and logging costs one system call in the event
+		 * loop (a failover logs on its way). */
+		char buf[1200];
+		int n = log_prefix ? snprintf(buf, sizeof(buf), "<%d>", prio)
+				   : 0;
+		int m = vsnprintf(buf + n, sizeof(buf) - (size_t)n - 1, fmt,
+				  ap);
+
+		n += m > 0 ? m : 0;
+		if (n > (int)sizeof(buf) - 2)
+			n = (int)sizeof(buf) - 2;
+		buf[n++] = '\n';
+		fwrite(buf, 1, (size_t)n, stderr);
 		fflush(stderr);
 	} else {
 		vsyslog(prio, fmt, ap);

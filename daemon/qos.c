@@ -186,6 +186,11 @@ int qos_open(struct gonad *g, enum conf_qos_backend want, char *err,
 		g->qos = &qos_edt_ops;
 		snprintf(g->qos_why, sizeof(g->qos_why),
 			 "auto: %s; it has sch_fq", no_qdisc(htb, "htb"));
+	} else if (htb && htb != -EEXIST) {
+		/* Neither: the uplinks will say they cannot be shaped. */
+		g->qos = &qos_htb_ops;
+		snprintf(g->qos_why, sizeof(g->qos_why), "auto: %s, nor sch_fq",
+			 no_qdisc(htb, "htb"));
 	} else {
 		g->qos = &qos_htb_ops;
 		snprintf(g->qos_why, sizeof(g->qos_why),

@@ -53,8 +53,8 @@ static uint32_t fq_limit(uint64_t cap)
  * fq as the root, or mq with an fq under each transmit queue where the
  * device has several (no lock shared by all CPUs). One guest's frames may
  * cross several queues: its clock, not the queue, spaces them. An mq root
- * taken over from a previous gonad stays (mq cannot be changed in place);
- * each fq is set again, its queue kept.
+ * of gona's handle (a previous gonad's) stays (mq cannot be changed in
+ * place); each fq is set again, its queue kept.
  */
 static int edt_uplink_attach(struct gonad *g, struct uplink *u)
 {
@@ -67,7 +67,7 @@ static int edt_uplink_attach(struct gonad *g, struct uplink *u)
 	} else if (ntx == 1) {
 		r = tc_fq(g->tc, u->ifindex, TC_H_ROOT, root, limit, limit);
 	} else {
-		r = g->adopted && tc_root_is(g->tc, u->ifindex, root, "mq")
+		r = tc_root_is(g->tc, u->ifindex, root, "mq")
 			    ? 0
 			    : tc_root_qdisc(g->tc, u->ifindex, root, "mq",
 					    false);

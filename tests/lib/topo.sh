@@ -207,11 +207,12 @@ topo_guest() {
 
 # topo_gonad CONF: start gonad in the driver domain and wait for its
 # socket. nsenter, not ip netns exec: the latter remounts /sys, and gonad
-# must see the real bpffs mounts. GONAD_WRAP runs it under valgrind.
+# must see the real bpffs mounts. At nice -10, as conf/gonad.service runs
+# it. GONAD_WRAP runs it under valgrind.
 topo_gonad() {
 	local i
-	nsenter --net="/run/netns/$T_P-dd" -- ${GONAD_WRAP:-} "$GONAD" -d -f "$1" \
-		2>>"$T_DIR/gonad.log" &
+	nsenter --net="/run/netns/$T_P-dd" -- nice -n -10 ${GONAD_WRAP:-} \
+		"$GONAD" -d -f "$1" 2>>"$T_DIR/gonad.log" &
 	T_GONAD_PID=$!
 	for i in $(seq 1 300); do
 		"$GONACTL" -s "$T_SOCK" status >/dev/null 2>&1 && return 0
