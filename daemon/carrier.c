@@ -4,6 +4,7 @@
  * maps, their links pinned so they outlive a restart, and their ring buffer
  * read in the event loop. */
 #include <errno.h>
+#include <stdarg.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -145,16 +146,36 @@ static void unload(struct carrier *c, bool keep)
 	free(c);
 }
 
+/* libbpf's account of a kernel that cannot trace (its verifier log among
+ * it) is for -v: the one warning below says what it means. */
+static int debug_only(enum libbpf_print_level level, const char *fmt,
+		      va_list ap)
+{
+	char buf[1024];
+	size_t n;
+
+	(void)level;
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	n = strlen(buf);
+	if (n && buf[n - 1] == '\n')
+		buf[n - 1] = '\0';
+	log_debug("%s", buf);
+	return 0;
+}
+
 int carrier_open(struct gonad *g, struct carrier **out)
 {
 	struct carrier *c = calloc(1, sizeof(*c));
+	libbpf_print_fn_t was;
 	int r;
 
 	*out = NULL;
 	if (!c)
 		return -ENOMEM;
 	c->g = g;
+	was = libbpf_set_print(debug_only);
 	r = load(c);
+	libbpf_set_print(was);
 	if (r) {
 		/* Not fatal: rtnetlink still tells, later. */
 		log_warnx("carrier changes: cannot trace the drivers' (%s); "

@@ -21,15 +21,18 @@ vm_kernel_known() {
 	case $1 in 6.1 | 6.12) return 0 ;; *) return 1 ;; esac
 }
 
+# The private apt configuration: its own sources, preferences, lists and
+# cache; the machine's package database.
+VM_APT_OPTS=(-o Dir::Etc::SourceList="$VM_APT_DIR/sources.list"
+	-o Dir::Etc::SourceParts="$VM_APT_DIR/sources.list.d"
+	-o Dir::Etc::Preferences="$VM_APT_DIR/preferences"
+	-o Dir::Etc::PreferencesParts="$VM_APT_DIR/preferences.d"
+	-o Dir::State::Lists="$VM_APT_DIR/lists"
+	-o Dir::Cache="$VM_APT_DIR/cache")
+
 # vm_apt ARGS...: apt-get with the private configuration.
 vm_apt() {
-	apt-get -q -o Dir::Etc::SourceList="$VM_APT_DIR/sources.list" \
-		-o Dir::Etc::SourceParts="$VM_APT_DIR/sources.list.d" \
-		-o Dir::Etc::Preferences="$VM_APT_DIR/preferences" \
-		-o Dir::Etc::PreferencesParts="$VM_APT_DIR/preferences.d" \
-		-o Dir::State::Lists="$VM_APT_DIR/lists" \
-		-o Dir::Cache="$VM_APT_DIR/cache" \
-		-o APT::Sandbox::User=root "$@"
+	apt-get -q "${VM_APT_OPTS[@]}" -o APT::Sandbox::User=root "$@"
 }
 
 # The machine's mirror for SUITE (bookworm, bookworm-security), or
@@ -74,12 +77,7 @@ LIST
 }
 
 vm_apt_cache() {
-	apt-cache -o Dir::Etc::SourceList="$VM_APT_DIR/sources.list" \
-		-o Dir::Etc::SourceParts="$VM_APT_DIR/sources.list.d" \
-		-o Dir::Etc::Preferences="$VM_APT_DIR/preferences" \
-		-o Dir::Etc::PreferencesParts="$VM_APT_DIR/preferences.d" \
-		-o Dir::State::Lists="$VM_APT_DIR/lists" \
-		-o Dir::Cache="$VM_APT_DIR/cache" "$@"
+	apt-cache "${VM_APT_OPTS[@]}" "$@"
 }
 
 # vm_candidate PKG [SUITE]: the version apt would take (from SUITE).
