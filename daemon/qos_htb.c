@@ -190,14 +190,14 @@ static int htb_uplink_attach(struct gonad *g, struct uplink *u)
 	};
 	int r;
 
-	/* A new tree: none of the guests' classes is there yet. */
+	/* Every class is set again below, whatever gonad knew of them. */
 	for (size_t i = 0; i < g->n_guests; i++)
 		memset(&g->guests[i]->htb[u->slot], 0,
 		       sizeof(g->guests[i]->htb[u->slot]));
-	/* A tree a previous gonad built is taken over as it is: HTB cannot
-	 * change a root qdisc in place, and replacing it would drop what is
-	 * queued. Its classes are set again below. */
-	r = g->adopted && tc_root_is(g->tc, u->ifindex, handle(0), "htb")
+	/* A tree of ours already there (a previous gonad's, or this one's
+	 * before a new capacity) is kept as it is: HTB cannot change a root
+	 * qdisc in place, and replacing it would drop what is queued. */
+	r = tc_root_is(g->tc, u->ifindex, handle(0), "htb")
 		    ? 0
 		    : tc_htb_qdisc(g->tc, u->ifindex, handle(0),
 				   GONA_QOS_HOST_MINOR);

@@ -48,6 +48,7 @@ trap 'cleanup_groups; topo_cleanup' EXIT
 conf=$T_DIR/gona.conf
 UPLINKS="up0 up1"
 G2=vif2 # g2's interface, vifN: its MAC and address follow
+CAP0=1G  # up0's capacity
 # write_conf G2_TXMAX EXTRA_GUESTS DAEMON_KEYS: the uplinks in $UPLINKS,
 # g1 and g2, more guests, more daemon keys.
 write_conf() {
@@ -55,8 +56,8 @@ write_conf() {
 	{
 		echo "uplinks = ("
 		for u in $UPLINKS; do
-			printf '%s\t{ name = "%s"; device = "%s"; capacity = "1G"; }' \
-				"$sep" "$u" "$u"
+			printf '%s\t{ name = "%s"; device = "%s"; capacity = "%s"; }' \
+				"$sep" "$u" "$u" "$([ "$u" = up0 ] && echo "$CAP0" || echo 1G)"
 			sep=$',\n'
 		done
 		cat <<CONF
@@ -104,6 +105,24 @@ gonad_restart() {
 	T_GONAD_PID=""
 	topo_gonad "$conf"
 }
+
+# A new capacity for up0 under traffic: its tree is changed in place (HTB
+# cannot replace a root qdisc without dropping what it holds), every class
+# kept, the root at the new rate; g1 loses nothing. And back. First, while
+# gonad made the tree itself (a tree taken over after a restart is kept
+# whatever changes).
+for CAP0 in 800M 1G; do
+	write_conf 300M "" ""
+	trial g1 3 1 'gctl reload >"$T_DIR/reload.out" 2>&1'
+	t_cmp "g1 sending UDP while up0's capacity becomes $CAP0: packets lost ($said)" \
+		"$lost" "==" 0
+	t_check "reload says: $(cat "$T_DIR/reload.out")" \
+		grep -q "uplinks 1 changed" "$T_DIR/reload.out"
+	n=$(nsx dd tc class show dev up0 | grep -c "htb 60a:")
+	t_cmp "... and up0 keeps its 4 HTB classes" "$n" "==" 4
+	t_check "... its root class at $CAP0" \
+		nsx dd sh -c "tc class show dev up0 | grep -q '^class htb 60a:1 root rate ${CAP0}bit'"
+done
 
 ## A crash: SIGKILL, then a new gonad, under traffic both ways.
 before=$(counter g1 tx_packets)
