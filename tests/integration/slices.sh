@@ -6,8 +6,10 @@
 # lowered under load, admission, and refused bad input.
 # Needs root. Env: GONAD, GONACTL, TOOLS, GONAD_WRAP; GONA_QOS_BACKEND
 # (policy.qos_backend: htb, the default, edt or auto). In the VM harness
-# (GONA_VM) every rate is scaled to 30%: software emulation carries some
-# 800 Mbit/s through gona, not the 1G the uplink is here.
+# (GONA_VM) every rate is scaled to 25%: software emulation carries some
+# 280 Mbit/s in one TCP flow through gona, and a flow near that loses
+# packets outside gona; the top ceiling, 200M, is 0.7 of it. A slower
+# machine scales further down (below).
 
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -18,7 +20,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 M=1000000
 backend=${GONA_QOS_BACKEND:-htb}
 sc=100
-[ -n "${GONA_VM:-}" ] && sc=30
+[ -n "${GONA_VM:-}" ] && sc=25
 # mb N: N Mbit/s as this run scales it, in Mbit/s.
 mb() { echo $(($1 * sc / 100)); }
 # rate_name N: N Mbit/s as gonad writes it (300M, 1.1G).
@@ -79,16 +81,17 @@ gset() {
 
 # What one TCP flow carries through gona here with no slice set, 3 s: a
 # ceiling test must measure gona, not a machine too slow for the rate.
-# Where the flow falls short of the uplink (software emulation on a slow
-# machine), every rate is scaled down until the top ceiling, 0.8 of the
-# uplink, is 0.8 of what the flow carried.
+# Where the flow's goodput falls short of 0.9 of the uplink's (TCP's
+# payload is 0.956 of the frames on the wire), as under software
+# emulation on a slow machine, every rate is scaled down until the top
+# ceiling, 0.8 of the uplink, is 0.7 of what the flow carried.
 iperf_bg g1 1 3
 iperf_wait
 free=$(goodput g1)
 t_diag "one flow, no slice: $(iperf_summary g1)"
-if [ "$free" -lt $(($(mb 1000) * M * 956 / 1000 * 95 / 100)) ]; then
+if [ "$free" -lt $(($(mb 1000) * M * 956 / 1000 * 90 / 100)) ]; then
 	t_diag "it falls short of the $(mb 1000)M uplink: this machine is the bottleneck"
-	sc=$((free / (10 * M)))
+	sc=$((free * 7 / (80 * M)))
 	if [ "$sc" -lt 5 ]; then
 		t_fail "this machine carries one flow at $((free / M)) Mbit/s through gona: too slow for a slice test"
 		t_done
@@ -98,30 +101,33 @@ if [ "$free" -lt $(($(mb 1000) * M * 956 / 1000 * 95 / 100)) ]; then
 	t_check "gonad reloads the uplink at $(mb 1000)M" gctl reload
 fi
 [ "$sc" = 100 ] || t_diag "rates scaled to $sc%: the uplink is $(mb 1000)M"
-t_cmp "one flow carries the scaled uplink's top ceiling and more (Mbit/s)" \
-	$((free / M)) ">" "$(mb 800)"
 
 # Ceilings: one guest alone, iperf3 goodput within 0.90..1.00 of tx.max,
-# gona's counters within 3% of it on the wire; then rx.max with -R.
+# gona's counters within 3% of it on the wire from 1.5 s to 4.5 s of 6
+# (after slow start, and a second before the end even where a gonactl
+# takes half a second); then rx.max with -R.
 for dir in tx rx; do
 	for ceil in $(mb 50) $(mb 200) $(mb 800); do
 		if [ $dir = tx ]; then
 			gset g1 tx.max ${ceil}M rx.max none
-			iperf_bg g1 1 5
+			iperf_bg g1 1 6
 			field=tx_bytes
 		else
 			gset g1 tx.max none rx.max ${ceil}M
-			iperf_bg g1 1 5 -R
+			iperf_bg g1 1 6 -R
 			field=rx_bytes
 		fi
+		h0=$(gctl -j guest show g1 | jq .counters.drops.horizon)
 		rate=$(counter_rate g1 $field 1.5 4.5)
 		iperf_wait
+		h1=$(gctl -j guest show g1 | jq .counters.drops.horizon)
 		within "$dir.max ${ceil}M: iperf3 goodput" "$(goodput g1)" \
 			$((ceil * M)) 0.90 1.00
 		within "$dir.max ${ceil}M: gona's L2 rate" "$rate" \
 			$((ceil * M)) 0.97 1.03
-		# What gonad counted, second by second, for a failure.
-		[ "$dir" = tx ] && t_diag "$(iperf_summary g1)"
+		# What iperf3 saw, second by second, and what gona dropped
+		# at g1's horizon (EDT), for a failure.
+		[ "$dir" = tx ] && t_diag "$(iperf_summary g1); dropped at the horizon: $((h1 - h0))"
 	done
 done
 gset g1 rx.max none
@@ -129,7 +135,7 @@ gset g1 rx.max none
 # One guest's flows over several queues of the uplink: its one clock (EDT)
 # or its one class (HTB) holds their sum to its ceiling.
 gset g1 tx.max "$(mb 200)M"
-iperf_bg g1 1 5 -P 4
+iperf_bg g1 1 6 -P 4
 rate=$(counter_rate g1 tx_bytes 1.5 4.5)
 iperf_wait
 within "tx.max $(mb 200)M, 4 flows: gona's L2 rate" "$rate" $(($(mb 200) * M)) 0.97 1.03

@@ -31,14 +31,22 @@ counter() { gctl -j guest show "$1" | jq ".counters.$2"; }
 # gona's own rate of guest $1's counter $2 between t=$3 and t=$4 seconds
 # from now, in bit/s, on the wire: timed by gonad's clock at each read,
 # not by when gonactl came back (under software emulation that is tens of
-# milliseconds off either way).
+# milliseconds off either way), and each read started at its time from
+# now, however long the one before took (there, a gonactl and a jq take
+# half a second).
 counter_rate() {
-	local b0 b1 t0 t1
-	sleep "$3"
+	local b0 b1 t0 t1 start
+	start=$(now_ns)
+	sleep_until "$start" "$3"
 	read -r b0 t0 < <(gctl -j guest show "$1" | jq -r ".counters | \"\(.$2) \(.read_us)\"")
-	sleep "$(awk -v a="$3" -v b="$4" 'BEGIN { print b - a }')"
+	sleep_until "$start" "$4"
 	read -r b1 t1 < <(gctl -j guest show "$1" | jq -r ".counters | \"\(.$2) \(.read_us)\"")
 	echo $(((b1 - b0) * 8 * 1000000 / (t1 - t0)))
+}
+# sleep_until START_NS SECONDS: until SECONDS after START_NS (now_ns).
+sleep_until() {
+	sleep "$(awk -v s="$1" -v d="$2" -v n="$(now_ns)" \
+		'BEGIN { l = d - (n - s) / 1e9; print (l > 0 ? l : 0) }')"
 }
 
 # UDP datagrams the kernel dropped in namespace $1 because a receiving
