@@ -15,29 +15,9 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-/* gona.bpf.c's maps (ebpf/maps.h), whose file descriptors gonad hands
- * this object: declared as there, created only there. */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, GONA_MAX_UPLINKS);
-	__type(key, __u32);
-	__type(value, struct gona_uplink);
-} uplinks SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, GONA_MAX_UPLINKS);
-	__type(key, __u32);
-	__type(value, __u32);
-} uplink_by_ifindex SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct gona_globals);
-} globals SEC(".maps");
+/* gona.bpf.c's uplink maps, whose file descriptors gonad hands this
+ * object: created only there. */
+#include "ebpf/maps_uplinks.h"
 
 /* Its own: read by the gonad that loaded it. */
 struct {

@@ -55,27 +55,8 @@ struct {
 	__type(value, __u8);
 } guest_ip6 SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, GONA_MAX_UPLINKS);
-	__type(key, __u32); /* uplink slot */
-	__type(value, struct gona_uplink);
-} uplinks SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, GONA_MAX_UPLINKS);
-	__type(key, __u32); /* ifindex of the uplink */
-	__type(value, __u32); /* uplink slot */
-} uplink_by_ifindex SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct gona_globals);
-} globals SEC(".maps");
+/* uplinks, uplink_by_ifindex, globals */
+#include "ebpf/maps_uplinks.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
