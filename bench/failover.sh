@@ -25,6 +25,7 @@ while [ $# -gt 0 ]; do
 done
 GONAD=$build/gonad
 GONACTL=$build/gonactl
+TOOLS=$build/tests/tools
 . tests/lib/topo.sh
 . tests/lib/iperf.sh
 . tests/lib/pull.sh

@@ -6,7 +6,7 @@
 # a Linux bridge, and carrier-loss outages on emulated NICs with their
 # real drivers (e1000e and igb on 6.1, virtio-net and igb on 6.12, as in
 # the test suite). Software emulation is slow: rates are the VM's, the
-# ratios are what compares. Takes some 25 minutes.
+# ratios are what compares. Takes some 35 minutes.
 # usage: bench/vm.sh [--build DIR] [--kernels "6.1 6.12"] [--trials N]
 
 set -eu
@@ -28,7 +28,7 @@ for k in $kernels; do
 	esac
 	echo "=== Debian's $k, in the VM"
 	tests/vm/run --kernel "$k" --nics virtio,e1000e,igb --timeout 3000 -- \
-		bash -c "bench/throughput.sh --build '$build' --rounds 5 --seconds 4 &&
+		bash -c "bench/throughput.sh --build '$build' --rounds 11 --seconds 4 &&
 			echo && TOPO_NICS='$nics' bench/failover.sh --build '$build' --trials $trials"
 	echo
 done

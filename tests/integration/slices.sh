@@ -108,6 +108,7 @@ fi
 # takes half a second); then rx.max with -R.
 for dir in tx rx; do
 	for ceil in $(mb 50) $(mb 200) $(mb 800); do
+		h0=$(gctl -j guest show g1 | jq .counters.drops.horizon)
 		if [ $dir = tx ]; then
 			gset g1 tx.max ${ceil}M rx.max none
 			iperf_bg g1 1 6
@@ -117,7 +118,6 @@ for dir in tx rx; do
 			iperf_bg g1 1 6 -R
 			field=rx_bytes
 		fi
-		h0=$(gctl -j guest show g1 | jq .counters.drops.horizon)
 		rate=$(counter_rate g1 $field 1.5 4.5)
 		iperf_wait
 		h1=$(gctl -j guest show g1 | jq .counters.drops.horizon)
