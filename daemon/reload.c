@@ -96,8 +96,8 @@ int reload_apply(struct gonad *g, struct conf *nc, const char *origin,
 	struct conf *old = g->conf;
 	struct tally tg = { 0 }, tu = { 0 };
 	bool relink = false, policy, keep;
-	char why[256];
-	size_t off = 0;
+	char why[256], unshaped[128] = "";
+	size_t off = 0, uoff = 0;
 	int r;
 
 	r = restart_only(old, nc, why, sizeof(why));
@@ -143,8 +143,16 @@ int reload_apply(struct gonad *g, struct conf *nc, const char *origin,
 				tu.added++;
 			relink = true;
 		} else if (!same_uplink(&u->conf, &nc->uplinks[i])) {
-			relink |= state_uplink_change(g, u, &nc->uplinks[i]);
+			bool shaped = u->qos_made, moved;
+
+			moved = state_uplink_change(g, u, &nc->uplinks[i]);
+			relink |= moved;
 			tu.changed++;
+			/* Its tree could not be rebuilt in place (the log
+			 * says why): the reply says so too. */
+			if (shaped && !moved && !u->qos_made)
+				say(unshaped, sizeof(unshaped), &uoff, "%s%s",
+				    uoff ? ", " : "", u->conf.name);
 		}
 	}
 	/* MACs are unique across guests: all changed ones go (with the
@@ -195,6 +203,11 @@ int reload_apply(struct gonad *g, struct conf *nc, const char *origin,
 		say(msg, len, &off, "%sdaemon.keep_datapath_on_stop %s",
 		    off ? "; " : "",
 		    nc->daemon.keep_datapath_on_stop ? "on" : "off");
+	if (uoff)
+		say(msg, len, &off,
+		    "; unshaped: uplink %s, whose qdisc could not be rebuilt "
+		    "(the log says why)",
+		    unshaped);
 	if (!off)
 		snprintf(msg, len, "nothing changed");
 	return 0;

@@ -37,11 +37,17 @@ SD_CG="gona-svc-$$"
 if [ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ]; then
 	SD_V1=""
 	SD_CG_DIRS=/sys/fs/cgroup/$SD_CG
-else
+elif mountpoint -q /sys/fs/cgroup/systemd; then
 	SD_V1=systemd
 	mountpoint -q /sys/fs/cgroup/unified && SD_V1="systemd unified"
 	SD_CG_DIRS=""
 	for h in $SD_V1; do SD_CG_DIRS="$SD_CG_DIRS /sys/fs/cgroup/$h/$SD_CG"; done
+else
+	# A chroot with /sys bound in but not what is mounted below it.
+	t_fail "systemd needs a cgroup hierarchy at /sys/fs/cgroup (cgroup2, or v1's name=systemd), and none is mounted there"
+	topo_cleanup
+	t_done
+	exit 1
 fi
 
 svc_cleanup() {
