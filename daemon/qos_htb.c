@@ -194,10 +194,12 @@ static int htb_uplink_attach(struct gonad *g, struct uplink *u)
 	for (size_t i = 0; i < g->n_guests; i++)
 		memset(&g->guests[i]->htb[u->slot], 0,
 		       sizeof(g->guests[i]->htb[u->slot]));
-	/* A tree of ours already there (a previous gonad's, or this one's
-	 * before a new capacity) is kept as it is: HTB cannot change a root
-	 * qdisc in place, and replacing it would drop what is queued. */
-	r = tc_root_is(g->tc, u->ifindex, handle(0), "htb")
+	/* A tree taken over from a previous gonad, or this one's before a
+	 * new capacity, is kept as it is: HTB cannot change a root qdisc in
+	 * place, and replacing it would drop what is queued. Any other is
+	 * replaced by a new one. */
+	r = (g->adopted || u->qos_made) &&
+			    tc_root_is(g->tc, u->ifindex, handle(0), "htb")
 		    ? 0
 		    : tc_htb_qdisc(g->tc, u->ifindex, handle(0),
 				   GONA_QOS_HOST_MINOR);
