@@ -139,31 +139,40 @@ vm_fetch_kernel() {
 	fi
 }
 
+# vm_install_libs DIR: the libraries that the packages extracted in DIR
+# need, installed from bookworm where missing (libraries only: nothing
+# that would start a service; the packages in DIR stay extracted there).
+vm_install_libs() {
+	local dir=$1 deps missing="" p
+	deps=$(for p in "$dir"/debs/*.deb; do dpkg-deb -f "$p" Depends; done |
+		tr ',' '\n' | sed 's/^ *//; s/[ |].*//' | grep -E '^(lib|zlib1g$)' | sort -u)
+	for p in $deps; do
+		[ -e "$dir/$p.version" ] && continue
+		dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null |
+			grep -qx installed || missing="$missing $p"
+	done
+	[ -z "$missing" ] && return 0
+	echo "tests/vm: installing the libraries they need:$missing" >&2
+	# shellcheck disable=SC2086
+	DEBIAN_FRONTEND=noninteractive vm_apt install -y -qq \
+		--no-install-recommends $missing >/dev/null || {
+		echo "tests/vm: cannot install$missing" >&2
+		return 1
+	}
+}
+
 # vm_fetch_qemu: qemu from bookworm-backports (10.0: its igb emulates a
 # multi-queue Intel 82576 NIC, which bookworm's 7.2 lacks), its firmware
 # and data, and the libraries it needs installed from bookworm; sets
 # VM_QEMU and VM_QEMU_DATA (the -L directories).
 vm_fetch_qemu() {
-	local dir=$VM_CACHE/qemu deps missing="" p
+	local dir=$VM_CACHE/qemu p
 	for p in qemu-system-x86 qemu-system-data seabios; do
 		vm_download "$dir" "$p" bookworm-backports
 	done
 	VM_QEMU=$dir/root/usr/bin/qemu-system-x86_64
 	VM_QEMU_DATA="-L $dir/root/usr/share/qemu -L $dir/root/usr/share/seabios"
-	deps=$(dpkg-deb -f "$dir/debs/"qemu-system-x86_*.deb Depends |
-		tr ',' '\n' | sed 's/^ *//; s/[ |].*//' |
-		grep -vE '^(qemu-|seabios|ipxe)')
-	for p in $deps; do
-		dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null |
-			grep -qx installed || missing="$missing $p"
-	done
-	if [ -n "$missing" ]; then
-		echo "tests/vm: installing the libraries qemu needs:$missing" >&2
-		# shellcheck disable=SC2086
-		DEBIAN_FRONTEND=noninteractive vm_apt install -y -qq \
-			--no-install-recommends $missing >/dev/null ||
-			vm_die "cannot install$missing"
-	fi
+	vm_install_libs "$dir" || vm_die "cannot install qemu's libraries"
 	"$VM_QEMU" --version >/dev/null 2>&1 ||
 		vm_die "qemu from backports does not run: $("$VM_QEMU" --version 2>&1 | head -1)"
 }
