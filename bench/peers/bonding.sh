@@ -37,21 +37,13 @@ bonding_up() {
 	ip -n "$d" link set bond0 up
 	ip -n "$d" link set br0 up
 	[ "$1" = abarp ] && ip -n "$d" addr add 192.0.2.2/24 dev br0
-	[ "$1" = lacp ] && bonding_lacp_ready
+	[ "$1" = lacp ] && lacp_ready bonding
 	return 0
 }
 
-# All three ports in one aggregator with the partner: up to 10 s.
-bonding_lacp_ready() {
-	local i
-	for i in $(seq 1 100); do
-		nsx dd grep -q "Number of ports: 3" /proc/net/bonding/bond0 && return 0
-		sleep 0.1
-	done
-	echo "bonding: the LACP aggregate did not form in 10 s:" >&2
-	nsx dd cat /proc/net/bonding/bond0 >&2
-	return 1
-}
+# All three ports in one aggregator with the partner (lacp_ready, lib.sh).
+bonding_lacp_formed() { nsx dd grep -q "Number of ports: 3" /proc/net/bonding/bond0; }
+bonding_lacp_show() { nsx dd cat /proc/net/bonding/bond0; }
 
 bonding_down() {
 	local i d=$T_P-dd

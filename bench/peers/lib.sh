@@ -124,20 +124,29 @@ busiest() {
 
 # pull_busiest tx|rx / cut_busiest tx|rx: the cable pull (or silent cut)
 # of the uplink carrying the trial's stream; which one, and when (epoch
-# ms), in $T_DIR/hit.
-pull_busiest() {
+# ms), in $T_DIR/hit ("none 0" if no stream came).
+hit_busiest() { # ACTION tx|rx
 	local n
-	n=$(busiest "$1")
+	n=$(busiest "$2")
 	[ "$n" = none ] && { echo "none 0" >"$T_DIR/hit"; return; }
-	cable_pull "$n"
+	"$1" "$n"
 	echo "$n $(date +%s%3N)" >"$T_DIR/hit"
 }
-cut_busiest() {
-	local n
-	n=$(busiest "$1")
-	[ "$n" = none ] && { echo "none 0" >"$T_DIR/hit"; return; }
-	wire_cut "$n"
-	echo "$n $(date +%s%3N)" >"$T_DIR/hit"
+pull_busiest() { hit_busiest cable_pull "$1"; }
+cut_busiest() { hit_busiest wire_cut "$1"; }
+
+# lacp_ready SYSTEM: until SYSTEM_lacp_formed says the three ports are
+# aggregated with the fabric's partner, up to 10 s; else SYSTEM_lacp_show
+# says how far it got.
+lacp_ready() {
+	local i
+	for i in $(seq 1 100); do
+		"${1}_lacp_formed" && return 0
+		sleep 0.1
+	done
+	echo "$1: the LACP aggregate did not form in 10 s:" >&2
+	"${1}_lacp_show" >&2
+	return 1
 }
 
 # hit_trial SECS AT ACTION [iperf3 options]: a udp_trial (tests/lib/iperf.sh)

@@ -60,22 +60,16 @@ ovs_up() {
 	# shellcheck disable=SC2086
 	vsctl add-bond br0 bond0 up0 up1 up2 $bond || return 1
 	ip -n "$T_P-dd" link set br0 up
-	[ "$1" = tcp ] && ovs_lacp_ready
+	[ "$1" = tcp ] && lacp_ready ovs
 	return 0
 }
 
-# LACP negotiated on all three members: up to 10 s.
-ovs_lacp_ready() {
-	local i
-	for i in $(seq 1 100); do
-		[ "$(ovs ovs-appctl -t "$T_DIR/ovs/ovs-vswitchd.$(cat "$T_DIR/ovs/ovs-vswitchd.pid").ctl" \
-			bond/show bond0 2>/dev/null | grep -c 'member up[0-2]: enabled')" = 3 ] && return 0
-		sleep 0.1
-	done
-	echo "ovs: bond0's members not all enabled in 10 s:" >&2
-	ovs ovs-appctl -t "$T_DIR/ovs/ovs-vswitchd.$(cat "$T_DIR/ovs/ovs-vswitchd.pid").ctl" bond/show bond0 >&2
-	return 1
+# LACP negotiated on all three members (lacp_ready, lib.sh).
+ovs_appctl() { ovs ovs-appctl -t "$T_DIR/ovs/ovs-vswitchd.$(cat "$T_DIR/ovs/ovs-vswitchd.pid").ctl" "$@"; }
+ovs_lacp_formed() {
+	[ "$(ovs_appctl bond/show bond0 2>/dev/null | grep -c 'member up[0-2]: enabled')" = 3 ]
 }
+ovs_lacp_show() { ovs_appctl bond/show bond0; }
 
 ovs_down() {
 	vsctl --if-exists del-br br0

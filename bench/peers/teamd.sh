@@ -38,23 +38,17 @@ JSON
 	ip -n "$d" link set team0 master br0 || return 1
 	ip -n "$d" link set team0 up
 	ip -n "$d" link set br0 up
-	[ "$1" = lacp ] && teamd_lacp_ready
+	[ "$1" = lacp ] && lacp_ready teamd
 	return 0
 }
 
-# All three ports selected into the aggregator with the partner: up to 10 s.
-teamd_lacp_ready() {
-	local i
-	for i in $(seq 1 100); do
-		[ "$(nsx dd teamdctl team0 state dump 2>/dev/null |
-			jq '[.ports | to_entries[] | select(.value.runner.selected == true)] | length' 2>/dev/null)" = 3 ] &&
-			return 0
-		sleep 0.1
-	done
-	echo "teamd: the LACP aggregate did not form in 10 s:" >&2
-	nsx dd teamdctl team0 state view >&2
-	return 1
+# All three ports selected into the aggregator with the partner
+# (lacp_ready, lib.sh).
+teamd_lacp_formed() {
+	[ "$(nsx dd teamdctl team0 state dump 2>/dev/null |
+		jq '[.ports | to_entries[] | select(.value.runner.selected == true)] | length' 2>/dev/null)" = 3 ]
 }
+teamd_lacp_show() { nsx dd teamdctl team0 state view; }
 
 teamd_down() {
 	local i d=$T_P-dd
