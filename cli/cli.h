@@ -55,6 +55,18 @@ void show_table(FILE *f, int ncols, size_t nrows, const char *const *cells);
 extern const char top_help[];
 int top_run(const char *path, bool json, int argc, char **argv);
 
+/* test_failover.c: gonactl test failover; ARGV starts at the word
+ * "test"; returns gonactl's exit status. */
+extern const char test_failover_help[];
+int test_failover_run(const char *path, bool json, int argc, char **argv);
+
+/* jsonread.c: every scalar of the JSON document BUF (LEN bytes), with its
+ * path ("end.sum.lost_packets", "intervals[3].sum.packets") and its raw
+ * text (a string's without quotes, escapes left), to CB. -EINVAL when it
+ * is not JSON, -E2BIG when nested or pathed too deep. */
+typedef void (*jr_fn)(const char *path, const char *tok, size_t len, void *arg);
+int jr_walk(const char *buf, size_t len, jr_fn cb, void *arg);
+
 /* json.c: a small streaming JSON writer with correct escaping. */
 struct json {
 	FILE *f;

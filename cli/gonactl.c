@@ -75,7 +75,8 @@ static const struct command {
 		  "                         change a slice live: tx.min, "
 		  "tx.max, tx.weight,\n"
 		  "                         tx.burst, rx.max, spread, "
-		  "priority" },
+		  "priority,\n"
+		  "                         vlan, vlans, primary" },
 	{ .words = { "guest", "add" },
 	  .nargs = 1,
 	  .pairs = true,
@@ -140,6 +141,7 @@ static void usage(void)
 	for (size_t i = 0; i < N_COMMANDS; i++)
 		fprintf(stderr, "  %s\n", commands[i].help);
 	fprintf(stderr, "  %s\n", top_help);
+	fprintf(stderr, "  %s\n", test_failover_help);
 	exit(EXIT_USAGE);
 }
 
@@ -196,6 +198,8 @@ int main(int argc, char **argv)
 		usage();
 	if (!strcmp(argv[0], "top"))
 		return top_run(path, json, argc, argv);
+	if (!strcmp(argv[0], "test"))
+		return test_failover_run(path, json, argc, argv);
 	cmd = parse(argc, argv, &used);
 	if (!cmd) {
 		fprintf(stderr, "gonactl: unknown command \"%s\"\n", argv[0]);

@@ -95,6 +95,149 @@ static const char *u64s(uint64_t v, char *buf, size_t len)
 	return buf;
 }
 
+/* V, or null when it is "" (a string) or 0 (a number): none. */
+static void json_str_or_null(struct json *j, const char *key, const char *v)
+{
+	if (v && v[0])
+		json_str(j, key, v);
+	else
+		json_null(j, key);
+}
+
+static void json_u64_or_null(struct json *j, const char *key, uint64_t v)
+{
+	if (v)
+		json_u64(j, key, v);
+	else
+		json_null(j, key);
+}
+
+/* -1 unknown, 0 off, 1 on. */
+static void json_tristate(struct json *j, const char *key, int32_t v)
+{
+	if (v < 0)
+		json_null(j, key);
+	else
+		json_bool(j, key, v != 0);
+}
+
+static const char *const vf_link_states[] = { "auto", "enable", "disable" };
+
+static const char *vf_link_state(int32_t v)
+{
+	return v >= 0 && v < 3 ? vf_link_states[v] : NULL;
+}
+
+/* An SR-IOV VF uplink: "vf": {...}, or null for any other. */
+static void json_vf(struct json *j, const struct ctl_uplink *u)
+{
+	if (!u->is_vf) {
+		json_null(j, "vf");
+		return;
+	}
+	json_obj_open(j, "vf");
+	if (u->vf_index >= 0)
+		json_u64(j, "index", (uint64_t)u->vf_index);
+	else
+		json_null(j, "index");
+	json_str_or_null(j, "pf", u->vf_pf);
+	json_str(j, "pf_bus", u->vf_pf_bus);
+	json_tristate(j, "spoofchk", u->vf_spoofchk);
+	json_tristate(j, "trust", u->vf_trust);
+	json_bool(j, "trust_by_gonad", u->vf_made_trust);
+	json_bool(j, "spoofchk_off_by_gonad", u->vf_made_nospoof);
+	json_str_or_null(j, "link_state", vf_link_state(u->vf_link_state));
+	json_u64_or_null(j, "port_vlan", u->vf_port_vlan);
+	json_u64(j, "mac_filters", u->vf_filters);
+	json_bool(j, "filters_checkable", u->vf_checkable);
+	json_u64(j, "filters_checked", u->vf_checked);
+	json_u64(j, "filters_pending", u->vf_pending);
+	json_str_or_null(j, "error", u->vf_error);
+	json_obj_close(j);
+}
+
+static const char *onoff(int32_t v)
+{
+	return v < 0 ? "?" : v ? "on" : "off";
+}
+
+/* The VF lines of uplink show. */
+static void vf_lines(FILE *f, const struct ctl_uplink *u)
+{
+	if (!u->is_vf)
+		return;
+	if (!u->vf_pf[0]) {
+		fprintf(f,
+			"sr-iov     VF %d of PF %s, not in this domain: %u "
+			"guest MAC%s in its filter\n",
+			u->vf_index, u->vf_pf_bus, u->vf_filters,
+			u->vf_filters == 1 ? "" : "s");
+	} else {
+		fprintf(f,
+			"sr-iov     VF %d of PF %s (%s): trust %s%s, spoof "
+			"checking %s%s, link %s, port VLAN ",
+			u->vf_index, u->vf_pf, u->vf_pf_bus, onoff(u->vf_trust),
+			u->vf_made_trust ? " (by gonad)" : "",
+			onoff(u->vf_spoofchk),
+			u->vf_made_nospoof ? " (by gonad)" : "",
+			vf_link_state(u->vf_link_state)
+				? vf_link_state(u->vf_link_state)
+				: "?");
+		if (u->vf_port_vlan)
+			fprintf(f, "%u", u->vf_port_vlan);
+		else
+			fprintf(f, "none");
+		fprintf(f, "; %u guest MAC%s in its filter\n", u->vf_filters,
+			u->vf_filters == 1 ? "" : "s");
+	}
+	if (!u->vf_checkable)
+		fprintf(f, "           its filter entries are not checked "
+			   "(no ARP monitor to check them by)\n");
+	else if (u->vf_filters)
+		fprintf(f,
+			"           entries checked by an answer: %u, "
+			"being checked: %u\n",
+			u->vf_checked, u->vf_pending);
+	if (u->vf_error[0])
+		fprintf(f, "vf error   %s\n", u->vf_error);
+}
+
+/* " in VLAN N". */
+static const char *in_vlan(uint32_t vid, char *buf, size_t len)
+{
+	snprintf(buf, len, " in VLAN %u", vid);
+	return buf;
+}
+
+/* A trunk's VLANs as "10,20-29,4094" in BUF; NULL for none. A list too
+ * long for BUF ends in "...". */
+static const char *vlans_str(const uint64_t bits[64], char *buf, size_t len)
+{
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (uint32_t v = 1; v <= 4094; v++) {
+		uint32_t end = v;
+
+		if (!(bits[v / 64] & (1ull << (v % 64))))
+			continue;
+		while (end < 4094 &&
+		       (bits[(end + 1) / 64] & (1ull << ((end + 1) % 64))))
+			end++;
+		if (off + 16 >= len) {
+			snprintf(buf + off, len - off, "...");
+			return buf;
+		}
+		off += (size_t)snprintf(buf + off, len - off, "%s%u",
+					off ? "," : "", v);
+		if (end > v)
+			off += (size_t)snprintf(buf + off, len - off, "-%u",
+						end);
+		v = end;
+	}
+	return off ? buf : NULL;
+}
+
 static const char *mac(const uint8_t m[6], char *buf, size_t len)
 {
 	snprintf(buf, len, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2],
@@ -166,12 +309,14 @@ static void json_uplink(struct json *j, const char *key,
 	json_u64(j, "carrier_tx_packets", u->carrier_tx_packets);
 	json_str(j, "group", u->group);
 	json_u64(j, "load", u->load_bps);
+	json_vf(j, u);
 	if (u->monitor[0]) {
 		json_obj_open(j, "monitor");
 		json_str(j, "type", u->monitor);
 		json_str(j, "target", u->target);
 		json_u64(j, "interval_ms", u->interval_ms);
 		json_u64(j, "missed", u->missed);
+		json_u64_or_null(j, "vlan", u->monitor_vlan);
 		json_bool(j, "answered", u->probe_ok);
 		json_u64(j, "probes_sent", u->probes_sent);
 		json_u64(j, "probes_answered", u->probes_answered);
@@ -232,6 +377,13 @@ static void json_guest(struct json *j, const char *key,
 	json_arr_close(j);
 	json_u64(j, "spread", g->spread);
 	json_u64(j, "priority", g->priority);
+	json_str_or_null(j, "primary", g->primary);
+	json_u64_or_null(j, "vlan", g->vlan);
+	json_arr_open(j, "vlans");
+	for (uint32_t v = 1; v <= 4094; v++)
+		if (g->vlans[v / 64] & (1ull << (v % 64)))
+			json_u64(j, NULL, v);
+	json_arr_close(j);
 	json_u64(j, "rebalanced", g->n_rebalanced);
 	json_u64(j, "held_ms", g->held_ms);
 	json_u64(j, "paced_bps", g->paced_bps);
@@ -274,6 +426,7 @@ void show_status(FILE *f, const struct reply *r, bool json)
 		json_str(&j, "config", s->config);
 		json_str(&j, "backend", s->backend);
 		json_str(&j, "backend_why", s->backend_why);
+		json_str_or_null(&j, "vf_error", s->vf_error);
 		json_u64(&j, "uplinks_up", s->uplinks_up);
 		json_u64(&j, "uplinks_total", s->uplinks_total);
 		json_u64(&j, "capacity_up", s->capacity_up);
@@ -355,6 +508,8 @@ void show_status(FILE *f, const struct reply *r, bool json)
 		s->keep_datapath ? "the data path stays (keep_datapath_on_stop)"
 				 : "the data path is removed (kept on a "
 				   "systemctl restart)");
+	if (s->vf_error[0])
+		fprintf(f, "sr-iov    %s\n", s->vf_error);
 	if (s->reload_error[0])
 		fprintf(f, "reload    refused: %s\n", s->reload_error);
 	else if (s->reloads_ok)
@@ -570,10 +725,13 @@ void show_uplink(FILE *f, const struct reply *r, bool json)
 	}
 	if (u->monitor[0]) {
 		fprintf(f,
-			"monitor    %s %s every %u ms, down after %u missed: "
-			"%s\n"
+			"monitor    %s %s%s every %u ms, down after %u "
+			"missed: %s\n"
 			"probes     %llu sent, %llu answered",
-			u->monitor, u->target, u->interval_ms, u->missed,
+			u->monitor, u->target,
+			u->monitor_vlan ? in_vlan(u->monitor_vlan, a, sizeof(a))
+					: "",
+			u->interval_ms, u->missed,
 			u->probe_ok ? "answered" : "unanswered",
 			(unsigned long long)u->probes_sent,
 			(unsigned long long)u->probes_answered);
@@ -584,6 +742,7 @@ void show_uplink(FILE *f, const struct reply *r, bool json)
 	} else {
 		fprintf(f, "monitor    none (carrier only)\n");
 	}
+	vf_lines(f, u);
 	counter_lines(f, &u->c);
 	if (r->n_guests) {
 		fputc('\n', f);
@@ -594,7 +753,7 @@ void show_uplink(FILE *f, const struct reply *r, bool json)
 void show_guest(FILE *f, const struct reply *r, bool json)
 {
 	const struct ctl_guest *g = r->guests;
-	char a[64], b[32], c[32];
+	char a[64], b[32], c[32], vl[512];
 
 	if (!r->n_guests)
 		return;
@@ -650,6 +809,14 @@ void show_guest(FILE *f, const struct reply *r, bool json)
 		fprintf(f, "paced at   %s (EDT: what it may send now)\n",
 			rate(g->paced_bps, b, sizeof(b)));
 	fprintf(f, "priority   %u\n", g->priority);
+	fprintf(f, "primary    %s\n", g->primary[0] ? g->primary : "none");
+	if (g->vlan)
+		fprintf(f, "vlan       %u (tagged on the uplinks)\n", g->vlan);
+	else
+		fprintf(f, "vlan       none (untagged)\n");
+	if (vlans_str(g->vlans, vl, sizeof(vl)))
+		fprintf(f, "vlans      %s (a trunk: it tags these itself)\n",
+			vl);
 	fprintf(f, "rebalanced %u times", g->n_rebalanced);
 	if (g->held_ms)
 		fprintf(f, ", stays put for %llu.%03llu s more",

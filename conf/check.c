@@ -191,7 +191,7 @@ static bool abs_path(const char *p, size_t size)
 	return p[0] == '/' && memchr(p, '\0', size);
 }
 
-static int check_globals(const struct conf *c, struct conf_err *err)
+static int check_policy(const struct conf *c, struct conf_err *err)
 {
 	const struct conf_policy *p = &c->policy;
 
@@ -226,6 +226,10 @@ static int check_globals(const struct conf *c, struct conf_err *err)
 				 "policy: notify_interval_ms %u out of range "
 				 "1..10000",
 				 p->notify_interval_ms);
+	if (p->broadcast_pps > CONF_BROADCAST_PPS_MAX)
+		return conf_errf(err,
+				 "policy: broadcast_pps %u out of range 0..%u",
+				 p->broadcast_pps, CONF_BROADCAST_PPS_MAX);
 	if (!conf_admission_name(p->admission))
 		return conf_errf(err,
 				 "policy: admission %d is not n-1, n or off",
@@ -240,6 +244,11 @@ static int check_globals(const struct conf *c, struct conf_err *err)
 				 "policy: qos_backend %d is not auto, htb or "
 				 "edt",
 				 (int)p->qos_backend);
+	return 0;
+}
+
+static int check_daemon(const struct conf *c, struct conf_err *err)
+{
 	if (!abs_path(c->daemon.socket, sizeof(c->daemon.socket)))
 		return conf_errf(err,
 				 "daemon: socket \"%.*s\" is not an absolute "
@@ -260,8 +269,11 @@ int conf_check(const struct conf *c, const char *file, struct conf_err *err)
 	int r;
 
 	if (!c->n_uplinks) {
-		conf_errf(err, "at least one uplink is needed");
-		return locate(err, file, 0, -EINVAL);
+		conf_errf(err, "at least one uplink is needed%s",
+			  c->uplinks_line ? "" : " (no uplinks list)");
+		return locate(err, file,
+			      c->uplinks_line > 0 ? c->uplinks_line : 1,
+			      -EINVAL);
 	}
 	if (c->n_uplinks > CONF_UPLINKS_MAX) {
 		conf_errf(err, "%zu uplinks, at most %d", c->n_uplinks,
@@ -278,13 +290,32 @@ int conf_check(const struct conf *c, const char *file, struct conf_err *err)
 	for (size_t i = 0; i < c->n_uplinks; i++)
 		if (conf_uplink_check(&c->uplinks[i], err))
 			return locate(err, file, c->uplinks[i].line, -EINVAL);
-	for (size_t i = 0; i < c->n_guests; i++)
-		if (conf_guest_check(&c->guests[i], err))
-			return locate(err, file, c->guests[i].line, -EINVAL);
+	for (size_t i = 0; i < c->n_guests; i++) {
+		const struct conf_guest *g = &c->guests[i];
+
+		if (conf_guest_check(g, err))
+			return locate(err, file, g->line, -EINVAL);
+		if (!g->transient && !strcmp(g->name, CONF_TEST_GUEST)) {
+			conf_errf(err,
+				  "guest %s: the name is the failover "
+				  "self-test's (gonactl test failover)",
+				  g->name);
+			return locate(err, file, g->line, -EINVAL);
+		}
+		if (g->primary[0] && !conf_uplink_find(c, g->primary)) {
+			conf_errf(err, "guest %s: primary %s is not an uplink",
+				  g->name, g->primary);
+			return locate(err, file, g->line, -EINVAL);
+		}
+	}
 	r = check_unique(c, file, err);
 	if (r)
 		return r;
-	if (check_globals(c, err))
-		return locate(err, file, 0, -EINVAL);
+	/* Refused at the group's line (a file without the group has its
+	 * defaults, which pass). */
+	if (check_policy(c, err))
+		return locate(err, file, c->policy_line, -EINVAL);
+	if (check_daemon(c, err))
+		return locate(err, file, c->daemon_line, -EINVAL);
 	return 0;
 }

@@ -19,6 +19,7 @@
 #define CONF_PATH_MAX 256
 #define CONF_ERR_MAX 512
 #define CONF_MIN_BURST 1514 /* one MTU-sized Ethernet frame */
+#define CONF_VLAN_MAX 4094 /* 802.1Q VIDs are 1..4094 */
 
 #ifndef GONA_SYSCONFDIR
 #define GONA_SYSCONFDIR "/etc"
@@ -45,6 +46,8 @@ struct conf_monitor {
 	struct in6_addr target6; /* CONF_MON_NS */
 	uint32_t interval_ms; /* between probes */
 	uint32_t missed; /* unanswered probes before the uplink is down */
+	uint32_t vlan; /* probes tagged with this VLAN, answers expected in
+			  it; 0 untagged */
 };
 
 struct conf_uplink {
@@ -82,8 +85,33 @@ struct conf_guest {
 	/* With policy.degrade "priority", guarantees are kept highest
 	 * priority first when the uplinks up cannot carry them all. */
 	uint32_t priority; /* 0..1000 */
+	/* Its VLAN (1..4094, 0 none): its frames leave the uplinks tagged
+	 * with it and only that VLAN's frames reach it, untagged. */
+	uint32_t vlan;
+	/* A trunk guest: the VLANs it may tag itself, a bit per VID. */
+	uint64_t vlans[64];
+	/* The uplink it is placed on whenever that is up, as bonding's
+	 * primary ("" none): a failure moves it off, and it goes back
+	 * with the failback. */
+	char primary[CONF_NAME_MAX];
+	/* Added by gonad for a while (the self-test's): never printed, and
+	 * kept by a reload. */
+	bool transient;
 	int line;
 };
+
+static inline bool conf_vlan_has(const uint64_t *set, uint32_t vid)
+{
+	return vid <= CONF_VLAN_MAX && (set[vid / 64] & (1ull << (vid % 64)));
+}
+
+static inline bool conf_guest_is_trunk(const struct conf_guest *g)
+{
+	for (int i = 0; i < 64; i++)
+		if (g->vlans[i])
+			return true;
+	return false;
+}
 
 enum conf_admission {
 	CONF_ADMIT_N1 =
@@ -103,6 +131,8 @@ enum conf_qos_backend {
 	CONF_QOS_HTB, /* an HTB tree on each uplink */
 	CONF_QOS_EDT, /* departure times from the data path, fq on uplinks */
 };
+
+#define CONF_BROADCAST_PPS_MAX 10000000u
 
 struct conf_policy {
 	uint32_t rebalance_interval_ms;
@@ -129,6 +159,9 @@ struct conf_policy {
 	 * (0: none), this far apart. */
 	uint32_t notify_count;
 	uint32_t notify_interval_ms;
+	/* Broadcast and multicast frames a guest may send a second (per CPU;
+	 * 0: no limit); more are dropped, counted as "storm". */
+	uint32_t broadcast_pps;
 };
 
 /* The words of the enumerated keys ("n-1", "htb"...). */
@@ -136,12 +169,29 @@ const char *conf_admission_name(enum conf_admission a);
 const char *conf_qos_backend_name(enum conf_qos_backend b);
 const char *conf_degrade_name(enum conf_degrade d);
 
+/* A TCP address to listen on: "IPV4:PORT" or "[IPV6]:PORT". */
+#define CONF_LISTEN_MAX 64
+struct conf_listen {
+	int family; /* AF_INET or AF_INET6 */
+	uint8_t addr[16]; /* network order; the first 4 bytes for IPv4 */
+	uint16_t port;
+};
+
 struct conf_daemon {
 	char socket[CONF_SOCKET_MAX];
 	char pin_dir[CONF_PATH_MAX];
 	/* A clean stop leaves the data path running for the next gonad. */
 	bool keep_datapath_on_stop;
+	/* Where Prometheus' metrics are served ("" none). */
+	char metrics[CONF_LISTEN_MAX];
+	/* The failover self-test's probe guest (gonactl test failover):
+	 * its mac, ipv4, ipv6 and vlan; the rest unused. */
+	struct conf_guest test;
 };
+
+/* The self-test's guest's name: the failover self-test adds it while it
+ * runs, never saved; no configured guest may be called so. */
+#define CONF_TEST_GUEST "failover-test"
 
 struct conf {
 	struct conf_uplink *uplinks;
@@ -150,11 +200,18 @@ struct conf {
 	size_t n_guests;
 	struct conf_policy policy;
 	struct conf_daemon daemon;
+	/* Where the uplinks list and the policy and daemon groups begin in
+	 * the file, for messages; 0 if not there (or not from a file). */
+	int uplinks_line, policy_line, daemon_line;
 };
 
 /* Parse and check FILE. On error returns a negative errno, *out is NULL and
  * err says "FILE:LINE: message". */
 int conf_load(const char *file, struct conf **out, struct conf_err *err);
+/* The same of TEXT (LEN bytes, NUL-terminated at LEN), named FILE in
+ * messages. */
+int conf_load_text(const char *file, const char *text, size_t len,
+		   struct conf **out, struct conf_err *err);
 void conf_free(struct conf *c);
 struct conf *conf_dup(const struct conf *c);
 
@@ -178,12 +235,17 @@ int conf_parse_size(const char *s, uint32_t *bytes);
 char *conf_format_size(uint32_t bytes, char *buf, size_t len);
 int conf_parse_mac(const char *s, uint8_t mac[6]);
 char *conf_format_mac(const uint8_t mac[6], char *buf, size_t len);
+/* "127.0.0.1:9465", "[::1]:9465" (port 1..65535). -EINVAL if not. */
+int conf_parse_listen(const char *s, struct conf_listen *out);
 
 /* Live editing, as gonactl does it. A guest starts from conf_guest_init()
  * (best effort, spread 1, weight 1) and takes KEY VALUE pairs: device, mac,
  * ipv4 and ipv6 (each adds one address), tx.min, tx.max, tx.weight,
- * tx.burst, rx.max, spread. Errors name the guest and the key; on error the
- * guest is unchanged. An unknown key returns -ENOENT, a bad value -EINVAL. */
+ * tx.burst, rx.max, spread, priority, vlan (1..4094 or "none") and vlans
+ * (a comma-separated list of VIDs and FIRST-LAST ranges, or "none",
+ * replacing the list). Errors name
+ * the guest and the key; on error the guest is unchanged. An unknown key
+ * returns -ENOENT, a bad value -EINVAL. */
 void conf_guest_init(struct conf_guest *g, const char *name);
 int conf_guest_set(struct conf_guest *g, const char *key, const char *value,
 		   struct conf_err *err);
@@ -191,7 +253,7 @@ int conf_guest_set(struct conf_guest *g, const char *key, const char *value,
 int conf_guest_check(const struct conf_guest *g, struct conf_err *err);
 
 /* Uplinks take device, capacity, monitor.type, monitor.target,
- * monitor.interval_ms and monitor.missed the same way. */
+ * monitor.interval_ms, monitor.missed and monitor.vlan the same way. */
 void conf_uplink_init(struct conf_uplink *u, const char *name);
 int conf_uplink_set(struct conf_uplink *u, const char *key, const char *value,
 		    struct conf_err *err);

@@ -264,6 +264,77 @@ static int set_mac(uint8_t out[6], const char *obj, const char *value,
 	return 0;
 }
 
+/* A VID: 1..4094, or with NONE_OK "none" for 0. */
+static int parse_vid(uint32_t *out, const char *obj, const char *key,
+		     const char *value, bool none_ok, struct conf_err *err)
+{
+	if (none_ok && !strcmp(value, "none")) {
+		*out = 0;
+		return 0;
+	}
+	return set_uint(out, obj, key, value, 1, CONF_VLAN_MAX, err);
+}
+
+/* One item of a trunk list, "VID" or "FIRST-LAST" (ITEM, N bytes), into
+ * SET, where none of them may be yet. */
+static int add_vids(uint64_t *set, const char *obj, const char *item, size_t n,
+		    struct conf_err *err)
+{
+	char first[16], last[16];
+	const char *dash = memchr(item, '-', n);
+	size_t n1 = dash ? (size_t)(dash - item) : n;
+	size_t n2 = dash ? n - n1 - 1 : n;
+	uint32_t lo, hi;
+	int r;
+
+	if (n1 >= sizeof(first) || n2 >= sizeof(last))
+		return conf_errf(err, "%s: vlans \"%.*s\" is not a VLAN", obj,
+				 (int)(n > 40 ? 40 : n), item);
+	memcpy(first, item, n1);
+	first[n1] = '\0';
+	memcpy(last, dash ? dash + 1 : item, n2);
+	last[n2] = '\0';
+	r = parse_vid(&lo, obj, "vlans", first, false, err);
+	if (!r)
+		r = parse_vid(&hi, obj, "vlans", last, false, err);
+	if (r)
+		return r;
+	if (hi < lo)
+		return conf_errf(err, "%s: vlans range %u-%u runs backwards",
+				 obj, lo, hi);
+	for (uint32_t v = lo; v <= hi; v++) {
+		if (conf_vlan_has(set, v))
+			return conf_errf(err, "%s: vlans lists %u twice", obj,
+					 v);
+		set[v / 64] |= 1ull << (v % 64);
+	}
+	return 0;
+}
+
+/* "10,20,30-39" or "none": the trunk list, replaced whole. */
+static int set_vlans(struct conf_guest *g, const char *obj, const char *value,
+		     struct conf_err *err)
+{
+	uint64_t set[64] = { 0 };
+	const char *p = value;
+	size_t n;
+	int r;
+
+	if (strcmp(value, "none")) {
+		for (;;) {
+			n = strcspn(p, ",");
+			r = add_vids(set, obj, p, n, err);
+			if (r)
+				return r;
+			if (!p[n])
+				break;
+			p += n + 1;
+		}
+	}
+	memcpy(g->vlans, set, sizeof(set));
+	return 0;
+}
+
 int conf_guest_set(struct conf_guest *g, const char *key, const char *value,
 		   struct conf_err *err)
 {
@@ -295,6 +366,23 @@ int conf_guest_set(struct conf_guest *g, const char *key, const char *value,
 				CONF_UPLINKS_MAX, err);
 	if (!strcmp(key, "priority"))
 		return set_uint(&g->priority, obj, key, value, 0, 1000, err);
+	if (!strcmp(key, "vlan"))
+		return parse_vid(&g->vlan, obj, key, value, true, err);
+	if (!strcmp(key, "vlans"))
+		return set_vlans(g, obj, value, err);
+	if (!strcmp(key, "primary")) {
+		if (!strcmp(value, "none")) {
+			g->primary[0] = '\0';
+			return 0;
+		}
+		if (!conf_name_ok(value))
+			return conf_errf(err,
+					 "%s: primary \"%.40s\" is not an "
+					 "uplink's name",
+					 obj, value);
+		snprintf(g->primary, sizeof(g->primary), "%s", value);
+		return 0;
+	}
 	if (!strcmp(key, "tx.burst")) {
 		r = conf_parse_size(value, &burst);
 		if (r)
@@ -422,6 +510,18 @@ int conf_guest_check(const struct conf_guest *g, struct conf_err *err)
 	if (g->priority > 1000)
 		return conf_errf(err, "%s: priority %u out of range 0..1000",
 				 obj, g->priority);
+	if (g->vlan > CONF_VLAN_MAX)
+		return conf_errf(err, "%s: vlan %u out of range 1..%d", obj,
+				 g->vlan, CONF_VLAN_MAX);
+	if (g->vlans[0] & 1)
+		return conf_errf(err, "%s: vlans lists 0, not a VLAN", obj);
+	if (g->vlans[63] >> 63)
+		return conf_errf(err, "%s: vlans lists 4095, not a VLAN", obj);
+	if (g->vlan && conf_vlan_has(g->vlans, g->vlan))
+		return conf_errf(err,
+				 "%s: vlan %u is its untagged VLAN and cannot "
+				 "also be in vlans",
+				 obj, g->vlan);
 	return 0;
 }
 
@@ -505,6 +605,8 @@ int conf_uplink_set(struct conf_uplink *u, const char *key, const char *value,
 				err);
 	if (!strcmp(key, "monitor.missed"))
 		return set_uint(&m->missed, obj, key, value, 1, 255, err);
+	if (!strcmp(key, "monitor.vlan"))
+		return parse_vid(&m->vlan, obj, key, value, true, err);
 	return conf_unknown(err, obj, key);
 }
 
@@ -533,8 +635,11 @@ int conf_uplink_check(const struct conf_uplink *u, struct conf_err *err)
 		return conf_errf(err, "%s: no capacity", obj);
 	if (check_rate(obj, "capacity", u->capacity, err))
 		return -EINVAL;
+	if (m->vlan > CONF_VLAN_MAX)
+		return conf_errf(err, "%s: monitor.vlan %u out of range 1..%d",
+				 obj, m->vlan, CONF_VLAN_MAX);
 	if (m->type == CONF_MON_NONE) {
-		if (m->target_af)
+		if (m->target_af || m->vlan)
 			return conf_errf(err, "%s: monitor needs a type", obj);
 		return 0;
 	}
@@ -659,6 +764,9 @@ int conf_policy_set(struct conf_policy *p, const char *key, const char *value,
 	if (!strcmp(key, "notify_interval_ms"))
 		return set_uint(&p->notify_interval_ms, "policy", key, value, 1,
 				10000, err);
+	if (!strcmp(key, "broadcast_pps"))
+		return set_uint(&p->broadcast_pps, "policy", key, value, 0,
+				CONF_BROADCAST_PPS_MAX, err);
 	if (!strcmp(key, "admission")) {
 		r = set_enum(&v, "policy", key, value, admission_names,
 			     N_NAMES(admission_names), err);
@@ -695,6 +803,33 @@ int conf_daemon_set(struct conf_daemon *d, const char *key, const char *value,
 	if (!strcmp(key, "keep_datapath_on_stop"))
 		return set_bool(&d->keep_datapath_on_stop, "daemon", key, value,
 				err);
+	if (!strncmp(key, "test.", 5)) {
+		const char *k = key + 5;
+
+		if (!strcmp(k, "ipv4"))
+			return add_ipv4(&d->test, "daemon: test", value, err);
+		if (!strcmp(k, "ipv6"))
+			return add_ipv6(&d->test, "daemon: test", value, err);
+		if (!strcmp(k, "mac"))
+			return set_mac(d->test.mac, "daemon: test", value, err);
+		if (!strcmp(k, "vlan"))
+			return parse_vid(&d->test.vlan, "daemon: test", "vlan",
+					 value, false, err);
+		return conf_unknown(err, "daemon", key);
+	}
+	if (!strcmp(key, "metrics")) {
+		struct conf_listen l;
+
+		if (strlen(value) >= sizeof(d->metrics) ||
+		    conf_parse_listen(value, &l))
+			return conf_errf(err,
+					 "daemon: metrics \"%.80s\" is not an "
+					 "address and port to listen on "
+					 "(\"127.0.0.1:9465\", \"[::1]:9465\")",
+					 value);
+		snprintf(d->metrics, sizeof(d->metrics), "%s", value);
+		return 0;
+	}
 	return conf_unknown(err, "daemon", key);
 }
 
@@ -708,11 +843,13 @@ void conf_defaults(struct conf *c)
 	c->policy.failback = true;
 	c->policy.notify_count = 3;
 	c->policy.notify_interval_ms = 50;
+	c->policy.broadcast_pps = 1000;
 	c->policy.admission = CONF_ADMIT_N1;
 	snprintf(c->daemon.socket, sizeof(c->daemon.socket), "%s",
 		 CONF_DEFAULT_SOCKET);
 	snprintf(c->daemon.pin_dir, sizeof(c->daemon.pin_dir), "%s",
 		 CONF_DEFAULT_PIN_DIR);
+	conf_guest_init(&c->daemon.test, CONF_TEST_GUEST);
 }
 
 struct conf_guest *conf_guest_find(const struct conf *c, const char *name)

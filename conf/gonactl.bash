@@ -82,9 +82,10 @@ _gonactl()
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=""
 	local prog=${COMP_WORDS[0]} sock="" i start=0
 	local -a args
-	local guest_keys='tx.min tx.max tx.weight tx.burst rx.max spread priority'
+	local guest_keys='tx.min tx.max tx.weight tx.burst rx.max spread priority
+		vlan vlans primary'
 	local uplink_keys='group monitor.type monitor.target monitor.interval_ms
-		monitor.missed'
+		monitor.missed monitor.vlan'
 
 	COMPREPLY=()
 	((COMP_CWORD > 0)) && prev=${COMP_WORDS[COMP_CWORD - 1]}
@@ -114,7 +115,7 @@ _gonactl()
 			_gonactl_offer '-s -j -h'
 		else
 			_gonactl_offer 'status uplink guest stats top rebalance
-				reload save'
+				reload save test'
 		fi
 		return 0
 	fi
@@ -128,6 +129,21 @@ _gonactl()
 		;;
 	*:top)
 		[[ $prev == -d || $prev == -n ]] || _gonactl_offer '-d -n'
+		return 0
+		;;
+	1:test)
+		_gonactl_offer 'failover'
+		return 0
+		;;
+	*:test)
+		case $prev in
+		--mode) _gonactl_offer 'carrier drain' ;;
+		--uplinks) _gonactl_offer "$(_gonactl_names "$prog" "$sock" uplink)" ;;
+		--server | --rate | --trials | --port | --ipv4 | --ipv6 | \
+			--gateway | --mac | --vlan) ;;
+		*) _gonactl_offer '--server --uplinks --rate --trials --mode
+			--port --ipv4 --ipv6 --gateway --mac --vlan' ;;
+		esac
 		return 0
 		;;
 	esac

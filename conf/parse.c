@@ -35,6 +35,7 @@ enum kind {
 	K_NUM, /* a rate or a size: a string with units, or an integer */
 	K_BOOL,
 	K_STRS, /* a string, or an array or list of strings */
+	K_INTS, /* an integer, or an array or list of them: one comma list */
 	K_GROUP,
 };
 
@@ -50,6 +51,7 @@ static const struct key monitor_keys[] = {
 	{ .name = "target", .kind = K_STR },
 	{ .name = "interval_ms", .kind = K_INT },
 	{ .name = "missed", .kind = K_INT },
+	{ .name = "vlan", .kind = K_INT },
 	{ .name = NULL },
 };
 
@@ -84,7 +86,10 @@ static const struct key guest_keys[] = {
 	{ .name = "tx", .kind = K_GROUP, .sub = tx_keys },
 	{ .name = "rx", .kind = K_GROUP, .sub = rx_keys },
 	{ .name = "spread", .kind = K_INT },
+	{ .name = "primary", .kind = K_STR },
 	{ .name = "priority", .kind = K_INT },
+	{ .name = "vlan", .kind = K_INT },
+	{ .name = "vlans", .kind = K_INTS },
 	{ .name = NULL },
 };
 
@@ -98,9 +103,18 @@ static const struct key policy_keys[] = {
 	{ .name = "downdelay_ms", .kind = K_INT },
 	{ .name = "notify_count", .kind = K_INT },
 	{ .name = "notify_interval_ms", .kind = K_INT },
+	{ .name = "broadcast_pps", .kind = K_INT },
 	{ .name = "admission", .kind = K_STR },
 	{ .name = "degrade", .kind = K_STR },
 	{ .name = "qos_backend", .kind = K_STR },
+	{ .name = NULL },
+};
+
+static const struct key test_keys[] = {
+	{ .name = "mac", .kind = K_STR },
+	{ .name = "ipv4", .kind = K_STRS },
+	{ .name = "ipv6", .kind = K_STRS },
+	{ .name = "vlan", .kind = K_INT },
 	{ .name = NULL },
 };
 
@@ -108,6 +122,8 @@ static const struct key daemon_keys[] = {
 	{ .name = "socket", .kind = K_STR },
 	{ .name = "pin_dir", .kind = K_STR },
 	{ .name = "keep_datapath_on_stop", .kind = K_BOOL },
+	{ .name = "metrics", .kind = K_STR },
+	{ .name = "test", .kind = K_GROUP, .sub = test_keys },
 	{ .name = NULL },
 };
 
@@ -165,7 +181,7 @@ static const char *text_of(const config_setting_t *s, enum kind k, char *buf,
 {
 	if (is_string(s) && (k == K_STR || k == K_NUM || k == K_STRS))
 		return config_setting_get_string(s);
-	if (is_int(s) && (k == K_INT || k == K_NUM)) {
+	if (is_int(s) && (k == K_INT || k == K_NUM || k == K_INTS)) {
 		snprintf(buf, len, "%lld", config_setting_get_int64(s));
 		return buf;
 	}
@@ -187,6 +203,11 @@ static int wrong_type(struct parser *p, const config_setting_t *s,
 			       obj, key, k->example);
 	case K_BOOL:
 		return fail_at(p, s, "%s: %s must be true or false", obj, key);
+	case K_INTS:
+		return fail_at(p, s,
+			       "%s: %s must be an integer or an array of "
+			       "integers",
+			       obj, key);
 	case K_STRS:
 		return fail_at(p, s,
 			       "%s: %s must be a string or an array of "
@@ -206,6 +227,41 @@ static const struct key *find_key(const struct key *keys, const char *name)
 		if (!strcmp(keys->name, name))
 			return keys;
 	return NULL;
+}
+
+/*
+ * The integers of array or list M, as one comma-separated value of KEY:
+ * the setter sees the whole list (and so its duplicates) at once.
+ */
+static int feed_ints(struct parser *p, const config_setting_t *m,
+		     const char *obj, const char *key, const struct key *k,
+		     set_fn set, void *target)
+{
+	int n = config_setting_length(m), r = 0;
+	/* Room for every value as the widest integer and a comma. */
+	size_t len = (size_t)n * 22 + 1, off = 0;
+	char *list;
+
+	if (!n)
+		return fail_at(p, m, "%s: %s is an empty list", obj, key);
+	list = malloc(len);
+	if (!list)
+		return fail_at(p, m, "%s: %s: out of memory", obj, key);
+	for (int j = 0; j < n && !r; j++) {
+		const config_setting_t *e =
+			config_setting_get_elem(m, (unsigned int)j);
+
+		if (!is_int(e))
+			r = wrong_type(p, e, obj, key, k);
+		else
+			off += (size_t)snprintf(list + off, len - off, "%s%lld",
+						j ? "," : "",
+						config_setting_get_int64(e));
+	}
+	if (!r && set(target, key, list, p->err))
+		r = at(p, m);
+	free(list);
+	return r;
 }
 
 /*
@@ -256,6 +312,13 @@ static int feed(struct parser *p, const config_setting_t *g, const char *obj,
 					config_setting_get_string(e), p->err))
 					return at(p, e);
 			}
+			continue;
+		}
+		if (k->kind == K_INTS &&
+		    (config_setting_is_array(m) || config_setting_is_list(m))) {
+			r = feed_ints(p, m, obj, key, k, set, target);
+			if (r)
+				return r;
 			continue;
 		}
 		v = text_of(m, k->kind, buf, sizeof(buf));
@@ -407,8 +470,14 @@ static int parse_root(struct parser *p, const config_setting_t *root,
 		const config_setting_t *s =
 			config_setting_get_elem(root, (unsigned int)i);
 		const char *key = config_setting_name(s);
-		int r;
+		int line = config_setting_source_line(s), r;
 
+		if (!strcmp(key, "uplinks"))
+			c->uplinks_line = line;
+		else if (!strcmp(key, "policy"))
+			c->policy_line = line;
+		else if (!strcmp(key, "daemon"))
+			c->daemon_line = line;
 		if (!strcmp(key, "uplinks"))
 			r = parse_list(p, s, "uplink", (void **)&c->uplinks,
 				       &c->n_uplinks, sizeof(*c->uplinks),
@@ -574,11 +643,19 @@ static int scan(struct parser *p, const char *s, size_t len)
 					line++;
 			}
 		} else if (ch == '"') {
+			int start = line;
+
 			for (i++; i < len && s[i] != '"'; i++) {
 				if (s[i] == '\\' && i + 1 < len)
 					i++;
 				if (s[i] == '\n')
 					line++;
+			}
+			/* libconfig refuses it too, but loses memory. */
+			if (i >= len) {
+				snprintf(p->err->msg, sizeof(p->err->msg),
+					 "a string that does not end");
+				return at_line(p, start);
 			}
 			i++;
 		} else if (ch == '@' && !strncmp(s + i, "@include", 8)) {
@@ -626,32 +703,20 @@ static int scan(struct parser *p, const char *s, size_t len)
 	return 0;
 }
 
-int conf_load(const char *file, struct conf **out, struct conf_err *err)
+int conf_load_text(const char *file, const char *text, size_t len,
+		   struct conf **out, struct conf_err *err)
 {
 	struct parser p = { .file = file, .err = err };
 	struct conf *c;
 	config_t cfg;
-	size_t len = 0;
-	char *text = NULL;
 	int r;
 
 	*out = NULL;
-	/* Read here rather than by libconfig, whose scanner exits the
-	 * process when reading fails (a directory, say). */
-	r = read_all(file, &text, &len);
-	if (r) {
-		snprintf(err->msg, sizeof(err->msg), "%s: cannot read: %s",
-			 file, strerror(-r));
-		return r;
-	}
 	r = scan(&p, text, len);
-	if (r) {
-		free(text);
+	if (r)
 		return r;
-	}
 	c = calloc(1, sizeof(*c));
 	if (!c) {
-		free(text);
 		snprintf(err->msg, sizeof(err->msg), "%s: out of memory", file);
 		return -ENOMEM;
 	}
@@ -667,13 +732,32 @@ int conf_load(const char *file, struct conf **out, struct conf_err *err)
 			r = conf_check(c, file, err);
 	}
 	config_destroy(&cfg);
-	free(text);
 	if (r) {
 		conf_free(c);
 		return r;
 	}
 	*out = c;
 	return 0;
+}
+
+int conf_load(const char *file, struct conf **out, struct conf_err *err)
+{
+	size_t len = 0;
+	char *text = NULL;
+	int r;
+
+	*out = NULL;
+	/* Read here rather than by libconfig, whose scanner exits the
+	 * process when reading fails (a directory, say). */
+	r = read_all(file, &text, &len);
+	if (r) {
+		snprintf(err->msg, sizeof(err->msg), "%s: cannot read: %s",
+			 file, strerror(-r));
+		return r;
+	}
+	r = conf_load_text(file, text, len, out, err);
+	free(text);
+	return r;
 }
 
 void conf_free(struct conf *c)

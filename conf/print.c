@@ -3,6 +3,7 @@
  * its shortest exact form, defaults written out, the same order always. */
 #include <arpa/inet.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "conf/conf.h"
 
@@ -56,6 +57,8 @@ static void print_uplink(FILE *f, const struct conf_uplink *u, bool last)
 					    sizeof(buf)));
 		fprintf(f, "\t\t\tinterval_ms = %u;\n\t\t\tmissed = %u;\n",
 			m->interval_ms, m->missed);
+		if (m->vlan)
+			fprintf(f, "\t\t\tvlan = %u;\n", m->vlan);
 		fprintf(f, "\t\t};\n");
 	}
 	fprintf(f, "\t}%s\n", last ? "" : ",");
@@ -92,18 +95,60 @@ static void print_guest(FILE *f, const struct conf_guest *g, bool last)
 	fprintf(f, "\t\tspread = %u;\n", g->spread);
 	if (g->priority)
 		fprintf(f, "\t\tpriority = %u;\n", g->priority);
+	if (g->primary[0])
+		print_str(f, 2, "primary", g->primary);
+	if (g->vlan)
+		fprintf(f, "\t\tvlan = %u;\n", g->vlan);
+	if (conf_guest_is_trunk(g)) {
+		const char *sep = "";
+
+		fprintf(f, "\t\tvlans = [ ");
+		for (uint32_t v = 1; v <= CONF_VLAN_MAX; v++)
+			if (conf_vlan_has(g->vlans, v)) {
+				fprintf(f, "%s%u", sep, v);
+				sep = ", ";
+			}
+		fprintf(f, " ];\n");
+	}
 	fprintf(f, "\t}%s\n", last ? "" : ",");
+}
+
+/* daemon.test, if anything of it is set. */
+static void print_test(FILE *f, const struct conf_guest *t)
+{
+	static const uint8_t zero[6];
+	char buf[32];
+
+	if (!memcmp(t->mac, zero, 6) && !t->n_ipv4 && !t->n_ipv6 && !t->vlan)
+		return;
+	fprintf(f, "\ttest = {\n");
+	if (memcmp(t->mac, zero, 6))
+		fprintf(f, "\t\tmac = \"%s\";\n",
+			conf_format_mac(t->mac, buf, sizeof(buf)));
+	print_addrs(f, "ipv4", AF_INET, t->ipv4, t->n_ipv4, sizeof(t->ipv4[0]));
+	print_addrs(f, "ipv6", AF_INET6, t->ipv6, t->n_ipv6,
+		    sizeof(t->ipv6[0]));
+	if (t->vlan)
+		fprintf(f, "\t\tvlan = %u;\n", t->vlan);
+	fprintf(f, "\t};\n");
 }
 
 void conf_print(FILE *f, const struct conf *c)
 {
+	size_t last = 0;
+
 	fprintf(f, "# gona configuration, normalised by gonad -n\n");
 	fprintf(f, "uplinks = (\n");
 	for (size_t i = 0; i < c->n_uplinks; i++)
 		print_uplink(f, &c->uplinks[i], i + 1 == c->n_uplinks);
 	fprintf(f, ");\n\nguests = (\n");
+	/* The self-test's guest is gonad's while the test runs: left out. */
 	for (size_t i = 0; i < c->n_guests; i++)
-		print_guest(f, &c->guests[i], i + 1 == c->n_guests);
+		if (!c->guests[i].transient)
+			last = i;
+	for (size_t i = 0; i < c->n_guests; i++)
+		if (!c->guests[i].transient)
+			print_guest(f, &c->guests[i], i == last);
 	fprintf(f, ");\n\npolicy = {\n");
 	fprintf(f, "\trebalance_interval_ms = %u;\n",
 		c->policy.rebalance_interval_ms);
@@ -119,6 +164,7 @@ void conf_print(FILE *f, const struct conf *c)
 	fprintf(f, "\tnotify_count = %u;\n", c->policy.notify_count);
 	fprintf(f, "\tnotify_interval_ms = %u;\n",
 		c->policy.notify_interval_ms);
+	fprintf(f, "\tbroadcast_pps = %u;\n", c->policy.broadcast_pps);
 	fprintf(f, "\tadmission = \"%s\";\n",
 		conf_admission_name(c->policy.admission));
 	fprintf(f, "\tdegrade = \"%s\";\n",
@@ -130,5 +176,8 @@ void conf_print(FILE *f, const struct conf *c)
 	print_str(f, 1, "pin_dir", c->daemon.pin_dir);
 	fprintf(f, "\tkeep_datapath_on_stop = %s;\n",
 		c->daemon.keep_datapath_on_stop ? "true" : "false");
+	if (c->daemon.metrics[0])
+		print_str(f, 1, "metrics", c->daemon.metrics);
+	print_test(f, &c->daemon.test);
 	fprintf(f, "};\n");
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* The units of gona's configuration: rates, sizes and MAC addresses, read
- * and written exactly. */
+/* The units of gona's configuration: rates, sizes, MAC addresses and
+ * listening addresses, read and written exactly. */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -210,4 +211,44 @@ char *conf_format_mac(const uint8_t mac[6], char *buf, size_t len)
 	snprintf(buf, len, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1],
 		 mac[2], mac[3], mac[4], mac[5]);
 	return buf;
+}
+
+int conf_parse_listen(const char *s, struct conf_listen *out)
+{
+	char host[INET6_ADDRSTRLEN + 1];
+	const char *colon, *h = s;
+	size_t hlen;
+	char *end;
+	unsigned long port;
+
+	memset(out, 0, sizeof(*out));
+	if (s[0] == '[') {
+		colon = strstr(s, "]:");
+		if (!colon)
+			return -EINVAL;
+		h = s + 1;
+		hlen = (size_t)(colon - h);
+		colon++;
+		out->family = AF_INET6;
+	} else {
+		colon = strchr(s, ':');
+		if (!colon || strchr(colon + 1, ':'))
+			return -EINVAL;
+		hlen = (size_t)(colon - s);
+		out->family = AF_INET;
+	}
+	if (!hlen || hlen >= sizeof(host))
+		return -EINVAL;
+	memcpy(host, h, hlen);
+	host[hlen] = '\0';
+	if (inet_pton(out->family, host, out->addr) != 1)
+		return -EINVAL;
+	if (!isdigit((unsigned char)colon[1]))
+		return -EINVAL;
+	errno = 0;
+	port = strtoul(colon + 1, &end, 10);
+	if (errno || *end || port < 1 || port > 65535)
+		return -EINVAL;
+	out->port = (uint16_t)port;
+	return 0;
 }

@@ -40,12 +40,18 @@ static int send_frame(struct announcer *an, int ifindex, const uint8_t *f,
 	return 0;
 }
 
-/* One round of announcements of GU out of the first uplink it is on. */
+/*
+ * One round of announcements of GU out of the first uplink it is on: its
+ * addresses in its own VLAN (or untagged), and for a trunk guest a RARP of
+ * its MAC in each VLAN it tags itself (whose addresses gona does not
+ * know), so the fabric learns the MAC in every VLAN it may be reached in.
+ */
 static void announce_round(struct announcer *an, const struct guest *gu)
 {
 	const struct conf_guest *c = &gu->conf;
 	const struct uplink *u = NULL;
 	uint8_t f[FRAME_MAX];
+	uint32_t v = c->vlan;
 	int r = 0;
 
 	for (size_t i = 0; i < an->g->n_uplinks && !u; i++)
@@ -54,13 +60,22 @@ static void announce_round(struct announcer *an, const struct guest *gu)
 	if (!u)
 		return;
 	for (size_t i = 0; i < c->n_ipv4 && !r; i++)
-		r = send_frame(an, u->ifindex, f,
-			       frame_garp(f, c->mac, &c->ipv4[i]));
+		r = send_frame(
+			an, u->ifindex, f,
+			frame_tag(f, frame_garp(f, c->mac, &c->ipv4[i]), v));
 	for (size_t i = 0; i < c->n_ipv6 && !r; i++)
-		r = send_frame(an, u->ifindex, f,
-			       frame_unsolicited_na(f, c->mac, &c->ipv6[i]));
+		r = send_frame(
+			an, u->ifindex, f,
+			frame_tag(f,
+				  frame_unsolicited_na(f, c->mac, &c->ipv6[i]),
+				  v));
 	if (!r && !c->n_ipv4 && !c->n_ipv6)
-		r = send_frame(an, u->ifindex, f, frame_rarp(f, c->mac));
+		r = send_frame(an, u->ifindex, f,
+			       frame_tag(f, frame_rarp(f, c->mac), v));
+	for (v = 1; v <= CONF_VLAN_MAX && !r; v++)
+		if (conf_vlan_has(c->vlans, v))
+			r = send_frame(an, u->ifindex, f,
+				       frame_tag(f, frame_rarp(f, c->mac), v));
 	if (r)
 		log_warnx("guest %s: cannot announce it on uplink %s: %s",
 			  c->name, u->conf.name, strerror(-r));

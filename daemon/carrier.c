@@ -80,7 +80,7 @@ static int pin_replacing(struct gonad *g, struct bpf_link *link, int i)
 static int load(struct carrier *c)
 {
 	static const char *const shared[] = { "uplinks", "uplink_by_ifindex",
-					      "globals" };
+					      "globals", "vf_pfs" };
 	struct bpf_program *progs[2];
 	int r;
 

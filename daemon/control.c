@@ -138,12 +138,30 @@ static int send_uplink(struct ctl_client *c, const struct uplink *u)
 		r.interval_ms = u->conf.monitor.interval_ms;
 		r.missed = u->conf.monitor.missed;
 		r.probe_ok = u->probe_ok;
+		r.monitor_vlan = u->conf.monitor.vlan;
 		monitor_stats(u, &ms);
 		r.probes_sent = ms.sent;
 		r.probes_answered = ms.answered;
 		r.answer_ago_ms =
 			ms.answer_ms ? now_ms() - ms.answer_ms : UINT64_MAX;
 	}
+	r.is_vf = u->vf.is_vf;
+	r.vf_index = u->vf.index;
+	snprintf(r.vf_pf, sizeof(r.vf_pf), "%s", u->vf.pf_name);
+	snprintf(r.vf_pf_bus, sizeof(r.vf_pf_bus), "%s", u->vf.pf_bus);
+	r.vf_spoofchk = u->vf.pf_ifindex ? u->vf_state.spoofchk : -1;
+	r.vf_trust = u->vf.pf_ifindex ? u->vf_state.trust : -1;
+	r.vf_link_state = u->vf.pf_ifindex ? u->vf_state.link_state : -1;
+	r.vf_port_vlan = u->vf.pf_ifindex ? u->vf_state.vlan : 0;
+	r.vf_made_trust = u->vf_made_trust;
+	r.vf_made_nospoof = u->vf_made_nospoof;
+	r.vf_filters = u->vf_filters;
+	r.vf_checkable = u->vfc != NULL;
+	for (size_t i = 0; i < g->n_guests; i++) {
+		r.vf_checked += !!(g->guests[i]->vf_checked & (1u << u->slot));
+		r.vf_pending += !!(g->guests[i]->vf_pending & (1u << u->slot));
+	}
+	snprintf(r.vf_error, sizeof(r.vf_error), "%s", u->vf_error);
 	if (dp_read_uplink_stats(g->dp, u->slot, &now))
 		now = u->rates.last;
 	fill_counters(&r.c, &now, &u->rates);
@@ -187,6 +205,9 @@ static int send_guest(struct ctl_client *c, const struct guest *gu)
 	r.tx_min = gu->conf.slice.tx_min;
 	r.tx_min_kept = gu->tx_min_kept;
 	r.priority = gu->conf.priority;
+	r.vlan = gu->conf.vlan;
+	snprintf(r.primary, sizeof(r.primary), "%s", gu->conf.primary);
+	memcpy(r.vlans, gu->conf.vlans, sizeof(r.vlans));
 	r.n_rebalanced = gu->n_rebalanced;
 	r.held_ms =
 		gu->held_until_ms > now_ms() ? gu->held_until_ms - now_ms() : 0;
@@ -245,6 +266,7 @@ static int cmd_status(struct ctl_client *c, const struct ctl_req *req,
 	s.reloads_failed = g->reloads_failed;
 	s.reloaded_ago_ms = g->reloaded_ms ? now_ms() - g->reloaded_ms : 0;
 	snprintf(s.reload_error, sizeof(s.reload_error), "%s", g->reload_error);
+	snprintf(s.vf_error, sizeof(s.vf_error), "%s", g->vf_error);
 	return ctl_reply(c, CTL_REP_STATUS, &s, sizeof(s));
 }
 
@@ -267,6 +289,8 @@ static int cmd_uplink_show(struct ctl_client *c, const struct ctl_req *req,
 			 req->argv[0]);
 		return -ENOENT;
 	}
+	/* A VF's link state as its PF reports it now. */
+	sriov_uplink_report(g, u);
 	r = send_uplink(c, u);
 	for (size_t i = 0; i < g->n_guests && !r; i++)
 		if (g->guests[i]->homes & (1u << u->slot))
@@ -536,6 +560,40 @@ static int cmd_uplink_del(struct ctl_client *c, const struct ctl_req *req,
 	return apply(c, nc, r, &ce, err, errlen);
 }
 
+static int cmd_test_begin(struct ctl_client *c, const struct ctl_req *req,
+			  char *err, size_t errlen)
+{
+	struct gonad *g = c->ctl->g;
+	int r = selftest_begin(g, c, req->argc, req->argv, err, errlen);
+	struct guest *gu = r ? NULL : state_guest(g, CONF_TEST_GUEST);
+
+	if (r)
+		return r;
+	if (!gu) {
+		selftest_end(g, c);
+		snprintf(err, errlen, "the failover self-test's guest is gone");
+		return -ENOENT;
+	}
+	return send_guest(c, gu);
+}
+
+static int cmd_test_fail(struct ctl_client *c, const struct ctl_req *req,
+			 char *err, size_t errlen)
+{
+	return selftest_fail(c->ctl->g, c, req->argv[0], req->argv[1],
+			     req->argv[2], err, errlen);
+}
+
+static int cmd_test_end(struct ctl_client *c, const struct ctl_req *req,
+			char *err, size_t errlen)
+{
+	(void)req;
+	(void)err;
+	(void)errlen;
+	selftest_end(c->ctl->g, c);
+	return 0;
+}
+
 /* The commands: request type, name for messages, arguments, handler. */
 static const struct ctl_cmd {
 	uint16_t type;
@@ -562,6 +620,10 @@ static const struct ctl_cmd {
 	{ CTL_REQ_UPLINK_ADD, "uplink add", 1, CTL_ARGS_MAX, true,
 	  cmd_uplink_add },
 	{ CTL_REQ_UPLINK_DEL, "uplink del", 1, 1, true, cmd_uplink_del },
+	{ CTL_REQ_TEST_BEGIN, "test begin", 2, CTL_ARGS_MAX, true,
+	  cmd_test_begin },
+	{ CTL_REQ_TEST_FAIL, "test fail", 3, 3, true, cmd_test_fail },
+	{ CTL_REQ_TEST_END, "test end", 0, 0, true, cmd_test_end },
 };
 
 static const struct ctl_cmd *find_cmd(uint16_t type)
@@ -636,6 +698,8 @@ static void client_free(struct ctl_client *c)
 			break;
 		}
 	}
+	/* A failover self-test it ran ends with it. */
+	selftest_end(ctl->g, c);
 	ev_del(ctl->g, &c->src);
 	close(c->src.fd);
 	drop_queue_after(c, &c->out);
@@ -643,7 +707,10 @@ static void client_free(struct ctl_client *c)
 	free(c);
 }
 
-/* Send what is queued; false if the client must be dropped. */
+/* Send what is queued; false if the client must be dropped. A client
+ * whose socket is full is not read until its replies are sent: one that
+ * sends requests and reads no answers holds at most one request's replies
+ * in gonad, not a queue that grows until memory runs out. */
 static bool flush(struct ctl_client *c)
 {
 	while (c->out) {
@@ -652,7 +719,7 @@ static bool flush(struct ctl_client *c)
 				 MSG_DONTWAIT | MSG_NOSIGNAL);
 
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			ev_mod(c->ctl->g, &c->src, EPOLLIN | EPOLLOUT);
+			ev_mod(c->ctl->g, &c->src, EPOLLOUT);
 			return true;
 		}
 		if (n < 0)
@@ -896,6 +963,10 @@ void ctl_close(struct gonad *g, struct ctl *ctl)
 {
 	if (!ctl)
 		return;
+	/* gonad stops: a self-test's guest goes with everything else, its
+	 * failures with gonad's state. */
+	free(g->selftest);
+	g->selftest = NULL;
 	while (ctl->clients)
 		client_free(ctl->clients);
 	ev_del(g, &ctl->listen);

@@ -50,6 +50,14 @@ enum ctl_type {
 	CTL_REQ_GUEST_DEL, /* NAME */
 	CTL_REQ_UPLINK_ADD, /* NAME KEY VALUE [KEY VALUE]... */
 	CTL_REQ_UPLINK_DEL, /* NAME */
+	/* The failover self-test (gonactl test failover): its guest, added
+	 * for this connection (KEY VALUE: device, mac, ipv4, ipv6, vlan;
+	 * answered with its record); a failure of an uplink (NAME
+	 * carrier|drain down|up); the end. Undone when the connection
+	 * ends. */
+	CTL_REQ_TEST_BEGIN,
+	CTL_REQ_TEST_FAIL,
+	CTL_REQ_TEST_END,
 	CTL_REQ_MAX,
 	/* Replies. */
 	CTL_REP_DONE = 100, /* no payload */
@@ -113,6 +121,8 @@ struct ctl_status {
 	uint64_t reloaded_ago_ms;
 	char reload_error[640];
 	char backend_why[160]; /* why the QoS backend is the one in use */
+	/* A VF uplink's last refusal, by uplink, "" none. */
+	char vf_error[280];
 };
 
 struct ctl_uplink {
@@ -148,12 +158,34 @@ struct ctl_uplink {
 	uint32_t interval_ms;
 	uint32_t missed;
 	uint8_t probe_ok; /* answered within missed x interval_ms */
-	uint8_t pad3[7];
+	uint8_t pad3[3];
+	uint32_t monitor_vlan; /* probes tagged with it; 0 untagged */
 	uint64_t probes_sent; /* since the uplink was last attached */
 	uint64_t probes_answered;
 	uint64_t answer_ago_ms; /* the last answer; UINT64_MAX: none yet */
 	uint64_t load_bps; /* the rates of the guests placed on it */
 	char group[CTL_NAME_MAX]; /* "" if none */
+	/* An SR-IOV VF: its PF (netdev, "" if not in this domain; its PCI
+	 * address) and index; as the PF reports it (-1: not reported);
+	 * whether gonad turned trust on and spoof checking off; the guests'
+	 * MACs in its filter; its last refusal. */
+	uint8_t is_vf;
+	uint8_t vf_made_trust;
+	uint8_t vf_made_nospoof;
+	uint8_t pad5;
+	int32_t vf_index;
+	char vf_pf[CTL_DEV_MAX];
+	char vf_pf_bus[32];
+	int32_t vf_spoofchk;
+	int32_t vf_trust;
+	int32_t vf_link_state; /* IFLA_VF_LINK_STATE_AUTO, _ENABLE, _DISABLE */
+	uint32_t vf_port_vlan; /* 0 none */
+	uint32_t vf_filters;
+	uint32_t vf_checked; /* of them, proved by an answer */
+	uint32_t vf_pending; /* being checked */
+	uint8_t vf_checkable; /* it has an ARP monitor to check them by */
+	uint8_t pad6[3];
+	char vf_error[200];
 	struct ctl_counters c;
 };
 
@@ -180,6 +212,10 @@ struct ctl_guest {
 	uint32_t n_rebalanced; /* times rebalancing moved it */
 	uint64_t held_ms; /* rebalancing leaves it where it is this long */
 	uint64_t paced_bps; /* EDT: the rate its frames leave at; 0 unpaced */
+	uint32_t vlan; /* its untagged frames' VLAN; 0 none */
+	uint32_t pad5;
+	uint64_t vlans[64]; /* a trunk's own tags, a bit per VID */
+	char primary[CTL_NAME_MAX]; /* its primary uplink; "" none */
 	/* Per uplink in homes, in its order: what it sends there and its
 	 * part of tx.min and tx.max there (0: none). */
 	struct ctl_home {

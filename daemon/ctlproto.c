@@ -33,6 +33,8 @@ static const char *const drop_names[GONA_DROP_MAX] = {
 	[GONA_DROP_LOOP] = "loop",
 	[GONA_DROP_GUEST_ABSENT] = "guest-absent",
 	[GONA_DROP_HORIZON] = "horizon",
+	[GONA_DROP_VLAN] = "vlan",
+	[GONA_DROP_STORM] = "storm",
 };
 
 const char *ctl_drop_name(unsigned int reason)
@@ -231,8 +233,8 @@ static int check_record(uint16_t type, const void *p, size_t plen, char *err,
 		const struct ctl_guest *g = p;
 
 		if (!TERMINATED(g, name) || !TERMINATED(g, device) ||
-		    !TERMINATED(g, homes) || g->n_ipv4 > CTL_ADDRS_MAX ||
-		    g->n_ipv6 > CTL_ADDRS_MAX)
+		    !TERMINATED(g, homes) || !TERMINATED(g, primary) ||
+		    g->n_ipv4 > CTL_ADDRS_MAX || g->n_ipv6 > CTL_ADDRS_MAX)
 			return fail(err, errlen, "malformed guest record");
 	}
 	return 0;

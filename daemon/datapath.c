@@ -29,12 +29,15 @@ _Static_assert(sizeof(struct gona_guest) == 24 + GONA_SPREAD_SLOTS,
 	       "gona_guest layout");
 _Static_assert(offsetof(struct gona_guest, mac) == 8, "gona_guest.mac");
 _Static_assert(offsetof(struct gona_guest, slots) == 16, "gona_guest.slots");
+_Static_assert(offsetof(struct gona_guest, vlan) == 20 + GONA_SPREAD_SLOTS,
+	       "gona_guest.vlan");
 _Static_assert(offsetof(struct gona_guest, homes) == 16 + GONA_SPREAD_SLOTS,
 	       "gona_guest.homes");
 _Static_assert(sizeof(struct gona_flow_key) == 8, "gona_flow_key layout");
 _Static_assert(sizeof(struct gona_flow) == 16, "gona_flow layout");
 _Static_assert(sizeof(struct gona_mac_key) == 8, "gona_mac_key layout");
-_Static_assert(sizeof(struct gona_port) == 8, "gona_port layout");
+_Static_assert(sizeof(struct gona_port) == 12, "gona_port layout");
+_Static_assert(sizeof(struct gona_trunk) == 512, "gona_trunk layout");
 _Static_assert(sizeof(struct gona_ip4_key) == 8, "gona_ip4_key layout");
 _Static_assert(sizeof(struct gona_ip6_key) == 20, "gona_ip6_key layout");
 _Static_assert(offsetof(struct gona_ip6_key, addr) == 4, "gona_ip6_key.addr");
@@ -484,6 +487,16 @@ int dp_set_uplink(struct dp *dp, unsigned int slot, int old_ifindex,
 	return r;
 }
 
+int dp_set_vf_pf(struct dp *dp, int pf_ifindex, uint32_t slots)
+{
+	__u32 key = (__u32)pf_ifindex;
+
+	if (!slots)
+		return delete (dp->skel->maps.vf_pfs, &key, sizeof(key));
+	return update(dp->skel->maps.vf_pfs, &key, sizeof(key), &slots,
+		      sizeof(slots));
+}
+
 int dp_set_globals(struct dp *dp, const struct gona_globals *gl)
 {
 	__u32 key = 0;
@@ -643,6 +656,16 @@ int dp_read_owned(struct dp *dp, struct dp_owned **out, size_t *n)
 int dp_set_flood(struct dp *dp, uint32_t id, const struct gona_port *p)
 {
 	return update(dp->skel->maps.flood, &id, sizeof(id), p, sizeof(*p));
+}
+
+int dp_set_trunk(struct dp *dp, uint32_t id, const uint64_t vlans[64])
+{
+	struct gona_trunk t;
+
+	_Static_assert(sizeof(t.bits) == 64 * sizeof(vlans[0]), "trunk bits");
+	memcpy(t.bits, vlans, sizeof(t.bits));
+	return update(dp->skel->maps.guest_trunk, &id, sizeof(id), &t,
+		      sizeof(t));
 }
 
 int dp_set_pacing(struct dp *dp, uint32_t id, uint64_t rate_bps,
@@ -907,6 +930,18 @@ static bool owns_uplink_ifindex(const struct gonad *g, const void *key)
 	return false;
 }
 
+static bool owns_vf_pf(const struct gonad *g, const void *key)
+{
+	__u32 ifi;
+
+	memcpy(&ifi, key, sizeof(ifi));
+	for (size_t i = 0; i < g->n_uplinks; i++)
+		if (g->uplinks[i].attached &&
+		    (__u32)g->uplinks[i].vf.pf_ifindex == ifi)
+			return true;
+	return false;
+}
+
 static bool owns_ifindex(const struct gonad *g, const void *key)
 {
 	return owns_guest_ifindex(g, key) || owns_uplink_ifindex(g, key);
@@ -961,6 +996,7 @@ int dp_prune(struct dp *dp, const struct gonad *g)
 		{ dp->skel->maps.guest_ip4, owns_ip4 },
 		{ dp->skel->maps.guest_ip6, owns_ip6 },
 		{ dp->skel->maps.uplink_by_ifindex, owns_uplink_ifindex },
+		{ dp->skel->maps.vf_pfs, owns_vf_pf },
 		{ dp->skel->maps.owned, owns_ifindex },
 	};
 	int r = 0;

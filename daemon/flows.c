@@ -118,7 +118,9 @@ int flows_rebalance(struct gonad *g, char *msg, size_t len)
 	r = dp_read_flows(g->dp, &f, &n);
 	if (r)
 		return r;
-	qsort(f, n, sizeof(*f), key_cmp);
+	/* An empty table may come as NULL, which qsort must not be given. */
+	if (n)
+		qsort(f, n, sizeof(*f), key_cmp);
 	dt = g->flows->at_ms ? now - g->flows->at_ms : 0;
 	rate = calloc(n ? n : 1, sizeof(*rate));
 	if (!rate) {

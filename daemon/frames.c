@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* The few frames gonad writes itself: ARP requests and replies (gratuitous
  * announcements, probes), RARP, and IPv6 neighbour solicitations and
- * advertisements with their ICMPv6 checksum. Each builder fills a buffer
- * of at least FRAME_MAX bytes and returns the frame's length. */
+ * advertisements with their ICMPv6 checksum, and the 802.1Q tag they
+ * carry into a VLAN. Each builder fills a buffer of at least FRAME_MAX
+ * bytes and returns the frame's length. */
 #include <string.h>
 #include <arpa/inet.h>
 #include <net/ethernet.h>
@@ -58,6 +59,18 @@ size_t frame_garp(uint8_t *f, const uint8_t *mac, const struct in_addr *a)
 size_t frame_rarp(uint8_t *f, const uint8_t *mac)
 {
 	return arp(f, ETH_P_RARP_, ARPOP_RREQUEST_, mac, NULL, mac, NULL);
+}
+
+size_t frame_tag(uint8_t *f, size_t len, uint32_t vid)
+{
+	if (!vid || len < 2 * ETH_ALEN || len + 4 > FRAME_MAX)
+		return len;
+	memmove(f + 2 * ETH_ALEN + 4, f + 2 * ETH_ALEN, len - 2 * ETH_ALEN);
+	f[12] = ETH_P_8021Q >> 8;
+	f[13] = ETH_P_8021Q & 0xff;
+	f[14] = (uint8_t)(vid >> 8);
+	f[15] = (uint8_t)vid;
+	return len + 4;
 }
 
 size_t frame_arp_probe(uint8_t *f, const uint8_t *mac,

@@ -110,6 +110,8 @@ static void on_timer(struct ev_source *src, uint32_t events)
 
 	(void)events;
 	if (read(src->fd, &expirations, sizeof(expirations)) > 0) {
+		nlmon_retry(g->nl);
+		state_retry(g);
 		state_sample(g);
 		status_line(g);
 	}
@@ -250,6 +252,10 @@ static void loop(struct gonad *g)
 				src->ready(src, evs[i].events);
 		}
 		g->batch_n = 0;
+		/* A VF that refused a guest's MAC meanwhile; VLANs VFs no
+		 * longer need. */
+		state_vf_refusals(g);
+		sriov_settle(g);
 	}
 }
 
@@ -366,6 +372,12 @@ int main(int argc, char *argv[])
 		dp_close(g.dp, g.adopted);
 		fatalx("control socket %s: %s", c->daemon.socket, strerror(-r));
 	}
+	if (c->daemon.metrics[0] &&
+	    metrics_open(&g, c->daemon.metrics, &g.metrics, msg, sizeof(msg))) {
+		ctl_close(&g, g.ctl);
+		dp_close(g.dp, g.adopted);
+		fatalx("%s: daemon.%s", g.conf_file, msg);
+	}
 	r = nlmon_open(&g, &g.nl, state_link);
 	if (!r)
 		r = nlmon_resync(g.nl);
@@ -387,6 +399,7 @@ int main(int argc, char *argv[])
 		else
 			state_detach_all(&g);
 		ctl_close(&g, g.ctl);
+		metrics_close(&g, g.metrics);
 		carrier_close(g.carrier, g.adopted);
 		dp_close(g.dp, g.adopted);
 		fatalx("start-up: %s", strerror(-r));
@@ -416,6 +429,7 @@ int main(int argc, char *argv[])
 	else
 		state_detach_all(&g);
 	ctl_close(&g, g.ctl);
+	metrics_close(&g, g.metrics);
 	carrier_close(g.carrier, keep);
 	nlmon_close(&g, g.nl);
 	dp_close(g.dp, keep);

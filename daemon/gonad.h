@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "conf/conf.h"
 #include "ebpf/gona_shared.h"
@@ -19,6 +20,7 @@ struct qos_ops;
 struct announcer;
 struct monitor;
 struct flows;
+struct vf_check;
 
 /* A file descriptor in the event loop and what to do when it is ready. */
 struct ev_source {
@@ -44,6 +46,26 @@ enum uplink_cause {
 };
 const char *uplink_cause_name(enum uplink_cause c);
 
+/* VF VF of the PF IFINDEX as the PF reports it; -1: not reported. */
+struct nl_vf_state {
+	uint8_t mac[6]; /* set by the PF, zeros if none */
+	uint32_t vlan; /* port VLAN the PF tags its frames with, 0 none */
+	int spoofchk;
+	int trust;
+	int link_state; /* IFLA_VF_LINK_STATE_AUTO, _ENABLE, _DISABLE */
+};
+
+/* An uplink that is an SR-IOV VF: its PCI device, its PF's, its index,
+ * and the PF's netdev if that is in this network namespace (else 0). */
+struct vf_id {
+	bool is_vf;
+	char bus[32];
+	char pf_bus[32];
+	int index; /* -1 if the PF does not list it */
+	int pf_ifindex;
+	char pf_name[IFNAMSIZ];
+};
+
 struct uplink {
 	struct conf_uplink conf;
 	unsigned int slot; /* index in the uplinks map and in gonad.uplinks */
@@ -51,7 +73,12 @@ struct uplink {
 	bool attached; /* our filter is on the device */
 	bool made_clsact; /* we created its clsact qdisc */
 	bool made_promisc; /* we turned promiscuous mode on */
-	bool carrier; /* IFF_UP and IFF_LOWER_UP */
+	bool carrier; /* IFF_UP and IFF_LOWER_UP (and its PF's, for a VF) */
+	/* A VF whose PF (in this domain) has no carrier, and the PF's
+	 * carrier changes as of that news. */
+	bool pf_down;
+	uint64_t pf_carrier_changes;
+	bool test_down; /* the failover self-test took its carrier away */
 	bool if_up; /* IFF_UP, from rtnetlink */
 	bool lower_up; /* IFF_LOWER_UP: the driver's carrier */
 	/* The device's carrier changes as of the latest news of lower_up:
@@ -66,6 +93,7 @@ struct uplink {
 	uint64_t carrier_tx_packets;
 	bool admin_up; /* not drained */
 	bool up; /* carries traffic: attached, carrier and admin up */
+	bool dp_stale; /* the data path was refused its up or down */
 	bool seen; /* during a resync: present in the dump */
 	bool qos_made; /* our QoS root qdisc is on the device */
 	bool probe_ok; /* its monitor's probes are answered (or it has none) */
@@ -77,11 +105,26 @@ struct uplink {
 	enum uplink_cause cause; /* of the last change of up */
 	uint64_t changed_ms; /* now_ms() of that change, 0 none */
 	uint32_t n_down; /* times it went from up to down */
+	uint64_t last_out_ms; /* how long it was down last time, 0 never */
 	/* The last change, from gonad handling the event: until the data
 	 * path map had it, and until the guests were re-placed. */
 	uint64_t switch_us;
 	uint64_t place_us;
 	struct rates rates;
+	/* SR-IOV (sriov.c): what the VF is, how its PF reported it last,
+	 * what gonad changed there, the guests' MACs in its filter, and the
+	 * last refusal ("" none). */
+	struct vf_id vf;
+	struct nl_vf_state vf_state;
+	bool vf_made_trust;
+	bool vf_made_nospoof;
+	uint32_t vf_filters;
+	char vf_error[200];
+	struct vf_check *vfc; /* checks its filter entries (ARP monitor) */
+	/* The VLANs of its guests the VF lets through (a VLAN device each,
+	 * "gonaSLOT.VID"), and whether some may no longer be needed. */
+	uint64_t vf_vlans[64];
+	bool vf_vlans_stale;
 };
 
 /* A traffic-control class (tc.c). Rates in bit/s, sizes in bytes. */
@@ -105,7 +148,16 @@ struct guest {
 	bool attached;
 	bool made_clsact;
 	uint32_t homes; /* uplink slots it is placed on, a bit each */
+	uint32_t vf_filtered; /* VF uplinks whose filter has its MAC */
+	uint32_t vf_refused; /* VF uplinks that refused its MAC: barred */
+	uint32_t vf_pending; /* ... whose filter entry is being checked */
+	uint32_t vf_checked; /* ... whose entry an answer proved */
+	uint8_t vf_tries[GONA_MAX_UPLINKS]; /* probes of the check so far */
 	int pending_ifindex; /* seen during a resync, attached at its end */
+	/* Its interface, which it could not be attached to (a map or filter
+	 * the kernel refused): tried again at each sample (state_retry). */
+	int retry_ifindex;
+	bool push_failed; /* the last write of its entry was refused */
 	bool seen;
 	bool rx_shaped; /* our rx.max shaper is on its interface */
 	/* HTB: its class on each uplink as last set (all zero: not made) */
@@ -120,6 +172,7 @@ struct guest {
 		uint64_t demand_bps;
 	} edt;
 	uint32_t notify_left; /* announcements of its move still to send */
+	bool replace; /* placed afresh at the next placement (new primary) */
 	/* Its guarantee in force: tx.min, or less while the uplinks up
 	 * cannot carry every guarantee (policy.degrade). */
 	uint64_t tx_min_kept;
@@ -148,6 +201,10 @@ struct gonad {
 	uint64_t id_used[GONA_MAX_GUESTS / 64]; /* guest ids taken */
 	unsigned int bcast_slot; /* designated uplink, or GONA_MAX_UPLINKS */
 	bool resyncing; /* a full link dump is being applied */
+	/* A VF uplink refused a guest's MAC: the guests are placed again.
+	 * The latest refusal, by uplink, for status ("" none). */
+	bool vf_replace;
+	char vf_error[280];
 	/* Degraded mode: the guarantees promised and kept, and the
 	 * capacity of the uplinks up they were measured against. */
 	bool degraded;
@@ -179,6 +236,8 @@ struct gonad {
 	struct carrier *carrier; /* the drivers' carrier changes, traced */
 	uint32_t netns_ino; /* gonad's network namespace */
 	struct ctl *ctl;
+	struct metrics *metrics; /* daemon.metrics, NULL when off */
+	struct selftest *selftest; /* a failover self-test running, or NULL */
 	struct tc *tc;
 	const struct qos_ops *qos; /* the QoS backend in use */
 	char qos_why[160]; /* why it is the one */
@@ -275,6 +334,9 @@ int dp_detach(struct dp *dp, int ifindex, bool destroy_clsact);
 int dp_set_uplink(struct dp *dp, unsigned int slot, int old_ifindex,
 		  const struct gona_uplink *u);
 int dp_set_globals(struct dp *dp, const struct gona_globals *gl);
+/* The uplink SLOTS (a bit each) that are VFs of PF PF_IFINDEX, whose
+ * carrier the tracer follows for them; 0 removes it. */
+int dp_set_vf_pf(struct dp *dp, int pf_ifindex, uint32_t slots);
 int dp_set_guest(struct dp *dp, int ifindex, const struct gona_guest *v);
 int dp_del_guest(struct dp *dp, int ifindex);
 int dp_set_mac(struct dp *dp, const uint8_t mac[6], const struct gona_port *p);
@@ -282,6 +344,8 @@ int dp_del_mac(struct dp *dp, const uint8_t mac[6]);
 int dp_set_addrs(struct dp *dp, uint32_t id, const struct conf_guest *cg);
 int dp_del_addrs(struct dp *dp, uint32_t id, const struct conf_guest *cg);
 int dp_set_flood(struct dp *dp, uint32_t id, const struct gona_port *p);
+/* The VLANs a trunk guest tags itself, a bit per VID (conf_guest.vlans). */
+int dp_set_trunk(struct dp *dp, uint32_t id, const uint64_t vlans[64]);
 int dp_read_guest_stats(struct dp *dp, uint32_t id, struct gona_counters *sum);
 int dp_read_uplink_stats(struct dp *dp, unsigned int slot,
 			 struct gona_counters *sum);
@@ -323,16 +387,62 @@ struct nl_link_info {
 typedef void (*nl_link_cb)(struct gonad *g, const struct nl_link_info *li);
 int nlmon_open(struct gonad *g, struct nlmon **out, nl_link_cb cb);
 void nlmon_close(struct gonad *g, struct nlmon *nl);
-/* Dump every link through the callback, then call DONE. */
+/* Re-read every link and act on the whole (state_resync_begin, the
+ * callback for each, state_resync_end); a dump the kernel interrupts is
+ * read again. */
 int nlmon_resync(struct nlmon *nl);
+/* A re-read of the links after lost events, if the last one failed. */
+void nlmon_retry(struct nlmon *nl);
 int nl_set_promisc(struct nlmon *nl, int ifindex, bool on);
+int nl_vf_get(struct nlmon *nl, int pf_ifindex, int vf,
+	      struct nl_vf_state *out);
+/* Turn ATTR (IFLA_VF_TRUST or IFLA_VF_SPOOFCHK) of VF VF ON or off. */
+int nl_vf_set(struct nlmon *nl, int pf_ifindex, int vf, int attr, bool on);
+/* Add MAC to (or remove it from) the unicast filter of device IFINDEX
+ * ("bridge fdb add MAC dev DEV self"): a VF's driver passes it on to
+ * the PF, which may refuse. */
+int nl_fdb_self(struct nlmon *nl, int ifindex, const uint8_t mac[6], bool add);
+/* Create (ADD) or delete the 802.1Q device NAME of VID on LINK: on a VF,
+ * creating it makes the PF let frames of VID through to the VF. */
+int nl_vlan_dev(struct nlmon *nl, int link, const char *name, uint16_t vid,
+		bool add);
 /* A libnl error as a negative errno. */
 int nl_err(int nlerr);
+
+/* sriov.c: VF uplinks (see there). Identify DEV: id->is_vf false for a
+ * device that is not a VF. */
+int sriov_identify(const char *dev, struct vf_id *id);
+/* On attach: what the VF is, and trust on, spoof checking off through
+ * its PF if that is here; WAS: the owned flags a previous gonad left. */
+void sriov_uplink_attach(struct gonad *g, struct uplink *u, uint32_t was);
+/* GU's MAC into the filters of the VF uplinks among its homes that lack
+ * it; true if one refused (GU is then barred from it). */
+bool sriov_guest_add(struct gonad *g, struct guest *gu);
+/* ... out of those of VF uplinks no longer among its homes; of all.
+ * Either may leave a VF's VLAN unused: sriov_settle takes it away. */
+void sriov_guest_prune(struct gonad *g, struct guest *gu);
+void sriov_guest_forget(struct gonad *g, struct guest *gu);
+/* On detach: the guests' MACs out of its filter (unless the device is
+ * GONE), trust and spoof checking as they were. */
+void sriov_uplink_release(struct gonad *g, struct uplink *u, bool gone);
+/* A guest's VLANs changed: the VFs' may be needed no more. */
+void sriov_vlans_changed(struct gonad *g);
+/* After a batch of events: VLANs of VF uplinks no guest there needs. */
+void sriov_settle(struct gonad *g);
+/* The uplinks that are VFs of PF_IFINDEX, a bit each. */
+uint32_t sriov_pf_slots(const struct gonad *g, int pf_ifindex);
+/* The VF's state as its PF reports it now, for uplink show. */
+void sriov_uplink_report(struct gonad *g, struct uplink *u);
+/* A VF a previous gonad changed (OWN flags) and this one does not serve. */
+void sriov_release_leftover(struct gonad *g, const char *dev, uint32_t own);
 
 /* frames.c: the frames gonad writes itself, into FRAME_MAX bytes. */
 #define FRAME_MAX 128
 size_t frame_garp(uint8_t *f, const uint8_t *mac, const struct in_addr *a);
 size_t frame_rarp(uint8_t *f, const uint8_t *mac);
+/* F (LEN bytes, room for 4 more) tagged with 802.1Q VLAN VID after its
+ * MACs, if VID is not 0; returns the new length. */
+size_t frame_tag(uint8_t *f, size_t len, uint32_t vid);
 size_t frame_unsolicited_na(uint8_t *f, const uint8_t *mac,
 			    const struct in6_addr *a);
 /* Probes of a monitor, and whether a received frame answers one. */
@@ -351,6 +461,9 @@ bool frame_is_na_answer(const uint8_t *f, size_t len, const uint8_t *mac,
 int monitor_start(struct gonad *g, struct uplink *u);
 void monitor_stop(struct gonad *g, struct uplink *u);
 const char *monitor_target(const struct uplink *u);
+/* A socket filter for FD (AF_PACKET, every protocol): only received
+ * frames of PROTO, tagged with VLAN VID (0: untagged). */
+int monitor_sock_filter(int fd, uint16_t proto, uint32_t vid);
 /* Since the uplink was last attached; all 0 without a running monitor. */
 struct monitor_stats {
 	uint64_t sent; /* probes that left */
@@ -478,6 +591,13 @@ void carrier_close(struct carrier *c, bool keep);
 int state_init(struct gonad *g, struct conf *c);
 void state_fini(struct gonad *g);
 void state_link(struct gonad *g, const struct nl_link_info *li);
+/* After each batch of events: the guests a VF refused meanwhile, placed
+ * again. */
+void state_vf_refusals(struct gonad *g);
+/* Whether every guest with a VLAN in C (or the guest ONLY, if not NULL)
+ * has an uplink that can tag it; else -EINVAL and why in MSG. */
+int state_vlans_carried(const struct gonad *g, const struct conf *c,
+			const char *only, char *msg, size_t len);
 /* The carrier of device IFINDEX went ON or off, its CHANGES-th change,
  * at NS (CLOCK_MONOTONIC), as the driver made it. */
 void state_carrier(struct gonad *g, int ifindex, bool on, uint64_t changes,
@@ -510,7 +630,9 @@ void state_loads_str(const struct gonad *g, char *buf, size_t len);
 int flows_rebalance(struct gonad *g, char *msg, size_t len);
 void flows_free(struct gonad *g);
 /* Rewrite the guest's data path entry (placement, QoS marks). */
-void state_push_guest(struct gonad *g, struct guest *gu);
+int state_push_guest(struct gonad *g, struct guest *gu);
+/* What the kernel refused, written again (each sample). */
+void state_retry(struct gonad *g);
 void state_detach_all(struct gonad *g);
 /* Let go of the devices without undoing anything: the data path stays
  * as it is for the gonad that follows. */
@@ -537,6 +659,9 @@ void state_settle(struct gonad *g);
 void state_delays_due(struct gonad *g);
 /* The uplink's monitor found its probes answered (OK) or not. */
 void state_uplink_probe(struct gonad *g, struct uplink *u, bool ok);
+/* The failover self-test takes the uplink's carrier away (DOWN) or gives
+ * it back: gonad and the data path take it as a carrier change. */
+void state_uplink_test_carrier(struct gonad *g, struct uplink *u, bool down);
 struct uplink *state_uplink(struct gonad *g, const char *name);
 struct guest *state_guest(struct gonad *g, const char *name);
 uint64_t state_uplink_guaranteed(const struct gonad *g, const struct uplink *u,
@@ -556,5 +681,28 @@ int state_guest_set(struct gonad *g, struct guest *gu, size_t n,
 /* control.c: the control socket and its commands. */
 int ctl_open(struct gonad *g, struct ctl **out, const char *path);
 void ctl_close(struct gonad *g, struct ctl *ctl);
+
+/*
+ * selftest.c: the failover self-test's side (gonactl test failover), for
+ * the control connection OWNER: its guest (N KEY VALUE strings over
+ * daemon.test), a failure of an uplink, and the end, which undoes both
+ * (also called for every connection that ends). ERR says why not.
+ */
+int selftest_begin(struct gonad *g, const void *owner, size_t n,
+		   const char *const *kv, char *err, size_t errlen);
+int selftest_fail(struct gonad *g, const void *owner, const char *uplink,
+		  const char *how, const char *dir, char *err, size_t errlen);
+void selftest_end(struct gonad *g, const void *owner);
+/* The running self-test's guest, to keep across a reload of the file:
+ * added to NC; ERR says why it cannot be. */
+int selftest_keep(struct gonad *g, struct conf *nc, char *err, size_t errlen);
+
+/* metrics.c: every metric, in Prometheus' text format, to F. */
+int metrics_write(FILE *f, struct gonad *g);
+/* metrics_http.c: serve them on ADDR (daemon.metrics); ERR says why
+ * not. metrics_close takes NULL. */
+int metrics_open(struct gonad *g, const char *addr, struct metrics **out,
+		 char *err, size_t len);
+void metrics_close(struct gonad *g, struct metrics *m);
 
 #endif

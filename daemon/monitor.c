@@ -9,7 +9,11 @@
  * a frame that answers the probe counts: a reply to the uplink's own MAC
  * from the target (ARP), or a solicited advertisement of the target (ND);
  * other hosts' traffic, gratuitous ARP and unsolicited advertisements do
- * not keep a dead uplink up. */
+ * not keep a dead uplink up. A monitor with a VLAN tags its probes and
+ * counts only answers tagged with it: the kernel clears a tag no VLAN
+ * device takes before it hands the frame to a socket of its protocol, so
+ * that socket takes every frame, filtered in the kernel by tag and
+ * protocol before it is queued. */
 #include <errno.h>
 #include <ifaddrs.h>
 #include <stdlib.h>
@@ -18,6 +22,7 @@
 #include <arpa/inet.h>
 #include <net/ethernet.h>
 #include <net/if.h>
+#include <linux/filter.h>
 #include <netpacket/packet.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
@@ -92,6 +97,7 @@ static void send_probe(struct monitor *m)
 	len = c->type == CONF_MON_ARP
 		      ? frame_arp_probe(f, m->mac, &c->target4)
 		      : frame_ns_probe(f, m->mac, &m->src6, &c->target6);
+	len = frame_tag(f, len, c->vlan);
 	memcpy(sll.sll_addr, f, ETH_ALEN);
 	/* A probe that cannot leave (no carrier) is simply not answered. */
 	if (sendto(m->sock.fd, f, len, MSG_DONTWAIT, (struct sockaddr *)&sll,
@@ -110,31 +116,15 @@ static void on_timer(struct ev_source *src, uint32_t events)
 	send_probe(m);
 }
 
-static void on_deadline(struct ev_source *src, uint32_t events)
+/* Take every answer waiting on the socket; whether there was one. */
+static bool take_answers(struct monitor *m)
 {
-	struct monitor *m = src->arg;
 	const struct conf_monitor *c = &m->u->conf.monitor;
-	uint64_t expirations;
-
-	(void)events;
-	if (read(src->fd, &expirations, sizeof(expirations)) < 0 ||
-	    !m->u->probe_ok)
-		return;
-	log_warnx("uplink %s (%s): no answer from %s for %u ms",
-		  m->u->conf.name, m->u->conf.device, monitor_target(m->u),
-		  c->missed * c->interval_ms);
-	state_uplink_probe(m->g, m->u, false);
-}
-
-static void on_frame(struct ev_source *src, uint32_t events)
-{
-	struct monitor *m = src->arg;
-	const struct conf_monitor *c = &m->u->conf.monitor;
+	bool any = false;
 	uint8_t f[256];
 	ssize_t n;
 
-	(void)events;
-	while ((n = recv(src->fd, f, sizeof(f), MSG_DONTWAIT)) >= 0) {
+	while ((n = recv(m->sock.fd, f, sizeof(f), MSG_DONTWAIT)) >= 0) {
 		bool ok = c->type == CONF_MON_ARP
 				  ? frame_is_arp_answer(f, (size_t)n, m->mac,
 							&c->target4)
@@ -143,6 +133,7 @@ static void on_frame(struct ev_source *src, uint32_t events)
 
 		if (!ok)
 			continue;
+		any = true;
 		arm_deadline(m);
 		m->stats.answered++;
 		m->stats.answer_ms = now_ms();
@@ -153,6 +144,36 @@ static void on_frame(struct ev_source *src, uint32_t events)
 			state_uplink_probe(m->g, m->u, true);
 		}
 	}
+	return any;
+}
+
+/*
+ * The deadline passed without an answer, as far as gonad has read. An
+ * answer that came in time may still wait on the socket (gonad was not
+ * scheduled, or the deadline's event came first in the same batch): a
+ * busy driver domain must not take a live uplink down, so the socket is
+ * read first.
+ */
+static void on_deadline(struct ev_source *src, uint32_t events)
+{
+	struct monitor *m = src->arg;
+	const struct conf_monitor *c = &m->u->conf.monitor;
+	uint64_t expirations;
+
+	(void)events;
+	if (read(src->fd, &expirations, sizeof(expirations)) < 0 ||
+	    !m->u->probe_ok || take_answers(m))
+		return;
+	log_warnx("uplink %s (%s): no answer from %s for %u ms",
+		  m->u->conf.name, m->u->conf.device, monitor_target(m->u),
+		  c->missed * c->interval_ms);
+	state_uplink_probe(m->g, m->u, false);
+}
+
+static void on_frame(struct ev_source *src, uint32_t events)
+{
+	(void)events;
+	take_answers(src->arg);
 }
 
 void monitor_stats(const struct uplink *u, struct monitor_stats *out)
@@ -173,11 +194,68 @@ const char *monitor_target(const struct uplink *u)
 	return inet_ntop(AF_INET6, &c->target6, buf, sizeof(buf));
 }
 
+int monitor_sock_filter(int fd, uint16_t proto, uint32_t vid)
+{
+	/* Built in order; "reject" jumps are patched to the last
+	 * instruction once its place is known. */
+	struct sock_filter code[16];
+	struct sock_fprog prog = { .filter = code };
+	unsigned int n = 0, rejects[4], nr = 0;
+
+	code[n++] = (struct sock_filter)BPF_STMT(
+		BPF_LD | BPF_W | BPF_ABS,
+		(uint32_t)(SKF_AD_OFF + SKF_AD_PKTTYPE));
+	rejects[nr++] = n;
+	code[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
+						 PACKET_OUTGOING, 0, 0);
+	code[n++] = (struct sock_filter)BPF_STMT(
+		BPF_LD | BPF_W | BPF_ABS,
+		(uint32_t)(SKF_AD_OFF + SKF_AD_VLAN_TAG_PRESENT));
+	rejects[nr++] = n;
+	code[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
+						 vid ? 0 : 1, 0, 0);
+	if (vid) {
+		code[n++] = (struct sock_filter)BPF_STMT(
+			BPF_LD | BPF_W | BPF_ABS,
+			(uint32_t)(SKF_AD_OFF + SKF_AD_VLAN_TAG));
+		code[n++] = (struct sock_filter)BPF_STMT(
+			BPF_ALU | BPF_AND | BPF_K, 0x0fff);
+		/* Not VID: reject (patched as a false branch below). */
+		rejects[nr++] = n | 0x8000;
+		code[n++] = (struct sock_filter)BPF_JUMP(
+			BPF_JMP | BPF_JEQ | BPF_K, vid, 0, 0);
+	}
+	code[n++] = (struct sock_filter)BPF_STMT(
+		BPF_LD | BPF_W | BPF_ABS,
+		(uint32_t)(SKF_AD_OFF + SKF_AD_PROTOCOL));
+	rejects[nr++] = n | 0x8000;
+	code[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
+						 proto, 0, 0);
+	code[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, 0xffff);
+	code[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, 0);
+	/* A jump's offsets count from the instruction after it. The first
+	 * two reject when they match, the others when they do not. */
+	for (unsigned int i = 0; i < nr; i++) {
+		unsigned int at = rejects[i] & 0x7fff;
+		uint8_t off = (uint8_t)(n - 1 - (at + 1));
+
+		if (rejects[i] & 0x8000)
+			code[at].jf = off;
+		else
+			code[at].jt = off;
+	}
+	prog.len = (unsigned short)n;
+	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) <
+	    0)
+		return -errno;
+	return 0;
+}
+
 int monitor_start(struct gonad *g, struct uplink *u)
 {
 	const struct conf_monitor *c = &u->conf.monitor;
-	uint16_t proto =
-		htons(c->type == CONF_MON_ARP ? ETH_P_ARP : ETH_P_IPV6);
+	uint16_t type = c->type == CONF_MON_ARP ? ETH_P_ARP : ETH_P_IPV6;
+	uint16_t proto = htons(c->vlan ? ETH_P_ALL : type);
 	struct itimerspec its = {
 		.it_interval = { .tv_sec = c->interval_ms / 1000,
 				 .tv_nsec = (long)(c->interval_ms % 1000) *
@@ -200,9 +278,17 @@ int monitor_start(struct gonad *g, struct uplink *u)
 	m->u = u;
 	m->timer.fd = -1;
 	m->deadline.fd = -1;
-	m->sock.fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, proto);
-	if (m->sock.fd < 0 ||
-	    bind(m->sock.fd, (struct sockaddr *)&sll, sizeof(sll)) < 0)
+	/* Bound to no protocol until the filter is on: nothing unfiltered
+	 * is queued meanwhile. */
+	m->sock.fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+	if (m->sock.fd < 0)
+		goto err_errno;
+	if (c->vlan) {
+		r = monitor_sock_filter(m->sock.fd, type, c->vlan);
+		if (r)
+			goto err;
+	}
+	if (bind(m->sock.fd, (struct sockaddr *)&sll, sizeof(sll)) < 0)
 		goto err_errno;
 	r = own_addresses(m, m->sock.fd);
 	if (r)

@@ -95,13 +95,25 @@ int reload_apply(struct gonad *g, struct conf *nc, const char *origin,
 {
 	struct conf *old = g->conf;
 	struct tally tg = { 0 }, tu = { 0 };
-	bool relink = false, policy, keep;
+	struct metrics *metrics = NULL;
+	bool relink = false, policy, keep, remetric;
 	char why[256], unshaped[128] = "";
 	size_t off = 0, uoff = 0;
 	int r;
 
 	r = restart_only(old, nc, why, sizeof(why));
 	if (!r && (r = state_admit(nc, why, sizeof(why))))
+		strncat(why, "; nothing changed",
+			sizeof(why) - strlen(why) - 1);
+	if (!r && (r = state_vlans_carried(g, nc, NULL, why, sizeof(why))))
+		strncat(why, "; nothing changed",
+			sizeof(why) - strlen(why) - 1);
+	/* A new metrics address is listened on before anything changes:
+	 * one that cannot be (taken, not here) refuses the reload. */
+	remetric = strcmp(old->daemon.metrics, nc->daemon.metrics) != 0;
+	if (!r && remetric && nc->daemon.metrics[0] &&
+	    (r = metrics_open(g, nc->daemon.metrics, &metrics, why,
+			      sizeof(why))))
 		strncat(why, "; nothing changed",
 			sizeof(why) - strlen(why) - 1);
 	if (r) {
@@ -119,6 +131,10 @@ int reload_apply(struct gonad *g, struct conf *nc, const char *origin,
 	keep = old->daemon.keep_datapath_on_stop !=
 	       nc->daemon.keep_datapath_on_stop;
 	g->conf = nc;
+	if (remetric) {
+		metrics_close(g, g->metrics);
+		g->metrics = metrics;
+	}
 	for (size_t i = g->n_guests; i-- > 0;) {
 		struct guest *gu = g->guests[i];
 
@@ -199,6 +215,9 @@ int reload_apply(struct gonad *g, struct conf *nc, const char *origin,
 	tally_str(msg, len, &off, "uplinks", &tu);
 	if (policy)
 		say(msg, len, &off, "%spolicy changed", off ? "; " : "");
+	if (remetric)
+		say(msg, len, &off, "%sdaemon.metrics %s", off ? "; " : "",
+		    nc->daemon.metrics[0] ? nc->daemon.metrics : "off");
 	if (keep)
 		say(msg, len, &off, "%sdaemon.keep_datapath_on_stop %s",
 		    off ? "; " : "",
@@ -221,10 +240,15 @@ int reload_file(struct gonad *g, char *msg, size_t len)
 	int r;
 
 	r = conf_load(g->conf_file, &nc, &err);
-	if (!r)
-		r = reload_apply(g, nc, g->conf_file, done, sizeof(done));
-	else
+	if (r) {
 		snprintf(done, sizeof(done), "%s; nothing changed", err.msg);
+	} else if ((r = selftest_keep(g, nc, err.msg, sizeof(err.msg)))) {
+		snprintf(done, sizeof(done), "%s: %s; nothing changed",
+			 g->conf_file, err.msg);
+		conf_free(nc);
+	} else {
+		r = reload_apply(g, nc, g->conf_file, done, sizeof(done));
+	}
 	if (r) {
 		g->reloads_failed++;
 		snprintf(g->reload_error, sizeof(g->reload_error), "%s", done);

@@ -30,7 +30,7 @@ static __always_inline int gona_carrier(struct net_device *dev, bool on)
 	struct gona_carrier_event *e;
 	struct gona_globals *gl;
 	struct gona_uplink *up;
-	__u32 zero = 0, ifindex, *slot;
+	__u32 zero = 0, ifindex, *slot, *slots;
 
 	/* Every device of the machine passes here: only an uplink of
 	 * gonad's own namespace counts (ifindexes are per namespace). */
@@ -39,12 +39,33 @@ static __always_inline int gona_carrier(struct net_device *dev, bool on)
 		return 0;
 	ifindex = (__u32)dev->ifindex;
 	slot = bpf_map_lookup_elem(&uplink_by_ifindex, &ifindex);
-	if (!slot)
-		return 0;
-	if (!on && (gl->flags & GONA_GLF_FAST_DOWN)) {
-		up = bpf_map_lookup_elem(&uplinks, slot);
-		if (up && up->ifindex == ifindex)
-			up->flags &= ~(__u32)GONA_UF_UP;
+	if (slot) {
+		if (!on && (gl->flags & GONA_GLF_FAST_DOWN)) {
+			up = bpf_map_lookup_elem(&uplinks, slot);
+			if (up && up->ifindex == ifindex)
+				up->flags &= ~(__u32)GONA_UF_UP;
+		}
+	} else {
+		/* The PF of VF uplinks: its carrier loss is theirs. */
+		slots = bpf_map_lookup_elem(&vf_pfs, &ifindex);
+		if (!slots)
+			return 0;
+		/* Unrolled: older verifiers see a loop whose counter is on
+		 * the stack (a map key) as endless. */
+		if (!on && (gl->flags & GONA_GLF_FAST_DOWN)) {
+			__u32 bits = *slots;
+
+#pragma clang loop unroll(full)
+			for (int i = 0; i < GONA_MAX_UPLINKS; i++) {
+				__u32 key = (__u32)i;
+
+				if (!(bits & (1u << i)))
+					continue;
+				up = bpf_map_lookup_elem(&uplinks, &key);
+				if (up)
+					up->flags &= ~(__u32)GONA_UF_UP;
+			}
+		}
 	}
 	e = bpf_ringbuf_reserve(&carrier_events, sizeof(*e), 0);
 	if (!e)

@@ -13,6 +13,7 @@
 #include "ebpf/counters.h"
 #include "ebpf/redirect.h"
 #include "ebpf/spoof.h"
+#include "ebpf/vlan.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -20,18 +21,24 @@ struct gona_flood_ctx {
 	struct __sk_buff *skb;
 	struct gona_wire wire;
 	__u32 skip; /* the sender's own interface, 0 for none */
+	__u32 vid; /* the frame's VLAN, 0 untagged */
 };
 
-/* One guest of the flood list gets a copy; bpf_loop callback. */
+/* One guest of the flood list gets a copy, if the frame's VLAN is one of
+ * its own, tagged as it takes that VLAN; bpf_loop callback. */
 static long gona_flood_one(__u32 i, void *arg)
 {
 	struct gona_flood_ctx *fc = arg;
 	struct gona_port *port;
+	int tagged;
 
 	port = bpf_map_lookup_elem(&flood, &i);
 	if (!port)
 		return 1;
 	if (!port->ifindex || port->ifindex == fc->skip)
+		return 0;
+	tagged = gona_vlan_member(port->vlan, port->flags, port->id, fc->vid);
+	if (tagged < 0 || gona_vlan_set(fc->skb, tagged, fc->vid))
 		return 0;
 	if (gona_redirect(fc->skb, port->ifindex, true) == 0)
 		gona_count_rx(&guest_stats, port->id, &fc->wire);
@@ -39,14 +46,19 @@ static long gona_flood_one(__u32 i, void *arg)
 }
 
 /*
- * A copy of a broadcast or multicast frame to every guest interface but
- * SKIP. bpf_loop keeps the verifier's work constant however many guests
- * the flood list may hold. Packet pointers are stale afterwards.
+ * A copy of a broadcast or multicast frame of VLAN VID to every guest
+ * interface of that VLAN but SKIP. bpf_loop keeps the verifier's work
+ * constant however many guests the flood list may hold. The frame may
+ * leave with another tag than it came with: the caller sets the one it
+ * needs. Packet pointers are stale afterwards.
  */
 static __always_inline void gona_flood(struct __sk_buff *skb, __u32 n,
-				       __u32 skip, const struct gona_wire *w)
+				       __u32 skip, const struct gona_wire *w,
+				       __u32 vid)
 {
-	struct gona_flood_ctx fc = { .skb = skb, .wire = *w, .skip = skip };
+	struct gona_flood_ctx fc = {
+		.skb = skb, .wire = *w, .skip = skip, .vid = vid
+	};
 
 	if (n > GONA_MAX_GUESTS)
 		n = GONA_MAX_GUESTS;
@@ -58,6 +70,44 @@ static __always_inline struct gona_globals *gona_globals(void)
 	__u32 zero = 0;
 
 	return bpf_map_lookup_elem(&globals, &zero);
+}
+
+/*
+ * Whether guest ID may send one more broadcast or multicast frame: a
+ * token bucket of PPS tokens a second, as deep as a second's worth, per
+ * CPU (a guest's frames are handled on the CPUs it sends from). One
+ * guest's storm must not cost every other guest a copy of each frame.
+ */
+static __always_inline bool gona_storm_ok(__u32 id, __u32 pps)
+{
+	struct gona_storm *s;
+	__u64 now, dt, add;
+
+	if (!pps)
+		return true;
+	s = bpf_map_lookup_elem(&storm, &id);
+	if (!s)
+		return true;
+	now = bpf_ktime_get_ns();
+	dt = now - s->at_ns;
+	if (dt > 1000000000ull)
+		dt = 1000000000ull;
+	add = dt * pps / 1000000000ull;
+	if (add) {
+		/* Full, the bucket starts afresh; otherwise the time a token
+		 * less than a whole one was earning stays earned. */
+		if (s->tokens + add >= pps) {
+			s->tokens = pps;
+			s->at_ns = now;
+		} else {
+			s->tokens += add;
+			s->at_ns += add * 1000000000ull / pps;
+		}
+	}
+	if (!s->tokens)
+		return false;
+	s->tokens--;
+	return true;
 }
 
 static __always_inline bool gona_uplink_ok(const struct gona_uplink *up)
@@ -166,16 +216,17 @@ static __always_inline __u32 gona_flow_slot(struct __sk_buff *skb,
 }
 
 /*
- * To the fabric through the guest's uplink, in the guest's HTB class. A
- * guest on one uplink has every slot naming it; only a spread guest
- * (n_uplinks > 1) has flows.
+ * To the fabric through the guest's uplink, in the guest's HTB class,
+ * tagged with VLAN VID if not 0. A guest on one uplink has every slot
+ * naming it; only a spread guest (n_uplinks > 1) has flows.
  */
 static __always_inline int gona_to_uplink(struct __sk_buff *skb,
 					  const struct gona_guest *g,
-					  const struct gona_wire *w)
+					  const struct gona_wire *w, __u32 vid)
 {
 	struct gona_uplink *up;
 	__u32 slot;
+	int r;
 
 	if (!(g->flags & GONA_GF_PLACED))
 		return -GONA_DROP_NO_UPLINK;
@@ -193,11 +244,13 @@ static __always_inline int gona_to_uplink(struct __sk_buff *skb,
 	 */
 	skb->priority = g->priority;
 	if (g->flags & GONA_GF_PACED) {
-		int r = gona_pace(skb, g, w);
-
+		r = gona_pace(skb, g, w);
 		if (r < 0)
 			return r;
 	}
+	r = gona_vlan_set(skb, vid != 0, vid);
+	if (r < 0)
+		return r;
 	gona_count_tx(&guest_stats, g->id, w);
 	gona_count_tx(&uplink_stats, slot, w);
 	if (g->n_uplinks > 1) {
@@ -210,14 +263,21 @@ static __always_inline int gona_to_uplink(struct __sk_buff *skb,
 	return gona_redirect(skb, up->ifindex, false);
 }
 
-/* Guest to guest, without touching the fabric. */
+/* Guest to guest, without touching the fabric, within VLAN VID. */
 static __always_inline int gona_to_guest(struct __sk_buff *skb,
 					 const struct gona_guest *g,
 					 const struct gona_port *port,
-					 const struct gona_wire *w)
+					 const struct gona_wire *w, __u32 vid)
 {
+	int tagged;
+
+	tagged = gona_vlan_member(port->vlan, port->flags, port->id, vid);
+	if (tagged < 0)
+		return tagged;
 	if (!port->ifindex)
 		return -GONA_DROP_GUEST_ABSENT;
+	if (gona_vlan_set(skb, tagged, vid))
+		return -GONA_DROP_VLAN;
 	gona_count_tx(&guest_stats, g->id, w);
 	gona_count_rx(&guest_stats, port->id, w);
 	return gona_redirect(skb, port->ifindex, false);
@@ -236,10 +296,12 @@ static __always_inline int gona_guest_check(struct __sk_buff *skb,
 		return -GONA_DROP_MALFORMED;
 	if (!gona_mac_eq(eth->h_source, g->mac))
 		return -GONA_DROP_SRC_MAC;
-	/* The receive path takes the outer VLAN tag off before tc sees it. */
-	if (skb->vlan_present)
-		return -GONA_DROP_ETHERTYPE;
+	/* The receive path took the outer tag off before tc; a tag still in
+	 * the frame is a second one (or was not taken off). */
 	switch (eth->h_proto) {
+	case bpf_htons(ETH_P_8021Q):
+	case bpf_htons(ETH_P_8021AD):
+		return -GONA_DROP_VLAN;
 	case bpf_htons(ETH_P_IP):
 		return gona_check_ip4(data, data_end, g, l4_off, l4_proto);
 	case bpf_htons(ETH_P_IPV6):
@@ -263,8 +325,11 @@ static __always_inline int gona_guest_tx_frame(struct __sk_buff *skb,
 	__u32 l4_off = ETH_HLEN, segs, hdr_len;
 	__u8 l4_proto = 0;
 	bool group;
-	int ret;
+	int ret, vid;
 
+	vid = gona_guest_vid(skb, g);
+	if (vid < 0)
+		return vid;
 	ret = gona_guest_check(skb, g, &l4_off, &l4_proto);
 	/* Headers cut short in the linear area, with more in the frame. */
 	if (ret == -GONA_DROP_MALFORMED && gona_pull_more(skb))
@@ -286,19 +351,24 @@ static __always_inline int gona_guest_tx_frame(struct __sk_buff *skb,
 	gona_mac_key_set(&dst, eth->h_dest);
 	if (group) {
 		gl = gona_globals();
+		if (gl && !gona_storm_ok(g->id, gl->bcast_pps))
+			return -GONA_DROP_STORM;
 		if (gl)
-			gona_flood(skb, gl->n_flood, skb->ifindex, &wire);
+			gona_flood(skb, gl->n_flood, skb->ifindex, &wire, vid);
 	} else {
 		port = bpf_map_lookup_elem(&guest_by_mac, &dst);
 		if (port)
-			return gona_to_guest(skb, g, port, &wire);
+			return gona_to_guest(skb, g, port, &wire, vid);
 	}
-	return gona_to_uplink(skb, g, &wire);
+	return gona_to_uplink(skb, g, &wire, vid);
 }
 
 /*
- * tc ingress of a guest interface: what the guest sends. Frames of
- * interfaces gona does not know pass untouched.
+ * tc ingress of a guest interface: what the guest sends. gonad attaches
+ * this program only after the guest's entry is written and removes it
+ * before the entry, so an interface it does not know is one whose entry
+ * could not be written: its frames are dropped (fail closed), never let
+ * past the anti-spoofing checks into the fabric or the driver domain.
  */
 SEC("tc")
 int gona_guest_tx(struct __sk_buff *skb)
@@ -308,7 +378,7 @@ int gona_guest_tx(struct __sk_buff *skb)
 
 	g = bpf_map_lookup_elem(&guests, &ifindex);
 	if (!g)
-		return TC_ACT_OK;
+		return TC_ACT_SHOT;
 	return gona_verdict(&guest_stats, g->id, gona_guest_tx_frame(skb, g));
 }
 
@@ -329,15 +399,17 @@ static __always_inline int gona_uplink_rx_frame(struct __sk_buff *skb,
 	struct gona_wire wire;
 	void *data, *data_end;
 	struct ethhdr *eth;
+	int vid, tagged;
 	bool group;
 
+	/* Service (802.1ad) tags are the driver domain's. */
+	vid = gona_frame_vid(skb);
+	if (vid < 0)
+		return TC_ACT_OK;
 	data = (void *)(long)skb->data;
 	data_end = (void *)(long)skb->data_end;
 	eth = data;
 	if ((void *)(eth + 1) > data_end)
-		return TC_ACT_OK;
-	/* Guests are untagged; tagged frames are the driver domain's. */
-	if (skb->vlan_present)
 		return TC_ACT_OK;
 	group = gona_mac_is_group(eth->h_dest);
 	gona_mac_key_set(&src, eth->h_source);
@@ -350,8 +422,10 @@ static __always_inline int gona_uplink_rx_frame(struct __sk_buff *skb,
 		if (!gl || skb->ifindex != gl->bcast_ifindex)
 			return -GONA_DROP_BCAST_DUP;
 		gona_rx_wire(skb, &wire);
-		gona_flood(skb, gl->n_flood, 0, &wire);
+		gona_flood(skb, gl->n_flood, 0, &wire, vid);
 		gona_count_rx(&uplink_stats, slot, &wire);
+		/* On to the driver domain's stack, tagged as it came. */
+		gona_vlan_set(skb, vid != 0, vid);
 		return TC_ACT_OK;
 	}
 
@@ -360,8 +434,13 @@ static __always_inline int gona_uplink_rx_frame(struct __sk_buff *skb,
 		return TC_ACT_OK;
 	if (bpf_map_lookup_elem(&guest_by_mac, &src))
 		return -GONA_DROP_LOOP;
+	tagged = gona_vlan_member(port->vlan, port->flags, port->id, vid);
+	if (tagged < 0)
+		return tagged;
 	if (!port->ifindex)
 		return -GONA_DROP_GUEST_ABSENT;
+	if (gona_vlan_set(skb, tagged, vid))
+		return -GONA_DROP_VLAN;
 	gona_rx_wire(skb, &wire);
 	gona_count_rx(&uplink_stats, slot, &wire);
 	gona_count_rx(&guest_stats, port->id, &wire);

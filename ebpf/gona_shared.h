@@ -15,6 +15,7 @@
 #define GONA_MAX_ADDRS 16 /* per address family and guest */
 #define GONA_SPREAD_SLOTS 64 /* flow-hash slots of one guest */
 #define GONA_DROP_SLOTS 16 /* room for drop reasons in the counters */
+#define GONA_VLAN_MAX 4094 /* 802.1Q VIDs 1..4094 */
 #define GONA_MAX_FLOWS 65536 /* flows of spread guests, least recent out */
 
 /*
@@ -37,6 +38,10 @@ enum gona_drop {
 	GONA_DROP_GUEST_ABSENT, /* unicast for a guest whose interface is gone
 				 */
 	GONA_DROP_HORIZON, /* paced departure time beyond the drop horizon */
+	GONA_DROP_VLAN, /* a guest's tag it may not use, or a frame of a VLAN
+			   that is not the receiving guest's */
+	GONA_DROP_STORM, /* a guest's broadcast or multicast beyond
+			    globals.bcast_pps */
 	GONA_DROP_MAX,
 };
 
@@ -65,7 +70,8 @@ struct gona_guest {
 	 * interleaved, each as often as its weight. */
 	__u8 slots[GONA_SPREAD_SLOTS];
 	__u32 homes; /* its uplinks, a bit per uplink slot */
-	__u32 pad;
+	__u16 vlan; /* its frames' VLAN, tagged on the uplinks; 0 untagged */
+	__u16 port_flags; /* GONA_PORT_* */
 };
 
 /*
@@ -94,10 +100,24 @@ struct gona_mac_key {
 	__u8 pad[2];
 };
 
-/* A guest's interface and id: guest_by_mac values and flood entries. */
+/* A trunk guest may send and receive, tagged, the VLANs of its bitmap in
+ * guest_trunk; its untagged frames are of its own vlan. */
+#define GONA_PORT_TRUNK 0x01
+
+/* A guest's interface, id and VLAN: guest_by_mac values and flood
+ * entries. A frame of VLAN v (0: untagged) reaches the guest untagged if
+ * v is its vlan, tagged if it is a trunk with v in its bitmap, else not. */
 struct gona_port {
 	__u32 ifindex; /* guest interface, 0 while it does not exist */
 	__u32 id; /* guest id */
+	__u16 vlan; /* 0: untagged */
+	__u16 flags; /* GONA_PORT_* */
+};
+
+/* guest_trunk: array indexed by guest id, a bit per VID a trunk guest may
+ * tag itself. */
+struct gona_trunk {
+	__u64 bits[64];
 };
 
 /* guest_ip4 / guest_ip6: presence of the key allows the source address. */
@@ -132,7 +152,15 @@ struct gona_globals {
 	__u32 flags; /* GONA_GLF_* */
 	__u32 netns_ino; /* gonad's network namespace: uplink ifindexes are
 			    its */
-	__u32 pad;
+	__u32 bcast_pps; /* broadcast and multicast frames a guest may send
+			    per second (per CPU); 0: no limit */
+};
+
+/* storm: per-CPU, index guest id: the token bucket of its broadcast and
+ * multicast (at most bcast_pps tokens, one a frame). */
+struct gona_storm {
+	__u64 at_ns; /* when tokens were last added */
+	__u64 tokens;
 };
 
 /*
@@ -185,6 +213,8 @@ struct gona_pacing {
 #define GONA_OWN_DRAINED 0x10 /* an uplink drained by the operator */
 #define GONA_OWN_GUEST 0x20 /* a guest interface (else an uplink) */
 #define GONA_OWN_PROBE_DOWN 0x40 /* an uplink whose probes went unanswered */
+#define GONA_OWN_VF_TRUST 0x80 /* a VF uplink whose trust we turned on */
+#define GONA_OWN_VF_NOSPOOF 0x100 /* ... whose spoof checking we turned off */
 
 /* Handle and priority of gona's tc filters, so gonad can find its own. */
 #define GONA_TC_HANDLE 0x60a
@@ -198,9 +228,13 @@ struct gona_pacing {
  */
 #define GONA_TEST_LOG_MAX 32
 
+#define GONA_TEST_TAGGED 0x10000 /* in vlan: the frame carried a tag */
+
 struct gona_test_event {
 	__u32 ifindex; /* target of bpf_redirect or bpf_clone_redirect */
 	__u32 clone; /* 1 for bpf_clone_redirect */
+	__u32 vlan; /* the tag it left with: GONA_TEST_TAGGED | TCI, or 0 */
+	__u32 pad;
 };
 
 struct gona_test_log {

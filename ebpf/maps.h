@@ -66,6 +66,13 @@ struct {
 } flood SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, GONA_MAX_GUESTS);
+	__type(key, __u32); /* guest id */
+	__type(value, struct gona_trunk);
+} guest_trunk SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, GONA_MAX_GUESTS);
 	__type(key, __u32); /* guest id */
@@ -85,6 +92,13 @@ struct {
 	__type(key, __u32); /* guest id */
 	__type(value, struct gona_pacing);
 } pacing SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, GONA_MAX_GUESTS);
+	__type(key, __u32); /* guest id */
+	__type(value, struct gona_storm);
+} storm SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);

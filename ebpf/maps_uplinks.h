@@ -31,4 +31,14 @@ struct {
 	__type(value, struct gona_globals);
 } globals SEC(".maps");
 
+/* The PFs of VF uplinks: a VF does not always lose carrier with its PF
+ * (qemu's igb never tells it), so the PF's carrier is the VFs' too. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, GONA_MAX_UPLINKS);
+	__type(key, __u32); /* ifindex of the PF */
+	__type(value, __u32); /* its VFs' uplink slots, a bit each */
+} vf_pfs SEC(".maps");
+
 #endif

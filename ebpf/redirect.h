@@ -15,7 +15,8 @@
  * GONA_TEST build appends every target to test_log. The shipped build
  * compiles these to nothing.
  */
-static __always_inline void gona_test_note_redirect(__u32 ifindex, bool clone)
+static __always_inline void gona_test_note_redirect(struct __sk_buff *skb,
+						    __u32 ifindex, bool clone)
 {
 #ifdef GONA_TEST
 	struct gona_test_log *log;
@@ -28,9 +29,13 @@ static __always_inline void gona_test_note_redirect(__u32 ifindex, bool clone)
 	if (n < GONA_TEST_LOG_MAX) {
 		log->ev[n].ifindex = ifindex;
 		log->ev[n].clone = clone;
+		log->ev[n].vlan = skb->vlan_present
+					  ? GONA_TEST_TAGGED | skb->vlan_tci
+					  : 0;
 	}
 	log->n = n + 1;
 #else
+	(void)skb;
 	(void)ifindex;
 	(void)clone;
 #endif
@@ -58,7 +63,7 @@ static __always_inline void gona_test_note_hash(__u32 hash)
 static __always_inline long gona_redirect(struct __sk_buff *skb, __u32 ifindex,
 					  bool clone)
 {
-	gona_test_note_redirect(ifindex, clone);
+	gona_test_note_redirect(skb, ifindex, clone);
 	if (clone)
 		return bpf_clone_redirect(skb, ifindex, 0);
 	return bpf_redirect(ifindex, 0);

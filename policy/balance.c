@@ -131,6 +131,7 @@ int pol_rebalance(const struct pol_uplink *u, size_t nu, struct pol_guest *g,
 		    mean * (double)u[cur].capacity) {
 			for (size_t j = 0; j < nu; j++)
 				if (usable(&u[j]) &&
+				    !(gi->barred & (1u << j)) &&
 				    util(next[j] + gi->demand, u[j].capacity) <
 					    util(next[best] + gi->demand,
 						 u[best].capacity))

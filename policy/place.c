@@ -42,11 +42,12 @@ static bool group_taken(const struct pol_uplink *u, size_t nu, size_t i,
 	return false;
 }
 
-/* The uplink, not yet in TAKEN, where adding SHARE keeps the load lowest
- * relative to capacity, from a group TAKEN does not use if there is one;
- * -1 if every uplink is down or taken. */
+/* The uplink, neither in TAKEN nor BARRED, where adding SHARE keeps the
+ * load lowest relative to capacity, from a group TAKEN does not use if
+ * there is one; -1 if every uplink is down, taken or barred. */
 static int best_uplink(const struct pol_uplink *u, size_t nu,
-		       const struct load *load, uint64_t share, uint32_t taken)
+		       const struct load *load, uint64_t share, uint32_t taken,
+		       uint32_t barred)
 {
 	int best = -1;
 	bool best_new_group = false;
@@ -55,7 +56,8 @@ static int best_uplink(const struct pol_uplink *u, size_t nu,
 		bool new_group;
 		int c;
 
-		if (!u[i].up || !u[i].capacity || (taken & (1u << i)))
+		if (!u[i].up || !u[i].capacity ||
+		    ((taken | barred) & (1u << i)))
 			continue;
 		new_group = !group_taken(u, nu, i, taken);
 		if (best < 0 || new_group > best_new_group) {
@@ -116,13 +118,11 @@ int pol_place(const struct pol_uplink *u, size_t nu, struct pol_guest *g,
 	struct load load[POL_MAX_UPLINKS] = { 0 };
 	uint32_t up, *old;
 	size_t *order, n = 0;
-	unsigned int n_up;
 	int moved = 0;
 
 	if (nu > POL_MAX_UPLINKS)
 		return -EINVAL;
 	up = up_mask(u, nu);
-	n_up = popcount32(up);
 	order = calloc(ng ? ng : 1, sizeof(*order));
 	old = calloc(ng ? ng : 1, sizeof(*old));
 	if (!order || !old) {
@@ -132,9 +132,10 @@ int pol_place(const struct pol_uplink *u, size_t nu, struct pol_guest *g,
 	}
 
 	for (size_t i = 0; i < ng; i++) {
-		unsigned int want = g[i].spread < n_up ? g[i].spread : n_up;
+		unsigned int n_ok = popcount32(up & ~g[i].barred);
+		unsigned int want = g[i].spread < n_ok ? g[i].spread : n_ok;
 		bool keep = mode == POL_KEEP && g[i].homes &&
-			    (g[i].homes & ~up) == 0 &&
+			    (g[i].homes & (~up | g[i].barred)) == 0 &&
 			    popcount32(g[i].homes) == (want ? want : 1);
 
 		old[i] = g[i].homes;
@@ -149,14 +150,19 @@ int pol_place(const struct pol_uplink *u, size_t nu, struct pol_guest *g,
 	for (size_t k = 0; k < n; k++) {
 		struct pol_guest *gi = &g[order[k]];
 		unsigned int want = gi->spread ? gi->spread : 1;
+		unsigned int n_ok = popcount32(up & ~gi->barred);
 		uint32_t homes = 0;
 		uint64_t share;
 
-		if (want > n_up)
-			want = n_up;
+		if (want > n_ok)
+			want = n_ok;
 		share = want ? pol_weight(gi) / want : 0;
 		for (unsigned int j = 0; j < want; j++) {
-			int b = best_uplink(u, nu, load, share, homes);
+			uint32_t first =
+				gi->primary & up & ~gi->barred & ~homes;
+			int b = first ? __builtin_ctz(first)
+				      : best_uplink(u, nu, load, share, homes,
+						    gi->barred);
 
 			if (b < 0)
 				break;

@@ -24,6 +24,12 @@ struct pol_guest {
 	uint64_t demand; /* measured rate, bit/s; 0 = idle or unknown */
 	uint32_t spread; /* wanted number of uplinks, >= 1 */
 	uint32_t homes; /* in: current uplinks (bit per slot); out: new ones */
+	/* Uplinks that cannot serve it (a VF that refused its MAC, an uplink
+	 * that cannot tag its VLAN): never among its homes. */
+	uint32_t barred;
+	/* Its primary uplink (a bit, or 0): among its homes whenever it is
+	 * up and not barred, whatever the loads. */
+	uint32_t primary;
 	bool held; /* moved lately: rebalancing leaves it where it is */
 };
 
@@ -44,8 +50,9 @@ enum pol_mode {
  * where its share leaves the lowest load relative to capacity, then the
  * fewest guests relative to capacity, then the lowest slot; a spread
  * guest's uplinks come from different groups while there are groups it
- * does not use yet. A guest gets no uplink when none is up. Returns the
- * number of guests whose uplinks changed.
+ * does not use yet; a guest's primary uplink comes first while it is up.
+ * A guest gets no uplink when none is up. Returns the number of guests
+ * whose uplinks changed.
  */
 int pol_place(const struct pol_uplink *u, size_t nu, struct pol_guest *g,
 	      size_t ng, enum pol_mode mode);

@@ -29,17 +29,40 @@
 #define EXIT_SKIP 77
 
 /* Devices of the private namespace; each is a veth with a peer "<name>p". */
-enum dev { D_G1, D_G2, D_G3, D_G4, D_U0, D_U1, D_U2, D_X, D_N };
+enum dev {
+	D_G1,
+	D_G2,
+	D_G3,
+	D_G4,
+	D_G5,
+	D_G6,
+	D_G7,
+	D_U0,
+	D_U1,
+	D_U2,
+	D_X,
+	D_N
+};
 
 static const char *const dev_names[D_N] = {
 	[D_G1] = "g1", [D_G2] = "g2", [D_G3] = "g3", [D_G4] = "g4",
-	[D_U0] = "u0", [D_U1] = "u1", [D_U2] = "u2", [D_X] = "x0",
+	[D_G5] = "g5", [D_G6] = "g6", [D_G7] = "g7", [D_U0] = "u0",
+	[D_U1] = "u1", [D_U2] = "u2", [D_X] = "x0",
 };
 
 static int ifi[D_N];
 
 /* Guest ids are deliberately not 0..n, so an index mix-up shows. */
-enum { ID_G1 = 3, ID_G2 = 5, ID_G3 = 7, ID_G4 = 9, ID_ABSENT = 11 };
+enum {
+	ID_G1 = 3,
+	ID_G2 = 5,
+	ID_G3 = 7,
+	ID_G4 = 9,
+	ID_ABSENT = 11,
+	ID_G5 = 12,
+	ID_G6 = 13,
+	ID_G7 = 14,
+};
 
 #define N_IDS 16
 #define N_SLOTS 4
@@ -50,6 +73,9 @@ static const __u8 MAC_G2[6] = { 0x02, 0, 0, 0, 0, 0x02 };
 static const __u8 MAC_G3[6] = { 0x02, 0, 0, 0, 0, 0x03 };
 static const __u8 MAC_G4[6] = { 0x02, 0, 0, 0, 0, 0x04 };
 static const __u8 MAC_ABSENT[6] = { 0x02, 0, 0, 0, 0, 0x05 };
+static const __u8 MAC_G5[6] = { 0x02, 0, 0, 0, 0, 0x06 };
+static const __u8 MAC_G6[6] = { 0x02, 0, 0, 0, 0, 0x07 };
+static const __u8 MAC_G7[6] = { 0x02, 0, 0, 0, 0, 0x08 };
 static const __u8 MAC_EXT[6] = { 0x02, 0, 0, 0, 0x99, 0x01 };
 static const __u8 MAC_EXT2[6] = { 0x02, 0, 0, 0, 0x99, 0x02 };
 static const __u8 MAC_BCAST[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
@@ -65,14 +91,23 @@ struct tguest {
 	int placed;
 	int spread; /* slots alternate between uplink slots 0 and 1 */
 	__u8 home;
+	__u16 vlan; /* 0 untagged */
+	int trunk; /* tags VLANs 20 and 30 itself */
 };
 
 static const struct tguest tguests[] = {
-	{ D_G1, ID_G1, MAC_G1, "192.0.2.1", "2001:db8::1", PRIO_G1, 1, 0, 0 },
-	{ D_G2, ID_G2, MAC_G2, "192.0.2.2", "2001:db8::2", 0, 1, 0, 1 },
-	{ D_G3, ID_G3, MAC_G3, "192.0.2.3", "2001:db8::3", 0, 1, 1, 0 },
-	{ D_G4, ID_G4, MAC_G4, "192.0.2.4", "2001:db8::4", 0, 0, 0, 0 },
-	{ D_N, ID_ABSENT, MAC_ABSENT, "192.0.2.5", "2001:db8::5", 0, 1, 0, 0 },
+	{ D_G1, ID_G1, MAC_G1, "192.0.2.1", "2001:db8::1", PRIO_G1, 1, 0, 0, 0,
+	  0 },
+	{ D_G2, ID_G2, MAC_G2, "192.0.2.2", "2001:db8::2", 0, 1, 0, 1, 0, 0 },
+	{ D_G3, ID_G3, MAC_G3, "192.0.2.3", "2001:db8::3", 0, 1, 1, 0, 0, 0 },
+	{ D_G4, ID_G4, MAC_G4, "192.0.2.4", "2001:db8::4", 0, 0, 0, 0, 0, 0 },
+	{ D_N, ID_ABSENT, MAC_ABSENT, "192.0.2.5", "2001:db8::5", 0, 1, 0, 0, 0,
+	  0 },
+	/* VLAN guests: g5 of VLAN 10, g6 of 20, and g7 a trunk whose
+	 * untagged frames are of 10 and that tags 20 and 30 itself. */
+	{ D_G5, ID_G5, MAC_G5, "192.0.2.6", "2001:db8::6", 0, 1, 0, 0, 10, 0 },
+	{ D_G6, ID_G6, MAC_G6, "192.0.2.7", "2001:db8::7", 0, 1, 0, 1, 20, 0 },
+	{ D_G7, ID_G7, MAC_G7, "192.0.2.8", "2001:db8::8", 0, 1, 0, 2, 10, 1 },
 };
 
 /* The slot table of the spread guest g3: uneven on purpose. */
@@ -128,8 +163,16 @@ static void fill_maps(void)
 	for (size_t i = 0; i < ARRAY_SIZE(tguests); i++) {
 		const struct tguest *t = &tguests[i];
 		__u32 ifindex = t->dev == D_N ? 0 : (__u32)ifi[t->dev];
-		struct gona_guest g = { .id = t->id, .priority = t->priority };
-		struct gona_port port = { .ifindex = ifindex, .id = t->id };
+		__u16 pflags = t->trunk ? GONA_PORT_TRUNK : 0;
+		struct gona_guest g = { .id = t->id,
+					.priority = t->priority,
+					.vlan = t->vlan,
+					.port_flags = pflags };
+		struct gona_port port = { .ifindex = ifindex,
+					  .id = t->id,
+					  .vlan = t->vlan,
+					  .flags = pflags };
+		struct gona_trunk trunk = { 0 };
 		struct gona_mac_key mk;
 		struct gona_ip4_key k4 = { .id = t->id };
 		struct gona_ip6_key k6 = { .id = t->id };
@@ -149,6 +192,12 @@ static void fill_maps(void)
 			update(skel->maps.flood, &key, sizeof(key), &port,
 			       sizeof(port));
 		}
+		if (t->trunk) {
+			trunk.bits[20 / 64] |= 1ull << (20 % 64);
+			trunk.bits[30 / 64] |= 1ull << (30 % 64);
+		}
+		update(skel->maps.guest_trunk, &t->id, sizeof(t->id), &trunk,
+		       sizeof(trunk));
 		memset(&mk, 0, sizeof(mk));
 		memcpy(mk.addr, t->mac, 6);
 		update(skel->maps.guest_by_mac, &mk, sizeof(mk), &port,
@@ -816,14 +865,16 @@ START_TEST(test_not_a_guest)
 	struct frame f;
 	struct run r;
 
+	/* An interface the guest program runs on without a guest entry (a
+	 * failed map write): nothing passes, to the fabric or the stack. */
 	build_g1_tcp(&f);
 	snap_take(&want);
 	guest_tx(D_X, &f, &r);
-	ck_assert_int_eq(r.ret, TC_ACT_OK);
+	ck_assert_int_eq(r.ret, TC_ACT_SHOT);
 	ck_assert_uint_eq(r.log.n, 0);
 	/* An uplink is no guest interface either. */
 	guest_tx(D_U0, &f, &r);
-	ck_assert_int_eq(r.ret, TC_ACT_OK);
+	ck_assert_int_eq(r.ret, TC_ACT_SHOT);
 	ck_assert_uint_eq(r.log.n, 0);
 	snap_expect(&want);
 }
@@ -1025,17 +1076,29 @@ START_TEST(test_spoofed_na_target)
 }
 END_TEST
 
+/* Insert a tag of PROTO with TCI after the MACs. */
+static void tag(struct frame *f, __u16 proto, __u16 tci)
+{
+	ck_assert_uint_le(f->len + 4, sizeof(f->b));
+	memmove(f->b + 16, f->b + 12, f->len - 12);
+	set16(f, 12, proto);
+	set16(f, 14, tci);
+	f->len += 4;
+}
+
 START_TEST(test_vlan_tagged)
 {
 	struct frame f;
 
+	/* An untagged guest's own tag: gona does the tagging. */
 	build_g1_tcp(&f);
-	/* Insert an 802.1Q tag (VID 10) before the IPv4 ethertype. */
-	memmove(f.b + 16, f.b + 12, f.len - 12);
-	set16(&f, 12, 0x8100);
-	set16(&f, 14, 10);
-	f.len += 4;
-	expect_guest_drop(D_G1, ID_G1, &f, GONA_DROP_ETHERTYPE);
+	tag(&f, 0x8100, 10);
+	expect_guest_drop(D_G1, ID_G1, &f, GONA_DROP_VLAN);
+	/* A second tag inside the first. */
+	build_g1_tcp(&f);
+	tag(&f, 0x8100, 10);
+	tag(&f, 0x8100, 10);
+	expect_guest_drop(D_G1, ID_G1, &f, GONA_DROP_VLAN);
 	/* Neither IPv4, IPv6 nor ARP: LLDP. */
 	build_g1_tcp(&f);
 	set16(&f, 12, 0x88cc);
@@ -1162,6 +1225,71 @@ START_TEST(test_guest_broadcast)
 	add_rx(&want.g[ID_G4], 1, f.len);
 	add_tx(&want.u[1], 1, f.len);
 	snap_expect(&want);
+}
+END_TEST
+
+/* The globals as gonad last wrote them, and written back. */
+static struct gona_globals get_globals(void)
+{
+	struct gona_globals gl;
+	__u32 zero = 0;
+
+	ck_assert_int_eq(bpf_map__lookup_elem(skel->maps.globals, &zero,
+					      sizeof(zero), &gl, sizeof(gl), 0),
+			 0);
+	return gl;
+}
+
+static void put_globals(const struct gona_globals *gl)
+{
+	__u32 zero = 0;
+
+	update(skel->maps.globals, &zero, sizeof(zero), gl, sizeof(*gl));
+}
+
+static void set_bcast_pps(__u32 pps)
+{
+	struct gona_globals gl = get_globals();
+
+	gl.bcast_pps = pps;
+	put_globals(&gl);
+}
+
+START_TEST(test_guest_broadcast_storm)
+{
+	cpu_set_t one;
+	struct frame f;
+	struct run r;
+
+	/* The buckets are per CPU: every frame of this test on one. */
+	CPU_ZERO(&one);
+	CPU_SET(0, &one);
+	ck_assert_int_eq(sched_setaffinity(0, sizeof(one), &one), 0);
+	/* policy.broadcast_pps 3: a full bucket lets 3 through (each to
+	 * every guest), the 4th is dropped as storm, counted, copied to no
+	 * one and sent out of no uplink. */
+	build_arp(&f, MAC_BCAST, MAC_G2, 1, MAC_G2, "192.0.2.2", "192.0.2.9");
+	set_bcast_pps(3);
+	for (int i = 0; i < 3; i++) {
+		guest_tx(D_G2, &f, &r);
+		ck_assert_int_eq(r.ret, TC_ACT_REDIRECT);
+	}
+	expect_guest_drop(D_G2, ID_G2, &f, GONA_DROP_STORM);
+	/* Another guest has a bucket of its own. */
+	build_arp(&f, MAC_BCAST, MAC_G1, 1, MAC_G1, "192.0.2.1", "192.0.2.9");
+	guest_tx(D_G1, &f, &r);
+	ck_assert_int_eq(r.ret, TC_ACT_REDIRECT);
+	/* Refilled at 3 a second: one more within 400 ms. */
+	usleep(400000);
+	build_arp(&f, MAC_BCAST, MAC_G2, 1, MAC_G2, "192.0.2.2", "192.0.2.9");
+	guest_tx(D_G2, &f, &r);
+	ck_assert_int_eq(r.ret, TC_ACT_REDIRECT);
+	/* 0: no limit. */
+	set_bcast_pps(0);
+	for (int i = 0; i < 10; i++) {
+		guest_tx(D_G2, &f, &r);
+		ck_assert_int_eq(r.ret, TC_ACT_REDIRECT);
+	}
 }
 END_TEST
 
@@ -1354,14 +1482,10 @@ END_TEST
 
 static void set_global_flags(__u32 flags)
 {
-	struct gona_globals gl;
-	__u32 zero = 0;
+	struct gona_globals gl = get_globals();
 
-	ck_assert_int_eq(bpf_map__lookup_elem(skel->maps.globals, &zero,
-					      sizeof(zero), &gl, sizeof(gl), 0),
-			 0);
 	gl.flags = flags;
-	update(skel->maps.globals, &zero, sizeof(zero), &gl, sizeof(gl));
+	put_globals(&gl);
 }
 
 START_TEST(test_spread_plain_hashing)
@@ -1675,6 +1799,264 @@ START_TEST(test_rx_absent_guest)
 }
 END_TEST
 
+/* VLANs: tags pushed, popped, kept and refused --------------------------- */
+
+/* A TCP segment of SRC (192.0.2.N) to DST. */
+static void build_tcp(struct frame *f, const __u8 *dst, const __u8 *src,
+		      const char *saddr, const char *daddr)
+{
+	build(f, &(struct pkt){ .dst = dst,
+				.src = src,
+				.family = AF_INET,
+				.saddr = saddr,
+				.daddr = daddr,
+				.proto = IPPROTO_TCP,
+				.sport = 40000,
+				.dport = 5201,
+				.payload = 100 });
+}
+
+/* Redirect I of R left with the tag VID (0: none). */
+static void expect_tag(const struct run *r, unsigned int i, __u16 vid)
+{
+	__u32 got;
+
+	ck_assert_uint_lt(i, r->log.n);
+	got = r->log.ev[i].vlan;
+	if (!vid)
+		ck_assert_msg(got == 0,
+			      "redirect %u left tagged (tci 0x%x), expected "
+			      "untagged",
+			      i, got & 0xffff);
+	else
+		ck_assert_msg((got & GONA_TEST_TAGGED) && (got & 0xfff) == vid,
+			      "redirect %u left with 0x%x, expected VLAN %u", i,
+			      got, vid);
+}
+
+START_TEST(test_vlan_access_tagged_on_uplink)
+{
+	struct snap want;
+	struct frame f;
+	struct run r;
+
+	build_tcp(&f, MAC_EXT, MAC_G5, "192.0.2.6", "198.51.100.1");
+	snap_take(&want);
+	guest_tx(D_G5, &f, &r);
+	ck_assert_int_eq(r.ret, TC_ACT_REDIRECT);
+	EXPECT_HOPS(&r, { D_U0, 0 });
+	expect_tag(&r, 0, 10);
+	add_tx(&want.g[ID_G5], 1, f.len);
+	add_tx(&want.u[0], 1, f.len);
+	snap_expect(&want);
+}
+END_TEST
+
+START_TEST(test_vlan_access_own_tag_dropped)
+{
+	struct frame f;
+
+	/* Even its own VLAN: an access guest does not tag. */
+	build_tcp(&f, MAC_EXT, MAC_G5, "192.0.2.6", "198.51.100.1");
+	tag(&f, 0x8100, 10);
+	expect_guest_drop(D_G5, ID_G5, &f, GONA_DROP_VLAN);
+	build_tcp(&f, MAC_EXT, MAC_G5, "192.0.2.6", "198.51.100.1");
+	tag(&f, 0x8100, 20);
+	expect_guest_drop(D_G5, ID_G5, &f, GONA_DROP_VLAN);
+	/* A priority tag (VID 0) is a tag too. */
+	build_tcp(&f, MAC_EXT, MAC_G5, "192.0.2.6", "198.51.100.1");
+	tag(&f, 0x8100, 0x6000);
+	expect_guest_drop(D_G5, ID_G5, &f, GONA_DROP_VLAN);
+}
+END_TEST
+
+START_TEST(test_vlan_trunk_tags)
+{
+	struct frame f;
+	struct run r;
+
+	/* Its own tags of its trunk list are kept, priority bits too. */
+	build_tcp(&f, MAC_EXT, MAC_G7, "192.0.2.8", "198.51.100.1");
+	tag(&f, 0x8100, 0xa000 | 20);
+	guest_tx(D_G7, &f, &r);
+	ck_assert_int_eq(r.ret, TC_ACT_REDIRECT);
+	EXPECT_HOPS(&r, { D_U2, 0 });
+	expect_tag(&r, 0, 20);
+	ck_assert_uint_eq(r.log.ev[0].vlan & 0xf000, 0xa000);
+	/* Untagged, its frames are of its own VLAN. */
+	build_tcp(&f, MAC_EXT, MAC_G7, "192.0.2.8", "198.51.100.1");
+	guest_tx(D_G7, &f, &r);
+	EXPECT_HOPS(&r, { D_U2, 0 });
+	expect_tag(&r, 0, 10);
+	/* A VLAN not in its list, its own VLAN tagged, a service tag. */
+	build_tcp(&f, MAC_EXT, MAC_G7, "192.0.2.8", "198.51.100.1");
+	tag(&f, 0x8100, 40);
+	expect_guest_drop(D_G7, ID_G7, &f, GONA_DROP_VLAN);
+	build_tcp(&f, MAC_EXT, MAC_G7, "192.0.2.8", "198.51.100.1");
+	tag(&f, 0x8100, 10);
+	expect_guest_drop(D_G7, ID_G7, &f, GONA_DROP_VLAN);
+	build_tcp(&f, MAC_EXT, MAC_G7, "192.0.2.8", "198.51.100.1");
+	tag(&f, 0x88a8, 20);
+	expect_guest_drop(D_G7, ID_G7, &f, GONA_DROP_VLAN);
+	/* Tagged, its frames are still its own. */
+	build_tcp(&f, MAC_EXT, MAC_G5, "192.0.2.8", "198.51.100.1");
+	tag(&f, 0x8100, 20);
+	expect_guest_drop(D_G7, ID_G7, &f, GONA_DROP_SRC_MAC);
+}
+END_TEST
+
+START_TEST(test_vlan_guest_to_guest)
+{
+	struct snap want;
+	struct frame f;
+	struct run r;
+
+	/* g5 (10) to the trunk g7, whose untagged VLAN is 10. */
+	build_tcp(&f, MAC_G7, MAC_G5, "192.0.2.6", "192.0.2.8");
+	guest_tx(D_G5, &f, &r);
+	ck_assert_int_eq(r.ret, TC_ACT_REDIRECT);
+	EXPECT_HOPS(&r, { D_G7, 0 });
+	expect_tag(&r, 0, 0);
+	/* g6 (20) to g7, which takes 20 tagged. */
+	build_tcp(&f, MAC_G7, MAC_G6, "192.0.2.7", "192.0.2.8");
+	guest_tx(D_G6, &f, &r);
+	EXPECT_HOPS(&r, { D_G7, 0 });
+	expect_tag(&r, 0, 20);
+	/* g7's VLAN 20 to g6: popped. */
+	build_tcp(&f, MAC_G6, MAC_G7, "192.0.2.8", "192.0.2.7");
+	tag(&f, 0x8100, 20);
+	guest_tx(D_G7, &f, &r);
+	EXPECT_HOPS(&r, { D_G6, 0 });
+	expect_tag(&r, 0, 0);
+	/* Across VLANs, and between untagged and tagged: never, counted. */
+	build_tcp(&f, MAC_G6, MAC_G5, "192.0.2.6", "192.0.2.7");
+	expect_guest_drop(D_G5, ID_G5, &f, GONA_DROP_VLAN);
+	build_tcp(&f, MAC_G5, MAC_G1, "192.0.2.1", "192.0.2.6");
+	expect_guest_drop(D_G1, ID_G1, &f, GONA_DROP_VLAN);
+	build_tcp(&f, MAC_G1, MAC_G5, "192.0.2.6", "192.0.2.1");
+	expect_guest_drop(D_G5, ID_G5, &f, GONA_DROP_VLAN);
+	build_tcp(&f, MAC_G5, MAC_G7, "192.0.2.8", "192.0.2.6");
+	tag(&f, 0x8100, 30);
+	snap_take(&want);
+	guest_tx(D_G7, &f, &r);
+	ck_assert_int_eq(r.ret, TC_ACT_SHOT);
+	want.g[ID_G7].drops[GONA_DROP_VLAN]++;
+	snap_expect(&want);
+}
+END_TEST
+
+START_TEST(test_vlan_guest_broadcast)
+{
+	struct frame f;
+	struct run r;
+
+	/* g5's broadcast: to g7 (untagged, 10 is its own) and out tagged;
+	 * not to the untagged guests, not to g6. */
+	build_arp(&f, MAC_BCAST, MAC_G5, 1, MAC_G5, "192.0.2.6", "192.0.2.9");
+	guest_tx(D_G5, &f, &r);
+	ck_assert_int_eq(r.ret, TC_ACT_REDIRECT);
+	EXPECT_HOPS(&r, { D_G7, 1 }, { D_U0, 0 });
+	expect_tag(&r, 0, 0);
+	expect_tag(&r, 1, 10);
+	/* g7's broadcast in 20: g6 untagged, the uplink tagged. */
+	build_arp(&f, MAC_BCAST, MAC_G7, 1, MAC_G7, "192.0.2.8", "192.0.2.9");
+	tag(&f, 0x8100, 20);
+	guest_tx(D_G7, &f, &r);
+	EXPECT_HOPS(&r, { D_G6, 1 }, { D_U2, 0 });
+	expect_tag(&r, 0, 0);
+	expect_tag(&r, 1, 20);
+}
+END_TEST
+
+START_TEST(test_vlan_rx_unicast)
+{
+	struct snap want;
+	struct frame f;
+	struct run r;
+
+	/* Tagged 10 for g5: delivered untagged, counted without the tag. */
+	build_tcp(&f, MAC_G5, MAC_EXT, "198.51.100.1", "192.0.2.6");
+	tag(&f, 0x8100, 10);
+	snap_take(&want);
+	uplink_rx(D_U0, &f, &r);
+	ck_assert_int_eq(r.ret, TC_ACT_REDIRECT);
+	EXPECT_HOPS(&r, { D_G5, 0 });
+	expect_tag(&r, 0, 0);
+	add_rx(&want.u[0], 1, f.len - 4);
+	add_rx(&want.g[ID_G5], 1, f.len - 4);
+	snap_expect(&want);
+	/* Tagged 30 for the trunk g7: delivered tagged. */
+	build_tcp(&f, MAC_G7, MAC_EXT, "198.51.100.1", "192.0.2.8");
+	tag(&f, 0x8100, 30);
+	uplink_rx(D_U2, &f, &r);
+	EXPECT_HOPS(&r, { D_G7, 0 });
+	expect_tag(&r, 0, 30);
+	/* Of another VLAN, or untagged, for a VLAN guest; tagged for an
+	 * untagged one: dropped on the uplink, counted. */
+	build_tcp(&f, MAC_G5, MAC_EXT, "198.51.100.1", "192.0.2.6");
+	tag(&f, 0x8100, 20);
+	snap_take(&want);
+	uplink_rx(D_U0, &f, &r);
+	ck_assert_int_eq(r.ret, TC_ACT_SHOT);
+	ck_assert_uint_eq(r.log.n, 0);
+	want.u[0].drops[GONA_DROP_VLAN]++;
+	build_tcp(&f, MAC_G5, MAC_EXT, "198.51.100.1", "192.0.2.6");
+	uplink_rx(D_U0, &f, &r);
+	ck_assert_int_eq(r.ret, TC_ACT_SHOT);
+	want.u[0].drops[GONA_DROP_VLAN]++;
+	build_tcp(&f, MAC_G1, MAC_EXT, "198.51.100.1", "192.0.2.1");
+	tag(&f, 0x8100, 10);
+	uplink_rx(D_U0, &f, &r);
+	ck_assert_int_eq(r.ret, TC_ACT_SHOT);
+	want.u[0].drops[GONA_DROP_VLAN]++;
+	snap_expect(&want);
+	/* A service tag is the driver domain's, whoever it is for. */
+	build_tcp(&f, MAC_G5, MAC_EXT, "198.51.100.1", "192.0.2.6");
+	tag(&f, 0x88a8, 10);
+	uplink_rx(D_U0, &f, &r);
+	ck_assert_int_eq(r.ret, TC_ACT_OK);
+	ck_assert_uint_eq(r.log.n, 0);
+}
+END_TEST
+
+START_TEST(test_vlan_rx_broadcast)
+{
+	struct snap want;
+	struct frame f;
+	struct run r;
+
+	/* VLAN 10's broadcast: g5 and g7, untagged, once each. */
+	build_arp(&f, MAC_BCAST, MAC_EXT, 1, MAC_EXT, "198.51.100.1",
+		  "192.0.2.6");
+	tag(&f, 0x8100, 10);
+	snap_take(&want);
+	uplink_rx(D_U0, &f, &r);
+	ck_assert_int_eq(r.ret, TC_ACT_OK);
+	EXPECT_HOPS(&r, { D_G5, 1 }, { D_G7, 1 });
+	expect_tag(&r, 0, 0);
+	expect_tag(&r, 1, 0);
+	add_rx(&want.u[0], 1, f.len - 4);
+	add_rx(&want.g[ID_G5], 1, f.len - 4);
+	add_rx(&want.g[ID_G7], 1, f.len - 4);
+	snap_expect(&want);
+	/* VLAN 20's: g6 untagged, the trunk g7 tagged. */
+	build_arp(&f, MAC_BCAST, MAC_EXT, 1, MAC_EXT, "198.51.100.1",
+		  "192.0.2.7");
+	tag(&f, 0x8100, 20);
+	uplink_rx(D_U0, &f, &r);
+	EXPECT_HOPS(&r, { D_G6, 1 }, { D_G7, 1 });
+	expect_tag(&r, 0, 0);
+	expect_tag(&r, 1, 20);
+	/* VLAN 40's: nobody's. */
+	build_arp(&f, MAC_BCAST, MAC_EXT, 1, MAC_EXT, "198.51.100.1",
+		  "192.0.2.7");
+	tag(&f, 0x8100, 40);
+	uplink_rx(D_U0, &f, &r);
+	ck_assert_int_eq(r.ret, TC_ACT_OK);
+	ck_assert_uint_eq(r.log.n, 0);
+}
+END_TEST
+
 /* Driver ---------------------------------------------------------------- */
 
 static Suite *datapath_suite(void)
@@ -1685,7 +2067,8 @@ static Suite *datapath_suite(void)
 	TCase *fwd = tcase_create("forwarding");
 	TCase *wire = tcase_create("wire_bytes");
 	TCase *rx = tcase_create("uplink_rx");
-	TCase *all[] = { tx, spoof, fwd, wire, rx };
+	TCase *vlan = tcase_create("vlan");
+	TCase *all[] = { tx, spoof, fwd, wire, rx, vlan };
 
 	for (size_t i = 0; i < ARRAY_SIZE(all); i++) {
 		tcase_add_checked_fixture(all[i], setup, teardown);
@@ -1722,6 +2105,7 @@ static Suite *datapath_suite(void)
 	tcase_add_test(fwd, test_guest_to_guest);
 	tcase_add_test(fwd, test_guest_to_absent_guest);
 	tcase_add_test(fwd, test_guest_broadcast);
+	tcase_add_test(fwd, test_guest_broadcast_storm);
 	tcase_add_test(fwd, test_home_uplink_down);
 	tcase_add_test(fwd, test_failover_wraps);
 	tcase_add_test(fwd, test_all_uplinks_down);
@@ -1742,6 +2126,14 @@ static Suite *datapath_suite(void)
 	tcase_add_test(rx, test_rx_reflected_bcast);
 	tcase_add_test(rx, test_rx_reflected_unicast);
 	tcase_add_test(rx, test_rx_absent_guest);
+
+	tcase_add_test(vlan, test_vlan_access_tagged_on_uplink);
+	tcase_add_test(vlan, test_vlan_access_own_tag_dropped);
+	tcase_add_test(vlan, test_vlan_trunk_tags);
+	tcase_add_test(vlan, test_vlan_guest_to_guest);
+	tcase_add_test(vlan, test_vlan_guest_broadcast);
+	tcase_add_test(vlan, test_vlan_rx_unicast);
+	tcase_add_test(vlan, test_vlan_rx_broadcast);
 	return s;
 }
 

@@ -153,6 +153,45 @@ t_check "g4 unplugged: still configured, marked absent" \
 t_check "gonactl guest list shows g4 absent" \
 	bash -c "'$GONACTL' -s '$T_SOCK' guest list | grep -E '^g4 +vif4 +absent'"
 
+# The kernel refuses g4's entry: the guests map is full (filled from
+# outside with bpftool). Plugged in again, g4 is not attached, which is
+# said once, and no filter is left on its interface (it would drop all);
+# once there is room, gonad attaches it at its next sample, with no event
+# of the interface to prompt it.
+gmap=$T_PINS/guests
+read -r gmax gval < <(bpftool -j map show pinned "$gmap" | jq -r '"\(.max_entries) \(.bytes_value)"')
+ghave=$(bpftool -j map dump pinned "$gmap" | jq length)
+zeros=$(printf ' 00%.0s' $(seq 1 "$gval"))
+for i in $(seq 1 $((gmax - ghave))); do
+	printf 'map %%s pinned %s key hex %s\n' "$gmap" \
+		"$(printf '%02x %02x %02x 00' $((i & 255)) $((i >> 8 & 255)) 240)"
+done >"$T_DIR/fill.keys"
+sed "s/%s/update/; s/\$/ value hex$zeros/" "$T_DIR/fill.keys" >"$T_DIR/fill.batch"
+sed "s/%s/delete/" "$T_DIR/fill.keys" >"$T_DIR/empty.batch"
+bpftool batch file "$T_DIR/fill.batch" >/dev/null
+log0=$(wc -l <"$T_DIR/gonad.log")
+ip -n "$T_P-g4" link add eth0 address 02:00:00:00:00:04 type veth \
+	peer name vif4 netns "$T_P-dd"
+sleep 2.5
+t_check "the guests map full: g4 plugged in is not attached" \
+	test "$(gctl -j guest show g4 | jq .attached)" = false
+t_cmp "... said once in 2.5 s (two samples)" \
+	"$(tail -n +$((log0 + 1)) "$T_DIR/gonad.log" | grep -c 'guest g4 (vif4): cannot attach')" == 1
+t_check "... and no filter of gona's on its interface" \
+	test -z "$(nsx dd tc filter show dev vif4 ingress)"
+bpftool batch file "$T_DIR/empty.batch" >/dev/null
+attached=""
+for i in $(seq 1 30); do
+	if [ "$(gctl -j guest show g4 | jq .attached)" = true ]; then
+		attached=$((i * 100))
+		break
+	fi
+	sleep 0.1
+done
+t_cmp "room again: g4 attached at gonad's next sample (ms, one each 1,000)" \
+	"${attached:-none}" "<=" 1500
+ip -n "$T_P-dd" link del vif4
+
 # Forged frames from g1 never reach the fabric, and are counted by reason;
 # the same frame with g1's own addresses does reach it (the sniffer works).
 sniff() { # MARKER: frames on the fabric bridge carrying it, over 1.5 s
@@ -189,6 +228,27 @@ t_cmp "ARP claiming g2's address from g1 seen in the fabric" "$n" == 0
 t_cmp "ARP claiming g2's address counted as arp-spoof" \
 	$(( $(drops arp-spoof) - before )) == 5
 
+# A broadcast storm from g1: 5,000 frames at once, policy.broadcast_pps
+# 1,000 (the default): what reaches the fabric (and each other guest) is
+# at most a second's worth per CPU plus what refills while it is sent;
+# the rest is counted as storm.
+timed() { # COMMAND...: run it, its milliseconds into $T_DIR/timed.ms
+	local t0
+	t0=$(date +%s%N)
+	"$@"
+	echo $((($(date +%s%N) - t0) / 1000000)) >"$T_DIR/timed.ms"
+}
+before=$(drops storm)
+n=$(sniff STORM timed nsx g1 "$TOOLS/pkt" send eth0 $mac1 ff:ff:ff:ff:ff:ff \
+	ipv4 192.0.2.11 192.0.2.255 STORM 5000)
+ms=$(cat "$T_DIR/timed.ms")
+cap=$(($(nproc) * (1000 + ms + 50)))
+t_cmp "broadcast storm of 5,000 frames from g1: reached the fabric (sent in ${ms} ms, $(nproc) CPUs)" \
+	"$n" "<=" "$cap"
+t_cmp "... the first of them did" "$n" ">" 0
+t_cmp "... the others counted as storm drops" \
+	$(($(drops storm) - before)) ">=" $((5000 - cap))
+
 # Malformed control requests: each refused with a reason; nothing changes.
 for c in short magic version length type unterminated argc trailing args \
 	oversize; do
@@ -199,6 +259,26 @@ for c in short magic version length type unterminated argc trailing args \
 	fi
 done
 t_check "gonad still answers after malformed requests" gctl status
+
+# A client that sends requests and never reads the answers (any member
+# of group gona may): gonad stops reading it once its socket is full,
+# instead of queueing replies until memory runs out, and serves the rest.
+rss() { awk '/^VmRSS:/ { print $2 }' "/proc/$T_GONAD_PID/status"; }
+rss0=$(rss)
+"$TOOLS/ctlsend" "$T_SOCK" pipeline 20000 3000 >"$T_DIR/pipeline" &
+pipe_pid=$!
+for _ in $(seq 1 100); do
+	[ -s "$T_DIR/pipeline" ] && break
+	sleep 0.1
+done
+taken=$(cat "$T_DIR/pipeline")
+t_cmp "a client not reading its answers: gonad took some of its 20,000 stats requests, then no more" \
+	"${taken:-none}" "<" 20000
+t_cmp "... gonad's memory grew by less than 2 MiB meanwhile (KiB; ${taken:-none} requests taken)" \
+	$(($(rss) - rss0)) "<" 2048
+t_check "... and another client is answered meanwhile" timeout 5 "$GONACTL" -s "$T_SOCK" status
+kill "$pipe_pid" 2>/dev/null
+wait "$pipe_pid" 2>/dev/null
 t_check "an unknown guest is refused with exit status 1" \
 	bash -c "'$GONACTL' -s '$T_SOCK' guest show nosuch 2>&1; test \$? -eq 1"
 out=$(gctl guest show nosuch 2>&1)

@@ -58,6 +58,37 @@ udp_rcvbuf_drops() {
 	END { print n + 0 }' /proc/net/snmp /proc/net/snmp6
 }
 
+# drop_points GUEST: every counter of a frame dropped on its way between
+# guest GUEST and the fabric host, as "WHERE COUNT" lines: each CPU's
+# backlog (softnet_stat: frames a veth or NIC handed to a CPU that had
+# 1,000 waiting), the interfaces of the guest's, the driver domain's and
+# the fabric's namespaces (dropped, missed, errors), the uplinks' qdiscs,
+# and gona's own drops of the guest and the uplinks, by reason.
+drop_points() {
+	local ns d n=0
+	while read -r _ d _; do n=$((n + 0x$d)); done </proc/net/softnet_stat
+	echo "backlog $n"
+	for ns in "$1" dd fab; do
+		ip -n "$T_P-$ns" -s -j link show 2>/dev/null | jq -r --arg ns "$ns" '.[] |
+			"\($ns)/\(.ifname) \(.stats64.rx.dropped + .stats64.rx.missed +
+			.stats64.rx.errors + .stats64.tx.dropped + .stats64.tx.errors)"'
+	done
+	tc -n "$T_P-dd" -s -j qdisc show 2>/dev/null |
+		jq -r '.[] | select(.root) | "dd/\(.dev) qdisc \(.drops)"'
+	gctl -j guest show "$1" 2>/dev/null |
+		jq -r --arg g "$1" '.counters.drops | to_entries[] |
+			"gona \($g) \(.key) \(.value)"'
+}
+
+# drops_between BEFORE AFTER: the counters of drop_points (files) that
+# grew, in words ("none" when none did).
+drops_between() {
+	awk '{ k = $0; sub(/ [^ ]*$/, "", k) }
+	NR == FNR { was[k] = $NF; next }
+	(k in was) && $NF > was[k] { out = out sep k " +" $NF - was[k]; sep = ", " }
+	END { print (out == "" ? "none" : out) }' "$1" "$2"
+}
+
 # udp_buffers NS...: let sockets in these namespaces ask for 4 MiB buffers
 # (iperf3 -w 2M), where the limit belongs to the namespace (newer kernels
 # than Debian's). On 6.1 a child namespace has no such file, on 6.12 it is
@@ -74,12 +105,16 @@ udp_buffers() {
 
 # udp_trial GUEST SECONDS AT ACTION [iperf3 options]: UDP at UDP_PPS
 # packets/s (datagrams of 125 bytes) from the guest (or to it, -R) for
-# SECONDS; ACTION is eval'd
-# AT seconds in; prints the packets lost, the packets sent, and how many of
-# the lost the receiver's kernel dropped because the receiving iperf3 had
-# not read its socket in time: a stall of that process on a busy machine,
-# after the packet came through. Its socket holds 4 MiB (some 200 ms of
-# the stream) to make that rare.
+# SECONDS; ACTION is eval'd AT seconds in. Prints "LOST SENT RCVBUF
+# TAIL": the packets iperf3 found missing (gaps in what its receiver
+# read), the packets sent, how many the receiver's kernel dropped because
+# the receiving iperf3 had not read its socket in time (a stall of that
+# process on a busy machine, after the packet came through), and the
+# tail: packets sent that the receiver never read, after its last one
+# (in flight at the end, or dropped when it had stopped reading). Its
+# socket holds 4 MiB (some 200 ms of the stream) to make drops rare.
+# Every other drop counter on the way, before and after, is compared in
+# $T_DIR/udp.drops (udp_said tells them).
 # In the VM harness software emulation cannot carry 20,000 packets/s
 # through gona, the sender and the receiver at once: 5,000 there (an
 # outage is still measured to 0.2 ms).
@@ -90,6 +125,8 @@ udp_trial() {
 	shift 4
 	for o in "$@"; do [ "$o" = -R ] && rx=$g; done
 	udp_buffers "$g" fab
+	drop_points "$g" >"$T_DIR/udp.points0"
+	wc -l <"$T_DIR/gonad.log" >"$T_DIR/udp.log0" 2>/dev/null
 	d0=$(udp_rcvbuf_drops "$rx")
 	# A control connection broken by a bug must not hang the test.
 	nsx "$g" timeout $((secs + 20)) iperf3 -c "$FABRIC_IP4" -u -b $((UDP_PPS * 1000)) \
@@ -98,27 +135,52 @@ udp_trial() {
 	sleep "$at"
 	eval "$action"
 	wait "$pid"
-	o=$(jq -r '"\(.end.sum.lost_packets) \(.end.sum.packets)"' \
-		"$T_DIR/udp-$g.json" 2>/dev/null)
-	if ! [[ $o =~ ^[0-9]+\ [1-9][0-9]*$ ]]; then
+	# (iperf3's received count is the highest sequence number it read)
+	o=$(jq -r '.end | "\(.sum.lost_packets) \(.sum_sent.packets)
+		\(.sum_sent.packets - .sum_received.packets)"' \
+		"$T_DIR/udp-$g.json" 2>/dev/null | tr -s '\n\t' ' ')
+	if ! [[ $o =~ ^[0-9]+\ [1-9][0-9]*\ -?[0-9]+\ ?$ ]]; then
 		echo "# iperf3 of $g gave no result: $(jq -r .error \
 			"$T_DIR/udp-$g.json" 2>&1 | head -1)" >&2
-		o="none none"
+		o="none none none"
 	fi
-	echo "$o $(($(udp_rcvbuf_drops "$rx") - d0))"
+	drop_points "$g" >"$T_DIR/udp.points1"
+	drops_between "$T_DIR/udp.points0" "$T_DIR/udp.points1" >"$T_DIR/udp.drops"
+	tail -n +$(($(cat "$T_DIR/udp.log0" 2>/dev/null || echo 0) + 1)) \
+		"$T_DIR/gonad.log" >"$T_DIR/udp.log" 2>/dev/null
+	set -- $o
+	echo "$1 $2 $(($(udp_rcvbuf_drops "$rx") - d0)) $3"
 }
 
-# udp_lost "LOST SENT RCVBUF": the packets lost on the way, which is what
-# an outage is measured by.
+# udp_lost "LOST SENT RCVBUF TAIL": the packets lost on the way, which is
+# what an outage is measured by: iperf3's count less the receiver's
+# socket drops, of which at most LOST can be among iperf3's (the rest
+# came after its last read, in the tail).
 udp_lost() {
 	set -- $1
-	[ "$1" = none ] && echo none || echo $(($1 - $3))
+	[ "$1" = none ] && echo none || echo $(($1 - ($3 < $1 ? $3 : $1)))
 }
 
-# udp_said "LOST SENT RCVBUF": the trial in words, for a check's name.
+# udp_check WHAT RES OP LIMIT: t_cmp of the trial RES's outage in
+# packets; when it fails, what gonad logged during the trial follows as
+# diagnostics, to tell gona's doing from the machine's.
+udp_check() {
+	if ! t_cmp "$1" "$(udp_lost "$2")" "$3" "$4"; then
+		t_diag "gonad during the trial:"
+		tail -12 "$T_DIR/udp.log" | sed 's/^/#   /'
+	fi
+}
+
+# udp_said "LOST SENT RCVBUF TAIL": the trial in words, for a check's
+# name; where packets were lost, with what else dropped any on the way.
 udp_said() {
 	set -- $1
 	printf '%s lost of %s' "$1" "$2"
-	[ "$3" -gt 0 ] && printf ", %s of them at the receiving iperf3's full socket" "$3"
+	[ "$3" != none ] && [ "$3" -gt 0 ] &&
+		printf ", %s dropped at the receiving iperf3's full socket" "$3"
+	# (a udp_trial's, which has a tail)
+	[ -n "${4:-}" ] && [ "$1" != none ] && [ "$1" -gt 0 ] &&
+		printf '; %s never read at the end; drops on the way: %s' \
+			"$4" "$(cat "$T_DIR/udp.drops")"
 	return 0
 }

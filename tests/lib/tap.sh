@@ -30,7 +30,7 @@ t_check() {
 }
 
 # t_cmp WHAT A OP B: numeric comparison with the values in the message;
-# a value that is not a number fails.
+# a value that is not a number fails (and returns 1).
 t_cmp() {
 	local what=$1 a=$2 op=$3 b=$4
 	if awk -v a="$a" -v b="$b" -v op="$op" 'BEGIN {
@@ -45,6 +45,7 @@ t_cmp() {
 		t_ok "$what ($a $op $b)"
 	else
 		t_fail "$what (got $a, want $op $b)"
+		return 1
 	fi
 }
 

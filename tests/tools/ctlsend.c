@@ -4,8 +4,10 @@
  * a guest set or uplink set from gonad's side of the socket (the request
  * sent, the change made, the answer back) without a process start in the
  * way, printing the milliseconds it took and when (CLOCK_MONOTONIC, us)
- * it was sent. */
+ * it was sent; and that sends gonad requests without reading the answers
+ * (pipeline), to show such a client cannot make gonad hoard replies. */
 #include <errno.h>
+#include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,14 +81,49 @@ static uint64_t now_us(void)
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
+/*
+ * Send up to COUNT stats requests on FD and read none of the answers,
+ * until gonad takes no more for a second; print how many it took, then
+ * hold the connection HOLD_MS ms (the caller measures gonad meanwhile).
+ */
+static int pipeline(int fd, long count, long hold_ms)
+{
+	ssize_t len = ctl_req_encode(buf, sizeof(buf), CTL_REQ_STATS, 0, NULL);
+	long sent = 0;
+
+	if (len < 0) {
+		fprintf(stderr, "ctlsend: cannot encode: %s\n",
+			strerror((int)-len));
+		return 2;
+	}
+	while (sent < count) {
+		struct pollfd p = { .fd = fd, .events = POLLOUT };
+
+		if (send(fd, buf, (size_t)len, MSG_DONTWAIT) == len) {
+			sent++;
+			continue;
+		}
+		if (errno != EAGAIN && errno != EWOULDBLOCK) {
+			perror("ctlsend: send");
+			return 1;
+		}
+		if (poll(&p, 1, 1000) <= 0)
+			break;
+	}
+	printf("%ld\n", sent);
+	fflush(stdout);
+	usleep((useconds_t)hold_ms * 1000);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct timeval tv = { .tv_sec = 5 };
 	uint16_t req = 0;
-	bool timed;
+	bool timed, piped = false;
 	const void *p;
-	size_t len, plen;
+	size_t len = 0, plen;
 	uint16_t type;
 	char err[256];
 	uint64_t t0 = 0;
@@ -98,11 +135,14 @@ int main(int argc, char **argv)
 	else if (argc > 3 && !strcmp(argv[2], "uplink-set"))
 		req = CTL_REQ_UPLINK_SET;
 	timed = req != 0;
-	if ((argc != 3 && !timed) || strlen(argv[1]) >= sizeof(sa.sun_path)) {
+	piped = argc == 5 && !strcmp(argv[2], "pipeline");
+	if ((argc != 3 && !timed && !piped) ||
+	    strlen(argv[1]) >= sizeof(sa.sun_path)) {
 		fprintf(stderr,
 			"usage: ctlsend SOCKET CASE\n"
 			"       ctlsend SOCKET guest-set|uplink-set NAME KEY "
-			"VALUE...\n");
+			"VALUE...\n"
+			"       ctlsend SOCKET pipeline COUNT HOLD_MS\n");
 		return 2;
 	}
 	memcpy(sa.sun_path, argv[1], strlen(argv[1]) + 1);
@@ -115,7 +155,7 @@ int main(int argc, char **argv)
 			return 2;
 		}
 		len = (size_t)n;
-	} else {
+	} else if (!piped) {
 		len = craft(argv[2]);
 	}
 	fd = socket(AF_UNIX, SOCK_SEQPACKET, 0);
@@ -123,6 +163,8 @@ int main(int argc, char **argv)
 		perror("ctlsend: connect");
 		return 2;
 	}
+	if (piped)
+		return pipeline(fd, atol(argv[3]), atol(argv[4]));
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	t0 = now_us();
 	if (send(fd, buf, len, 0) != (ssize_t)len) {

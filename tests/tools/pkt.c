@@ -11,6 +11,7 @@
 #include <netinet/ip6.h>
 #include <netinet/udp.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,19 +24,22 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: pkt send IFNAME SRC_MAC DST_MAC ipv4 SRC DST MARKER "
-		"[COUNT]\n"
+		"[COUNT [vlan VID]]\n"
 		"       pkt send IFNAME SRC_MAC DST_MAC ipv6 SRC DST MARKER "
-		"[COUNT]\n"
+		"[COUNT [vlan VID]]\n"
 		"       pkt send IFNAME SRC_MAC DST_MAC arp|arpreply "
-		"SENDER_MAC SENDER_IP TARGET_IP [COUNT]\n"
-		"         (arpreply: a reply to DST_MAC)\n"
+		"SENDER_MAC SENDER_IP TARGET_IP [COUNT [vlan VID]]\n"
+		"         (arpreply: a reply to DST_MAC; vlan: an 802.1Q tag)\n"
 		"       pkt sniff IFNAME MARKER MILLISECONDS [in|out]\n"
 		"       pkt clock\n"
 		"sniff prints how many frames the interface received (or sent: "
-		"out) carried\nMARKER: a string, or "
+		"out) in\nMILLISECONDS (or until a SIGTERM) carried MARKER: a "
+		"string, or "
 		"an IPv4 or IPv6\naddress or a MAC in binary (for arp: the "
 		"sender IP), and when the first and\nthe last came "
-		"(CLOCK_MONOTONIC, us; 0 if none). clock prints\n"
+		"(CLOCK_MONOTONIC, us; 0 if none), then how many of them "
+		"carried a\n"
+		"VLAN tag and the VID of the last (0 if none). clock prints\n"
 		"CLOCK_MONOTONIC and CLOCK_REALTIME, in us.\n");
 	exit(2);
 }
@@ -176,6 +180,19 @@ static int do_send(int argc, char **argv)
 	}
 	if (argc > 8)
 		count = atoi(argv[8]);
+	if (argc == 11 && !strcmp(argv[9], "vlan")) {
+		int vid = atoi(argv[10]);
+
+		/* The tag goes after the MACs, in the frame's bytes. */
+		memmove(frame + 16, frame + 12, len - 12);
+		frame[12] = 0x81;
+		frame[13] = 0x00;
+		frame[14] = (uint8_t)(vid >> 8);
+		frame[15] = (uint8_t)vid;
+		len += 4;
+	} else if (argc > 9) {
+		usage();
+	}
 	for (int i = 0; i < count; i++) {
 		if (sendto(fd, frame, len, 0, (struct sockaddr *)&sll,
 			   sizeof(sll)) != (ssize_t)len) {
@@ -208,47 +225,115 @@ static uint64_t real_us(void)
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
-/* Count frames containing MARKER (raw bytes, or an IPv4 address in
- * dotted form, matched as its four bytes, for ARP). */
-static int do_sniff(int argc, char **argv)
-{
-	uint8_t buf[65536], pat[64];
-	struct sockaddr_ll sll;
+/* What a sniff has counted so far. */
+struct sniff {
+	const uint8_t *pat;
 	size_t plen;
-	uint64_t end, first = 0, last = 0, at;
-	struct sockaddr_ll from;
-	char cbuf[CMSG_SPACE(sizeof(struct timespec))];
+	bool out;
+	int64_t real_to_mono;
+	int n, tagged, vid;
+	uint64_t first, last;
+};
+
+static volatile sig_atomic_t stop_sniff;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	stop_sniff = 1;
+}
+
+/* Take one queued frame (FLAGS: MSG_DONTWAIT or 0) and count it if it is
+ * one the sniff looks for. Returns when the kernel saw it (CLOCK_MONOTONIC,
+ * us), 0 when none was queued. */
+static uint64_t sniff_one(int fd, struct sniff *s, int flags)
+{
+	static uint8_t buf[65536];
+	char cbuf[CMSG_SPACE(sizeof(struct timespec)) +
+		  CMSG_SPACE(sizeof(struct tpacket_auxdata))];
 	struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
+	struct sockaddr_ll from;
 	struct msghdr mh = { .msg_name = &from,
+			     .msg_namelen = sizeof(from),
 			     .msg_iov = &iov,
 			     .msg_iovlen = 1,
-			     .msg_control = cbuf };
-	int64_t real_to_mono;
-	bool out;
-	int fd, n = 0;
+			     .msg_control = cbuf,
+			     .msg_controllen = sizeof(cbuf) };
+	ssize_t len = recvmsg(fd, &mh, flags);
+	bool tagged = false;
+	uint64_t at;
+	int vid = 0;
+
+	if (len < 0)
+		return 0;
+	at = us_now();
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+		if (c->cmsg_level == SOL_SOCKET &&
+		    c->cmsg_type == SO_TIMESTAMPNS) {
+			struct timespec ts;
+
+			memcpy(&ts, CMSG_DATA(c), sizeof(ts));
+			at = (uint64_t)((int64_t)ts.tv_sec * 1000000 +
+					ts.tv_nsec / 1000 + s->real_to_mono);
+		} else if (c->cmsg_level == SOL_PACKET &&
+			   c->cmsg_type == PACKET_AUXDATA) {
+			struct tpacket_auxdata aux;
+
+			memcpy(&aux, CMSG_DATA(c), sizeof(aux));
+			tagged = aux.tp_status & TP_STATUS_VLAN_VALID;
+			vid = aux.tp_vlan_tci & 0xfff;
+		}
+	/* What the interface received, or what it sent. */
+	if ((from.sll_pkttype == PACKET_OUTGOING) != s->out ||
+	    !memmem(buf, (size_t)len, s->pat, s->plen))
+		return at;
+	if (tagged) {
+		s->tagged++;
+		s->vid = vid;
+	}
+	s->last = at;
+	if (!s->n++)
+		s->first = at;
+	return at;
+}
+
+/* Count frames containing MARKER (raw bytes, or an IPv4 address in
+ * dotted form, matched as its four bytes, for ARP) for MILLISECONDS, or
+ * until a SIGTERM: either way what the kernel queued before is counted. */
+static int do_sniff(int argc, char **argv)
+{
+	struct sigaction sa = { .sa_handler = on_stop };
+	struct sniff s = { 0 };
+	struct sockaddr_ll sll;
 	struct in6_addr a6;
 	struct in_addr a;
+	uint8_t pat[64];
+	uint64_t end;
+	int fd;
 
 	if (argc != 4 && argc != 5)
 		usage();
 	if (argc == 5 && strcmp(argv[4], "in") && strcmp(argv[4], "out"))
 		usage();
-	out = argc == 5 && !strcmp(argv[4], "out");
+	s.out = argc == 5 && !strcmp(argv[4], "out");
+	s.pat = pat;
 	if (inet_pton(AF_INET, argv[2], &a) == 1) {
 		memcpy(pat, &a, 4);
-		plen = 4;
+		s.plen = 4;
 	} else if (strlen(argv[2]) == 17 && argv[2][2] == ':') {
 		parse_mac(argv[2], pat);
-		plen = 6;
+		s.plen = 6;
 	} else if (inet_pton(AF_INET6, argv[2], &a6) == 1) {
 		memcpy(pat, &a6, 16);
-		plen = 16;
+		s.plen = 16;
 	} else {
-		plen = strlen(argv[2]);
-		if (!plen || plen > sizeof(pat))
+		s.plen = strlen(argv[2]);
+		if (!s.plen || s.plen > sizeof(pat))
 			usage();
-		memcpy(pat, argv[2], plen);
+		memcpy(pat, argv[2], s.plen);
 	}
+	/* No SA_RESTART: the signal ends the poll below. */
+	sigaction(SIGTERM, &sa, NULL);
 	fd = open_sock(argv[1], &sll);
 	if (bind(fd, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
 		perror("pkt: bind");
@@ -260,42 +345,28 @@ static int do_sniff(int argc, char **argv)
 	setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &(int){ 4 << 20 },
 		   sizeof(int));
 	setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &(int){ 1 }, sizeof(int));
-	real_to_mono = (int64_t)us_now() - (int64_t)real_us();
-	/* Tell the caller we listen, so it can start sending. */
-	printf("listening\n");
+	/* The receive path takes a frame's tag off before a socket sees it:
+	 * the tag comes as auxiliary data. */
+	setsockopt(fd, SOL_PACKET, PACKET_AUXDATA, &(int){ 1 }, sizeof(int));
+	s.real_to_mono = (int64_t)us_now() - (int64_t)real_us();
+	/* Tell the caller we listen, and who to stop, so it can start
+	 * sending. */
+	printf("listening %d\n", (int)getpid());
 	fflush(stdout);
 	end = ms_now() + (uint64_t)atoi(argv[3]);
-	for (uint64_t t = ms_now(); t < end; t = ms_now()) {
+	for (uint64_t t = ms_now(); t < end && !stop_sniff; t = ms_now()) {
 		struct pollfd p = { .fd = fd, .events = POLLIN };
-		ssize_t len;
 
-		if (poll(&p, 1, (int)(end - t)) <= 0)
-			continue;
-		/* What the interface received, or what it sent. */
-		mh.msg_namelen = sizeof(from);
-		mh.msg_controllen = sizeof(cbuf);
-		len = recvmsg(fd, &mh, 0);
-		if (len <= 0 || (from.sll_pkttype == PACKET_OUTGOING) != out ||
-		    !memmem(buf, (size_t)len, pat, plen))
-			continue;
-		at = us_now();
-		for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c;
-		     c = CMSG_NXTHDR(&mh, c))
-			if (c->cmsg_level == SOL_SOCKET &&
-			    c->cmsg_type == SO_TIMESTAMPNS) {
-				struct timespec ts;
-
-				memcpy(&ts, CMSG_DATA(c), sizeof(ts));
-				at = (uint64_t)((int64_t)ts.tv_sec * 1000000 +
-						ts.tv_nsec / 1000 +
-						real_to_mono);
-			}
-		last = at;
-		if (!n++)
-			first = last;
+		if (poll(&p, 1, (int)(end - t)) > 0)
+			sniff_one(fd, &s, 0);
 	}
-	printf("%d %llu %llu\n", n, (unsigned long long)first,
-	       (unsigned long long)last);
+	/* Frames that came before the end but were not read yet (a sniffer
+	 * the machine did not schedule in time) count too. */
+	end = us_now();
+	for (uint64_t at = 1; at && at <= end;)
+		at = sniff_one(fd, &s, MSG_DONTWAIT);
+	printf("%d %llu %llu %d %d\n", s.n, (unsigned long long)s.first,
+	       (unsigned long long)s.last, s.tagged, s.vid);
 	return 0;
 }
 

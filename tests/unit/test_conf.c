@@ -49,7 +49,8 @@ static const struct bad {
 	const char *msg;
 } bad[] = {
 	{ "uplinks = ( { name = \"up0\" } \n", "2: syntax error" },
-	{ "guests = ( );\n", " at least one uplink is needed" },
+	{ "guests = ( );\n",
+	  "1: at least one uplink is needed (no uplinks list)" },
 	{ UP "polcy = { };\n", "2: unknown key \"polcy\"" },
 	{ "uplinks = ( { name = \"up0\"; device = \"eth1\";\n capcity = "
 	  "\"1G\"; } );\n",
@@ -228,6 +229,9 @@ static const struct bad {
 	  "4: guest web: no mac" },
 	{ UP "@include \"other.conf\"\n",
 	  "2: @include is not supported: gona reads one file" },
+	/* libconfig says "syntax error" at the end, and loses memory. */
+	{ UP "guests = ( { name = \"web\";\n device = \"vif1 } );\n",
+	  "3: a string that does not end" },
 	{ "uplinks = ( { name = \"up0\"; device = \"eth1\"; capacity = 2.5e9; "
 	  "} );\n",
 	  "1: uplink up0: capacity must be a string such as \"10G\" or an "
@@ -334,7 +338,9 @@ static const struct bad {
 	  "2: policy: rebalance_interval_ms 3600001 out of range 10..3600000" },
 	{ "uplinks = \"eth0\";\n",
 	  "1: uplinks must be a list ( {...}, {...} )" },
-	{ "uplinks = [ ];\n", " at least one uplink is needed" },
+	{ "uplinks = [ ];\n", "1: at least one uplink is needed" },
+	{ UP "\ndaemon = { socket = \"run/s\"; };\n",
+	  "3: daemon: socket \"run/s\" is not an absolute path" },
 	{ UP "guests = ( ( ) );\n",
 	  "2: guests: entry 1 is not a group { ... }" },
 	{ UP "uplinks = ( );\n", "2: duplicate setting name" },
@@ -425,6 +431,32 @@ static char *many_guests(size_t n, bool clash)
 	fclose(f);
 	return text;
 }
+
+START_TEST(trunk_of_every_vlan)
+{
+	struct conf_err err;
+	struct conf *c;
+	size_t len = 200 + 6 * CONF_VLAN_MAX, off;
+	char *text = malloc(len);
+
+	ck_assert_ptr_nonnull(text);
+	off = (size_t)snprintf(text, len,
+			       "uplinks = ( { name = \"up0\"; device = "
+			       "\"u0\"; capacity = \"1G\"; } );\n"
+			       "guests = ( { name = \"t\"; device = \"gt\"; "
+			       "mac = \"02:00:00:00:00:01\"; vlans = [ 1");
+	for (int v = 2; v <= CONF_VLAN_MAX; v++)
+		off += (size_t)snprintf(text + off, len - off, ", %d", v);
+	snprintf(text + off, len - off, " ]; } );\n");
+	write_file(text);
+	free(text);
+	ck_assert_msg(conf_load(path, &c, &err) == 0, "%s", err.msg);
+	for (uint32_t v = 1; v <= CONF_VLAN_MAX; v++)
+		ck_assert(conf_vlan_has(c->guests[0].vlans, v));
+	ck_assert(!conf_vlan_has(c->guests[0].vlans, 0));
+	conf_free(c);
+}
+END_TEST
 
 START_TEST(at_the_limits)
 {
@@ -892,6 +924,75 @@ START_TEST(live_guest_edits)
 }
 END_TEST
 
+START_TEST(vlan_edits)
+{
+	struct conf_guest g, before;
+	struct conf_err err;
+
+	conf_guest_init(&g, "web");
+	ck_assert_int_eq(conf_guest_set(&g, "device", "vif1.0", &err), 0);
+	ck_assert_int_eq(conf_guest_set(&g, "mac", "02:00:00:00:00:09", &err),
+			 0);
+	ck_assert_int_eq(conf_guest_set(&g, "vlan", "10", &err), 0);
+	ck_assert_uint_eq(g.vlan, 10);
+	ck_assert(!conf_guest_is_trunk(&g));
+	ck_assert_int_eq(conf_guest_set(&g, "vlans", "20,1,4094", &err), 0);
+	ck_assert(conf_vlan_has(g.vlans, 1) && conf_vlan_has(g.vlans, 20) &&
+		  conf_vlan_has(g.vlans, 4094) && !conf_vlan_has(g.vlans, 10));
+	ck_assert_int_eq(conf_guest_check(&g, &err), 0);
+
+	before = g;
+	ck_assert_int_eq(conf_guest_set(&g, "vlan", "0", &err), -EINVAL);
+	ck_assert_str_eq(err.msg, "guest web: vlan 0 out of range 1..4094");
+	ck_assert_int_eq(conf_guest_set(&g, "vlan", "4095", &err), -EINVAL);
+	ck_assert_str_eq(err.msg, "guest web: vlan 4095 out of range 1..4094");
+	ck_assert_int_eq(conf_guest_set(&g, "vlan", "ten", &err), -EINVAL);
+	ck_assert_str_eq(err.msg,
+			 "guest web: vlan \"ten\" is not a whole number");
+	ck_assert_int_eq(conf_guest_set(&g, "vlans", "30,31,30", &err),
+			 -EINVAL);
+	ck_assert_str_eq(err.msg, "guest web: vlans lists 30 twice");
+	ck_assert_int_eq(conf_guest_set(&g, "vlans", "30,", &err), -EINVAL);
+	ck_assert_str_eq(err.msg,
+			 "guest web: vlans \"\" is not a whole number");
+	ck_assert_int_eq(conf_guest_set(&g, "vlans", "4095", &err), -EINVAL);
+	ck_assert_str_eq(err.msg, "guest web: vlans 4095 out of range 1..4094");
+	ck_assert_mem_eq(&g, &before, sizeof(g));
+
+	/* The untagged VLAN is not also a tagged one. */
+	ck_assert_int_eq(conf_guest_set(&g, "vlans", "10,20", &err), 0);
+	ck_assert_int_eq(conf_guest_check(&g, &err), -EINVAL);
+	ck_assert_str_eq(err.msg, "guest web: vlan 10 is its untagged VLAN "
+				  "and cannot also be in vlans");
+	/* Ranges, for long trunk lists on a command line. */
+	ck_assert_int_eq(conf_guest_set(&g, "vlans", "100-103,4094", &err), 0);
+	ck_assert(conf_vlan_has(g.vlans, 100) && conf_vlan_has(g.vlans, 103) &&
+		  !conf_vlan_has(g.vlans, 104) && conf_vlan_has(g.vlans, 4094));
+	ck_assert_int_eq(conf_guest_set(&g, "vlans", "5-3", &err), -EINVAL);
+	ck_assert_str_eq(err.msg, "guest web: vlans range 5-3 runs backwards");
+	ck_assert_int_eq(conf_guest_set(&g, "vlans", "20,19-21", &err),
+			 -EINVAL);
+	ck_assert_str_eq(err.msg, "guest web: vlans lists 20 twice");
+	ck_assert_int_eq(conf_guest_set(&g, "vlans", "1-4095", &err), -EINVAL);
+	ck_assert_str_eq(err.msg, "guest web: vlans 4095 out of range 1..4094");
+	/* A list is replaced whole; "none" ends both. */
+	ck_assert_int_eq(conf_guest_set(&g, "vlans", "30", &err), 0);
+	ck_assert(conf_vlan_has(g.vlans, 30) && !conf_vlan_has(g.vlans, 20));
+	ck_assert_int_eq(conf_guest_set(&g, "vlans", "none", &err), 0);
+	ck_assert(!conf_guest_is_trunk(&g));
+	ck_assert_int_eq(conf_guest_set(&g, "vlan", "none", &err), 0);
+	ck_assert_uint_eq(g.vlan, 0);
+	/* Built by hand: the same limits. */
+	g.vlan = 4095;
+	ck_assert_int_eq(conf_guest_check(&g, &err), -EINVAL);
+	ck_assert_str_eq(err.msg, "guest web: vlan 4095 out of range 1..4094");
+	g.vlan = 0;
+	g.vlans[0] = 1;
+	ck_assert_int_eq(conf_guest_check(&g, &err), -EINVAL);
+	ck_assert_str_eq(err.msg, "guest web: vlans lists 0, not a VLAN");
+}
+END_TEST
+
 START_TEST(live_uplink_edits)
 {
 	struct conf_uplink u, before;
@@ -1029,8 +1130,12 @@ START_TEST(check_by_hand)
 	d = conf_dup(c);
 	d->policy.rebalance_interval_ms = 9;
 	ck_assert_int_eq(conf_check(d, "x.conf", &err), -EINVAL);
-	ck_assert_str_eq(err.msg, "x.conf: policy: rebalance_interval_ms 9 out "
-				  "of range 10..3600000");
+	/* At the line of the policy group. */
+	snprintf(want, sizeof(want),
+		 "x.conf:%d: policy: rebalance_interval_ms 9 out of range "
+		 "10..3600000",
+		 c->policy_line);
+	ck_assert_str_eq(err.msg, want);
 	d->policy = c->policy;
 	d->policy.admission = 7;
 	ck_assert_int_eq(conf_check(d, NULL, &err), -EINVAL);
@@ -1058,7 +1163,9 @@ START_TEST(check_by_hand)
 				  "uplink up1");
 	d->n_uplinks = 0;
 	ck_assert_int_eq(conf_check(d, "x.conf", &err), -EINVAL);
-	ck_assert_str_eq(err.msg, "x.conf: at least one uplink is needed");
+	snprintf(want, sizeof(want), "x.conf:%d: at least one uplink is needed",
+		 c->uplinks_line);
+	ck_assert_str_eq(err.msg, want);
 	conf_free(c);
 	conf_free(d);
 }
@@ -1189,6 +1296,75 @@ START_TEST(keep_datapath_key)
 }
 END_TEST
 
+START_TEST(primary_key)
+{
+	struct conf_guest *g;
+	struct conf_err err;
+	struct conf *c;
+
+	ck_assert_int_eq(conf_load("conf/gona.conf", &c, &err), 0);
+	g = &c->guests[0];
+	ck_assert_str_eq(g->primary, "");
+	ck_assert_int_eq(conf_guest_set(g, "primary", c->uplinks[1].name, &err),
+			 0);
+	ck_assert_str_eq(g->primary, c->uplinks[1].name);
+	ck_assert_int_eq(conf_check(c, NULL, &err), 0);
+	ck_assert_int_eq(conf_guest_set(g, "primary", "no such!", &err),
+			 -EINVAL);
+	ck_assert_str_eq(g->primary, c->uplinks[1].name);
+	/* A name, but no uplink's: refused by the whole check. */
+	ck_assert_int_eq(conf_guest_set(g, "primary", "up9", &err), 0);
+	ck_assert_int_eq(conf_check(c, NULL, &err), -EINVAL);
+	ck_assert_msg(strstr(err.msg, "primary up9 is not an uplink"), "%s",
+		      err.msg);
+	ck_assert_int_eq(conf_guest_set(g, "primary", "none", &err), 0);
+	ck_assert_str_eq(g->primary, "");
+	ck_assert_int_eq(conf_check(c, NULL, &err), 0);
+	conf_free(c);
+}
+END_TEST
+
+START_TEST(metrics_key)
+{
+	static const char *const refused[] = {
+		"9465",		 ":9465",
+		"127.0.0.1",	 "127.0.0.1:",
+		"127.0.0.1:0",	 "127.0.0.1:65536",
+		"127.0.0.1:9x",	 "localhost:9465",
+		"::1:9465",	 "[::1]9465",
+		"[::1]:",	 "[127.0.0.1]:9465",
+		"127.0.0.1:+80", "",
+		"[]:80",
+	};
+	struct conf_listen l;
+	struct conf_err err;
+	struct conf c;
+
+	conf_defaults(&c);
+	ck_assert_str_eq(c.daemon.metrics, "");
+	ck_assert_int_eq(
+		conf_daemon_set(&c.daemon, "metrics", "127.0.0.1:9465", &err),
+		0);
+	ck_assert_str_eq(c.daemon.metrics, "127.0.0.1:9465");
+	ck_assert_int_eq(conf_parse_listen("[::1]:80", &l), 0);
+	ck_assert_int_eq(l.family, AF_INET6);
+	ck_assert_uint_eq(l.port, 80);
+	ck_assert_uint_eq(l.addr[15], 1);
+	ck_assert_int_eq(conf_parse_listen("0.0.0.0:65535", &l), 0);
+	ck_assert_int_eq(l.family, AF_INET);
+	ck_assert_uint_eq(l.port, 65535);
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		ck_assert_msg(conf_daemon_set(&c.daemon, "metrics", refused[i],
+					      &err) == -EINVAL,
+			      "%s accepted", refused[i]);
+		ck_assert_str_eq(c.daemon.metrics, "127.0.0.1:9465");
+	}
+	ck_assert_str_eq(err.msg, "daemon: metrics \"[]:80\" is not an "
+				  "address and port to listen on "
+				  "(\"127.0.0.1:9465\", \"[::1]:9465\")");
+}
+END_TEST
+
 START_TEST(dup_is_deep)
 {
 	struct conf_err err;
@@ -1225,12 +1401,16 @@ int main(void)
 	tcase_add_test(tc, shipped_config);
 	tcase_add_test(tc, print_round_trips);
 	tcase_add_test(tc, live_guest_edits);
+	tcase_add_test(tc, vlan_edits);
+	tcase_add_test(tc, trunk_of_every_vlan);
 	tcase_add_test(tc, live_uplink_edits);
 	tcase_add_test(tc, guest_check_by_hand);
 	tcase_add_test(tc, check_by_hand);
 	tcase_add_test(tc, live_add_del);
 	tcase_add_test(tc, live_uplink_add_del);
 	tcase_add_test(tc, keep_datapath_key);
+	tcase_add_test(tc, metrics_key);
+	tcase_add_test(tc, primary_key);
 	tcase_add_test(tc, dup_is_deep);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);

@@ -43,6 +43,65 @@ START_TEST(best_effort_guests_alternate)
 }
 END_TEST
 
+START_TEST(barred_uplinks_never_homes)
+{
+	struct pol_uplink u[] = { ups(10 * G, true), ups(10 * G, true),
+				  ups(10 * G, true) };
+	struct pol_guest g[] = { guest(0, 1), guest(0, 2), guest(0, 1) };
+
+	/* g0 may not be on 0, g1 (spread 2) not on 1, g2 on none. */
+	g[0].barred = 1;
+	g[1].barred = 2;
+	g[2].barred = 7;
+	pol_place(u, 3, g, 3, POL_FULL);
+	ck_assert_uint_eq(g[0].homes & 1, 0);
+	ck_assert_uint_eq(g[1].homes, 5);
+	ck_assert_uint_eq(g[2].homes, 0);
+	/* Kept in place unless barred there since. */
+	g[0].homes = 2;
+	g[0].barred = 2;
+	g[1].barred = 0;
+	ck_assert_int_eq(pol_place(u, 3, g, 2, POL_KEEP), 1);
+	ck_assert_uint_ne(g[0].homes, 2);
+	ck_assert_uint_eq(g[0].homes & 2, 0);
+	ck_assert_uint_eq(g[1].homes, 5);
+}
+END_TEST
+
+START_TEST(primary_first_while_up)
+{
+	struct pol_uplink u[] = { ups(10 * G, true), ups(10 * G, true),
+				  ups(10 * G, true) };
+	struct pol_guest g[] = { guest(0, 1), guest(5 * G, 1), guest(0, 2) };
+
+	/* g0's primary is 1, already loaded by g1's guarantee; spread g2's
+	 * primary is 2: one of its two homes. */
+	g[1].primary = 2;
+	g[0].primary = 2;
+	g[2].primary = 4;
+	pol_place(u, 3, g, 3, POL_FULL);
+	ck_assert_uint_eq(g[0].homes, 2);
+	ck_assert_uint_eq(g[1].homes, 2);
+	ck_assert_uint_eq(g[2].homes & 4, 4);
+	ck_assert_uint_eq(__builtin_popcount(g[2].homes), 2);
+	/* Its primary fails: off it; a failure keeps the others. */
+	u[1].up = false;
+	ck_assert_int_eq(pol_place(u, 3, g, 3, POL_KEEP), 2);
+	ck_assert_uint_eq(g[0].homes & 2, 0);
+	ck_assert_uint_ne(g[0].homes, 0);
+	/* Back: a KEEP placement leaves it where it is, the failback
+	 * (FULL) takes it home. */
+	u[1].up = true;
+	ck_assert_int_eq(pol_place(u, 3, g, 3, POL_KEEP), 0);
+	pol_place(u, 3, g, 3, POL_FULL);
+	ck_assert_uint_eq(g[0].homes, 2);
+	/* A primary barred to it is not taken. */
+	g[0].barred = 2;
+	pol_place(u, 3, g, 3, POL_FULL);
+	ck_assert_uint_eq(g[0].homes & 2, 0);
+}
+END_TEST
+
 START_TEST(guarantees_balance_first)
 {
 	struct pol_uplink u[] = { ups(10 * G, true), ups(10 * G, true) };
@@ -516,6 +575,8 @@ int main(void)
 
 	tcase_add_test(tc, best_effort_guests_alternate);
 	tcase_add_test(tc, guarantees_balance_first);
+	tcase_add_test(tc, barred_uplinks_never_homes);
+	tcase_add_test(tc, primary_first_while_up);
 	tcase_add_test(tc, capacity_weighs_guest_counts);
 	tcase_add_test(tc, guarantees_relative_to_capacity);
 	tcase_add_test(tc, down_uplinks_get_nothing);

@@ -183,6 +183,14 @@ vm_fetch_busybox() {
 	VM_BUSYBOX=$VM_CACHE/busybox/root/bin/busybox
 }
 
+# vm_fetch_promtool: Prometheus' promtool (package prometheus, extracted:
+# installed, it would start a Prometheus server), which the metrics test
+# checks gonad's exposition with.
+VM_PROMTOOL=$VM_CACHE/prometheus/root/usr/bin/promtool
+vm_fetch_promtool() {
+	vm_download "$VM_CACHE/prometheus" prometheus bookworm
+}
+
 # The modules that mount the root: virtio PCI, 9p over virtio, overlayfs,
 # and virtio's serial ports (qemu's monitor). Those built in (6.12's
 # virtio) are not in modules.dep and need nothing.

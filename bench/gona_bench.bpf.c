@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * gona's data path as shipped, with two more entry points for
+ * bench/bpf_cost. BPF_PROG_TEST_RUN runs one skb REPEAT times, and what a
+ * run changes stays for the next: a VLAN guest's frame would carry the tag
+ * the run before pushed, and the uplink's frame would have lost the tag
+ * the run before popped. These entries put the frame back as the receive
+ * path hands it over (no tag for a guest, the tag in skb->vlan_tci for an
+ * uplink) and then do what gona_guest_tx and gona_uplink_rx do; they are
+ * measured for untagged and VLAN guests alike, so the ratio of the two
+ * carries that cost on both sides.
+ */
+#include "ebpf/gona.bpf.c"
+
+/* The VLAN the uplink's frames arrive in, 0 untagged; set by the bench. */
+volatile __u32 bench_rx_vid;
+
+SEC("tc")
+int bench_guest_tx(struct __sk_buff *skb)
+{
+	__u32 ifindex = skb->ifindex;
+	struct gona_guest *g;
+
+	if (skb->vlan_present)
+		bpf_skb_vlan_pop(skb);
+	g = bpf_map_lookup_elem(&guests, &ifindex);
+	if (!g)
+		return TC_ACT_OK;
+	return gona_verdict(&guest_stats, g->id, gona_guest_tx_frame(skb, g));
+}
+
+SEC("tc")
+int bench_uplink_rx(struct __sk_buff *skb)
+{
+	__u32 ifindex = skb->ifindex, vid = bench_rx_vid;
+	__u32 *slot;
+
+	if (vid && !skb->vlan_present)
+		bpf_skb_vlan_push(skb, bpf_htons(ETH_P_8021Q), vid);
+	slot = bpf_map_lookup_elem(&uplink_by_ifindex, &ifindex);
+	if (!slot)
+		return TC_ACT_OK;
+	return gona_verdict(&uplink_stats, *slot,
+			    gona_uplink_rx_frame(skb, *slot));
+}
+
+/* What the two entries above add: a tag pushed and popped, per run. Half
+ * of it is one of their helper calls. */
+SEC("tc")
+int bench_tag_cycle(struct __sk_buff *skb)
+{
+	bpf_skb_vlan_push(skb, bpf_htons(ETH_P_8021Q), 10);
+	bpf_skb_vlan_pop(skb);
+	return bpf_redirect(skb->ifindex, 0);
+}
