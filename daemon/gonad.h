@@ -406,6 +406,9 @@ int nl_fdb_self(struct nlmon *nl, int ifindex, const uint8_t mac[6], bool add);
  * creating it makes the PF let frames of VID through to the VF. */
 int nl_vlan_dev(struct nlmon *nl, int link, const char *name, uint16_t vid,
 		bool add);
+/* Delete the veth pair whose end here is NAME (-ENODEV: none such;
+ * -EMEDIUMTYPE: NAME is not a veth, left alone). */
+int nl_veth_del(struct nlmon *nl, const char *name);
 /* A libnl error as a negative errno. */
 int nl_err(int nlerr);
 

@@ -16,6 +16,7 @@
 #include <netlink/netlink.h>
 #include <netlink/socket.h>
 #include <netlink/attr.h>
+#include <netlink/route/link.h>
 #include <netlink/route/rtnl.h>
 
 #include "daemon/gonad.h"
@@ -500,4 +501,21 @@ int nl_vlan_dev(struct nlmon *nl, int link, const char *name, uint16_t vid,
 full:
 	nlmsg_free(msg);
 	return -ENOBUFS;
+}
+
+int nl_veth_del(struct nlmon *nl, const char *name)
+{
+	struct rtnl_link *link = NULL;
+	const char *kind;
+	int r = rtnl_link_get_kernel(nl->cmd, 0, name, &link);
+
+	if (r < 0)
+		return nl_err(r);
+	kind = rtnl_link_get_type(link);
+	if (!kind || strcmp(kind, "veth"))
+		r = -EMEDIUMTYPE;
+	else
+		r = rtnl_link_delete(nl->cmd, link) < 0 ? -EIO : 0;
+	rtnl_link_put(link);
+	return r;
 }

@@ -4,8 +4,13 @@
  * and the failures the test injects into uplinks: a carrier loss as gonad
  * and the data path take a real one, or a drain. All of it belongs to the
  * control connection that asked, and is undone when that connection ends,
- * however it ends. The guest is transient: never saved, kept by reloads. */
+ * however it ends: also the interface, if it came after the test began
+ * (gonactl's veth pair, which would otherwise go only with gonactl's
+ * namespace, and that may be held for minutes by an orphaned TCP socket of
+ * iperf3's whose last segments found the guest gone). The guest is
+ * transient: never saved, kept by reloads. */
 #include <errno.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +21,8 @@ struct selftest {
 	const void *owner;
 	uint32_t carrier_taken; /* uplink slots whose carrier it took */
 	uint32_t drained; /* uplink slots it drained */
+	char device[IFNAMSIZ]; /* the guest's interface, made after the test
+				* began (deleted at its end), or "" */
 };
 
 /* Apply NC (a changed copy of the running configuration); MSG says why
@@ -147,6 +154,9 @@ int selftest_begin(struct gonad *g, const void *owner, size_t n,
 		return -ENOMEM;
 	}
 	g->selftest->owner = owner;
+	if (!if_nametoindex(tg.device))
+		snprintf(g->selftest->device, sizeof(g->selftest->device), "%s",
+			 tg.device);
 	log_info("failover self-test: begins, its guest on %s", tg.device);
 	return 0;
 }
@@ -209,8 +219,10 @@ void selftest_end(struct gonad *g, const void *owner)
 	struct selftest *t = g->selftest;
 	const char *kv[2] = { "admin", "up" };
 	char err[CONF_ERR_MAX + 64];
+	char device[IFNAMSIZ] = "";
 	struct conf_err ce;
 	struct conf *nc;
+	int r;
 
 	/* Another connection's test, or none (NULL: a start that failed
 	 * halfway, whose guest goes). */
@@ -225,23 +237,39 @@ void selftest_end(struct gonad *g, const void *owner)
 		    state_uplink_set(g, u, 2, kv, err, sizeof(err)))
 			log_warnx("failover self-test: %s", err);
 	}
+	if (t)
+		memcpy(device, t->device, sizeof(device));
 	free(t);
 	g->selftest = NULL;
 	/* Its guest, unless an operator removed it meanwhile. */
-	if (!conf_guest_find(g->conf, CONF_TEST_GUEST))
-		return;
-	nc = conf_dup(g->conf);
-	if (!nc || conf_guest_del(nc, CONF_TEST_GUEST, &ce)) {
-		conf_free(nc);
-		log_warnx("failover self-test: cannot remove its guest: %s",
-			  nc ? ce.msg : "out of memory");
-		return;
+	if (conf_guest_find(g->conf, CONF_TEST_GUEST)) {
+		nc = conf_dup(g->conf);
+		if (!nc || conf_guest_del(nc, CONF_TEST_GUEST, &ce)) {
+			conf_free(nc);
+			log_warnx("failover self-test: cannot remove its "
+				  "guest: %s",
+				  nc ? ce.msg : "out of memory");
+		} else if (apply(g, nc, err, sizeof(err))) {
+			log_warnx("failover self-test: cannot remove its "
+				  "guest: %s",
+				  err);
+		} else {
+			log_info("failover self-test: ends, its guest removed");
+		}
 	}
-	if (apply(g, nc, err, sizeof(err)))
-		log_warnx("failover self-test: cannot remove its guest: %s",
-			  err);
-	else
-		log_info("failover self-test: ends, its guest removed");
+	/* Then its interface, after the data path has let go of it. */
+	if (!device[0])
+		return;
+	r = nl_veth_del(g->nl, device);
+	if (!r)
+		log_info("failover self-test: its interface %s deleted",
+			 device);
+	else if (r != -ENODEV && r != -ENOENT)
+		log_warnx("failover self-test: cannot delete its interface "
+			  "%s: %s",
+			  device,
+			  r == -EMEDIUMTYPE ? "not a veth (left alone)"
+					    : strerror(-r));
 }
 
 int selftest_keep(struct gonad *g, struct conf *nc, char *err, size_t errlen)
