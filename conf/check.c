@@ -108,7 +108,7 @@ static int clash(const struct conf *c, const struct ent *e, uint32_t other,
 /*
  * Every value that must be unique, sorted, so that a clash is two
  * neighbours: n log n, where comparing every pair of guests would cost
- * a tenth of a second at CONF_GUESTS_MAX guests of CONF_ADDRS_MAX
+ * a tenth of a second at 1024 guests of CONF_ADDRS_MAX
  * addresses each, on every live guest add. The object reported is the
  * first with a clash (uplinks, then guests), and the other object named
  * is the first that had the value.
@@ -261,6 +261,11 @@ static int check_daemon(const struct conf *c, struct conf_err *err)
 				 "path",
 				 (int)sizeof(c->daemon.pin_dir),
 				 c->daemon.pin_dir);
+	if (c->daemon.max_guests < 1 ||
+	    c->daemon.max_guests > CONF_GUESTS_LIMIT)
+		return conf_errf(err,
+				 "daemon: max_guests %u out of range 1..%d",
+				 c->daemon.max_guests, CONF_GUESTS_LIMIT);
 	return 0;
 }
 
@@ -281,10 +286,13 @@ int conf_check(const struct conf *c, const char *file, struct conf_err *err)
 		return locate(err, file, c->uplinks[CONF_UPLINKS_MAX].line,
 			      -ENOSPC);
 	}
-	if (c->n_guests > CONF_GUESTS_MAX) {
-		conf_errf(err, "%zu guests, at most %d", c->n_guests,
-			  CONF_GUESTS_MAX);
-		return locate(err, file, c->guests[CONF_GUESTS_MAX].line,
+	if (c->n_guests > c->daemon.max_guests &&
+	    c->daemon.max_guests <= CONF_GUESTS_LIMIT) {
+		conf_errf(err,
+			  "%zu guests, more than daemon.max_guests (%u), the "
+			  "data path's room",
+			  c->n_guests, c->daemon.max_guests);
+		return locate(err, file, c->guests[c->daemon.max_guests].line,
 			      -ENOSPC);
 	}
 	for (size_t i = 0; i < c->n_uplinks; i++)

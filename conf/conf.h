@@ -14,7 +14,9 @@
 #define CONF_NAME_MAX 32 /* uplink and guest names, with the NUL */
 #define CONF_ADDRS_MAX 16 /* addresses per family and guest */
 #define CONF_UPLINKS_MAX 32 /* = GONA_MAX_UPLINKS */
-#define CONF_GUESTS_MAX 1024 /* = GONA_MAX_GUESTS */
+/* daemon.max_guests: the default, and the most it may be. */
+#define CONF_GUESTS_DEFAULT 1024 /* = GONA_GUESTS_DEFAULT */
+#define CONF_GUESTS_LIMIT 16384 /* = GONA_GUESTS_LIMIT */
 #define CONF_SOCKET_MAX 108 /* sizeof(sun_path) */
 #define CONF_PATH_MAX 256
 #define CONF_ERR_MAX 512
@@ -182,6 +184,8 @@ struct conf_daemon {
 	char pin_dir[CONF_PATH_MAX];
 	/* A clean stop leaves the data path running for the next gonad. */
 	bool keep_datapath_on_stop;
+	/* The guests the data path's maps are sized for at its load. */
+	uint32_t max_guests;
 	/* Where Prometheus' metrics are served ("" none). */
 	char metrics[CONF_LISTEN_MAX];
 	/* The failover self-test's probe guest (gonactl test failover):

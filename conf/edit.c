@@ -803,6 +803,9 @@ int conf_daemon_set(struct conf_daemon *d, const char *key, const char *value,
 	if (!strcmp(key, "keep_datapath_on_stop"))
 		return set_bool(&d->keep_datapath_on_stop, "daemon", key, value,
 				err);
+	if (!strcmp(key, "max_guests"))
+		return set_uint(&d->max_guests, "daemon", key, value, 1,
+				CONF_GUESTS_LIMIT, err);
 	if (!strncmp(key, "test.", 5)) {
 		const char *k = key + 5;
 
@@ -849,6 +852,7 @@ void conf_defaults(struct conf *c)
 		 CONF_DEFAULT_SOCKET);
 	snprintf(c->daemon.pin_dir, sizeof(c->daemon.pin_dir), "%s",
 		 CONF_DEFAULT_PIN_DIR);
+	c->daemon.max_guests = CONF_GUESTS_DEFAULT;
 	conf_guest_init(&c->daemon.test, CONF_TEST_GUEST);
 }
 

@@ -13,7 +13,7 @@
 
 #include "conf/internal.h"
 
-/* Far more than any configuration of CONF_GUESTS_MAX guests needs; a
+/* Far more than any configuration of CONF_GUESTS_LIMIT guests needs; a
  * bigger file is a mistake (or /dev/zero), not a configuration. */
 #define FILE_MAX (16 << 20)
 
@@ -122,6 +122,7 @@ static const struct key daemon_keys[] = {
 	{ .name = "socket", .kind = K_STR },
 	{ .name = "pin_dir", .kind = K_STR },
 	{ .name = "keep_datapath_on_stop", .kind = K_BOOL },
+	{ .name = "max_guests", .kind = K_INT },
 	{ .name = "metrics", .kind = K_STR },
 	{ .name = "test", .kind = K_GROUP, .sub = test_keys },
 	{ .name = NULL },

@@ -176,6 +176,7 @@ void conf_print(FILE *f, const struct conf *c)
 	print_str(f, 1, "pin_dir", c->daemon.pin_dir);
 	fprintf(f, "\tkeep_datapath_on_stop = %s;\n",
 		c->daemon.keep_datapath_on_stop ? "true" : "false");
+	fprintf(f, "\tmax_guests = %u;\n", c->daemon.max_guests);
 	if (c->daemon.metrics[0])
 		print_str(f, 1, "metrics", c->daemon.metrics);
 	print_test(f, &c->daemon.test);

@@ -46,7 +46,8 @@ _Static_assert(sizeof(struct gona_globals) == 24, "gona_globals layout");
 _Static_assert(sizeof(struct gona_carrier_event) == 24, "carrier event layout");
 _Static_assert(sizeof(struct gona_pacing) == 24, "gona_pacing layout");
 _Static_assert(GONA_MAX_UPLINKS == CONF_UPLINKS_MAX, "uplink limits");
-_Static_assert(GONA_MAX_GUESTS == CONF_GUESTS_MAX, "guest limits");
+_Static_assert(GONA_GUESTS_DEFAULT == CONF_GUESTS_DEFAULT, "guest limits");
+_Static_assert(GONA_GUESTS_LIMIT == CONF_GUESTS_LIMIT, "guest limits");
 _Static_assert(GONA_MAX_ADDRS == CONF_ADDRS_MAX, "address limits");
 
 #define DP_MAX_DIRS 8
@@ -59,6 +60,7 @@ struct dp {
 	int n_made_dirs;
 	int lock_fd; /* the pin directory, flock()ed while we use it */
 	int ncpus;
+	uint32_t max_guests; /* what the maps are sized for */
 	bool adopted; /* the maps are those a previous gonad pinned */
 };
 
@@ -212,20 +214,88 @@ static int set_pin_paths(struct dp *dp)
 	return 0;
 }
 
+/* Size the maps of guests for dp->max_guests (the object has
+ * GONA_GUESTS_DEFAULT). */
+static int size_maps(struct dp *dp)
+{
+	const struct {
+		struct bpf_map *map;
+		uint32_t per_guest, more;
+	} maps[] = {
+		{ dp->skel->maps.guests, 1, 0 },
+		{ dp->skel->maps.guest_by_mac, 1, 0 },
+		{ dp->skel->maps.guest_ip4, GONA_MAX_ADDRS, 0 },
+		{ dp->skel->maps.guest_ip6, GONA_MAX_ADDRS, 0 },
+		{ dp->skel->maps.flood, 1, 0 },
+		{ dp->skel->maps.guest_trunk, 1, 0 },
+		{ dp->skel->maps.guest_stats, 1, 0 },
+		{ dp->skel->maps.pacing, 1, 0 },
+		{ dp->skel->maps.storm, 1, 0 },
+		{ dp->skel->maps.flow_turn, 1, 0 },
+		{ dp->skel->maps.guest_uplink_bytes, GONA_MAX_UPLINKS, 0 },
+		{ dp->skel->maps.owned, 1, GONA_MAX_UPLINKS },
+	};
+
+	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
+		int r = bpf_map__set_max_entries(
+			maps[i].map,
+			dp->max_guests * maps[i].per_guest + maps[i].more);
+
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+/* The guests the pinned maps of a previous gonad have room for, 0 if
+ * that cannot be read. */
+static uint32_t pinned_guests(const char *path)
+{
+	struct bpf_map_info info = { 0 };
+	uint32_t len = sizeof(info);
+	int fd = bpf_obj_get(path);
+
+	if (fd < 0)
+		return 0;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		info.max_entries = 0;
+	close(fd);
+	return info.max_entries;
+}
+
 static int load(struct dp *dp)
 {
 	char path[PATH_MAX];
+	uint32_t pinned;
 	int r;
 
 	dp->skel = gona__open();
 	if (!dp->skel)
 		return -errno;
 	r = set_pin_paths(dp);
+	if (!r)
+		r = size_maps(dp);
 	if (r)
 		return r;
 	/* Pins a previous gonad left are reused: the data path it fed
-	 * keeps running while this gonad takes it over. */
-	dp->adopted = exists(pin_path(dp, dp->skel->maps.guests, path));
+	 * keeps running while this gonad takes it over, with the room it
+	 * was made with (a changed daemon.max_guests waits for a rebuild:
+	 * taking it over is what keeps the guests' traffic flowing). */
+	pin_path(dp, dp->skel->maps.guests, path);
+	dp->adopted = exists(path);
+	pinned = dp->adopted ? pinned_guests(path) : 0;
+	if (pinned && pinned != dp->max_guests && pinned <= GONA_GUESTS_LIMIT) {
+		log_warnx(
+			"daemon.max_guests %u waits: the data path pinned in "
+			"%s, which this gonad takes over, has room for %u "
+			"guests; a stop with keep_datapath_on_stop = false "
+			"(systemctl stop, not restart) and a start rebuild it",
+			dp->max_guests, dp->pin_dir, pinned);
+		dp->max_guests = pinned;
+		r = size_maps(dp);
+		if (r)
+			return r;
+	}
 	r = gona__load(dp->skel);
 	if (r)
 		dp->adopted = false;
@@ -299,7 +369,12 @@ bool dp_adopted(const struct dp *dp)
 	return dp->adopted;
 }
 
-int dp_open(struct dp **out, const char *pin_dir)
+uint32_t dp_max_guests(const struct dp *dp)
+{
+	return dp->max_guests;
+}
+
+int dp_open(struct dp **out, const char *pin_dir, uint32_t max_guests)
 {
 	struct dp *dp;
 	int r;
@@ -309,6 +384,7 @@ int dp_open(struct dp **out, const char *pin_dir)
 	if (!dp)
 		return -ENOMEM;
 	dp->lock_fd = -1;
+	dp->max_guests = max_guests;
 	snprintf(dp->pin_dir, sizeof(dp->pin_dir), "%s", pin_dir);
 	dp->ncpus = libbpf_num_possible_cpus();
 	if (dp->ncpus < 1) {
@@ -628,7 +704,7 @@ int dp_set_owned(struct dp *dp, int ifindex, uint32_t flags)
 int dp_read_owned(struct dp *dp, struct dp_owned **out, size_t *n)
 {
 	struct bpf_map *map = dp->skel->maps.owned;
-	size_t cap = GONA_MAX_GUESTS + GONA_MAX_UPLINKS, k = 0;
+	size_t cap = dp->max_guests + GONA_MAX_UPLINKS, k = 0;
 	struct dp_owned *v = calloc(cap, sizeof(*v));
 	__u32 key, next;
 	bool first = true;
@@ -829,7 +905,7 @@ int dp_read_guest_homes(struct dp *dp, uint32_t *homes)
 	__u32 key, next;
 	bool first = true;
 
-	memset(homes, 0, GONA_MAX_GUESTS * sizeof(*homes));
+	memset(homes, 0, dp->max_guests * sizeof(*homes));
 	while (!bpf_map__get_next_key(map, first ? NULL : &key, &next,
 				      sizeof(next))) {
 		struct gona_guest v;
@@ -838,7 +914,7 @@ int dp_read_guest_homes(struct dp *dp, uint32_t *homes)
 		first = false;
 		if (!bpf_map__lookup_elem(map, &key, sizeof(key), &v, sizeof(v),
 					  0) &&
-		    v.id < GONA_MAX_GUESTS)
+		    v.id < dp->max_guests)
 			homes[v.id] = v.homes;
 	}
 	return 0;
@@ -856,7 +932,7 @@ int dp_zero_uplink_stats(struct dp *dp, unsigned int slot)
 
 int dp_zero_stats(struct dp *dp)
 {
-	int r = zero_percpu(dp, dp->skel->maps.guest_stats, 0, GONA_MAX_GUESTS);
+	int r = zero_percpu(dp, dp->skel->maps.guest_stats, 0, dp->max_guests);
 
 	return r ? r
 		 : zero_percpu(dp, dp->skel->maps.uplink_stats, 0,

@@ -357,9 +357,18 @@ int main(int argc, char *argv[])
 	if (r)
 		fatalx("announcing moved guests: %s", strerror(-r));
 	g.netns_ino = netns_ino();
-	r = dp_open(&g.dp, c->daemon.pin_dir);
+	r = dp_open(&g.dp, c->daemon.pin_dir, c->daemon.max_guests);
 	if (r)
 		fatalx("data path: %s", strerror(-r));
+	if (c->n_guests > dp_max_guests(g.dp)) {
+		dp_close(g.dp, true);
+		fatalx("%s: %zu guests, more than the data path pinned in %s "
+		       "has room for (%u); it keeps forwarding: stop gonad "
+		       "with daemon.max_guests as it was and "
+		       "keep_datapath_on_stop = false to rebuild it",
+		       g.conf_file, c->n_guests, c->daemon.pin_dir,
+		       dp_max_guests(g.dp));
+	}
 	/* A data path taken over stays as it was if start-up fails: the
 	 * next try takes it over again. */
 	r = state_init(&g, c);

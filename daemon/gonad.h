@@ -198,7 +198,7 @@ struct gonad {
 	size_t n_uplinks;
 	struct guest **guests; /* in configuration order */
 	size_t n_guests;
-	uint64_t id_used[GONA_MAX_GUESTS / 64]; /* guest ids taken */
+	uint64_t id_used[GONA_GUESTS_LIMIT / 64]; /* guest ids taken */
 	unsigned int bcast_slot; /* designated uplink, or GONA_MAX_UPLINKS */
 	bool resyncing; /* a full link dump is being applied */
 	/* A VF uplink refused a guest's MAC: the guests are placed again.
@@ -304,13 +304,17 @@ enum dp_role { DP_GUEST, DP_UPLINK };
 /* Whether the kernel has every BPF helper and map type the programs use;
  * if not, ERR names the first it lacks. Nothing is changed. */
 int dp_probe_kernel(char *err, size_t len);
-int dp_open(struct dp **out, const char *pin_dir);
+/* Load the data path with its maps sized for MAX_GUESTS, adopting those a
+ * previous gonad pinned in PIN_DIR if they have that size. */
+int dp_open(struct dp **out, const char *pin_dir, uint32_t max_guests);
 /* KEEP_PINS leaves the maps in bpffs (a restart will adopt them). */
 void dp_close(struct dp *dp, bool keep_pins);
 /* The file descriptor of the data path's map NAME (carrier.c shares it). */
 int dp_map_fd(const struct dp *dp, const char *name);
 /* Whether dp_open found and reused the maps a previous gonad pinned. */
 bool dp_adopted(const struct dp *dp);
+/* The guests its maps have room for (daemon.max_guests at its load). */
+uint32_t dp_max_guests(const struct dp *dp);
 /* The guest id the data path has for MAC (-ENOENT: none). */
 int dp_guest_id_by_mac(struct dp *dp, const uint8_t mac[6], uint32_t *id);
 /* The slot the data path has for the uplink device IFINDEX. */
@@ -327,7 +331,7 @@ int dp_read_owned(struct dp *dp, struct dp_owned **out, size_t *n);
 int dp_zero_guest_stats(struct dp *dp, uint32_t id);
 int dp_zero_uplink_stats(struct dp *dp, unsigned int slot);
 /* The uplinks the data path sends each guest to, by guest id (HOMES has
- * GONA_MAX_GUESTS entries, 0 where the data path has no guest). */
+ * dp_max_guests entries, 0 where the data path has no guest). */
 int dp_read_guest_homes(struct dp *dp, uint32_t *homes);
 int dp_attach(struct dp *dp, int ifindex, enum dp_role role, bool *made_clsact);
 int dp_detach(struct dp *dp, int ifindex, bool destroy_clsact);

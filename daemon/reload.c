@@ -35,9 +35,9 @@ static bool same_uplink(const struct conf_uplink *a,
 }
 
 /* What only a restart can change: the socket and pins gonad holds, and
- * the backend its data path was built for. */
+ * the backend and size its data path was built for. */
 static int restart_only(const struct conf *old, const struct conf *nc,
-			char *err, size_t len)
+			uint32_t room, char *err, size_t len)
 {
 	const char *key = NULL;
 
@@ -47,6 +47,10 @@ static int restart_only(const struct conf *old, const struct conf *nc,
 		key = "daemon.pin_dir";
 	else if (old->policy.qos_backend != nc->policy.qos_backend)
 		key = "policy.qos_backend";
+	else if (old->daemon.max_guests != nc->daemon.max_guests &&
+		 nc->daemon.max_guests != room)
+		/* Back to the room of the data path running is no change. */
+		key = "daemon.max_guests";
 	if (!key)
 		return 0;
 	snprintf(err, len,
@@ -101,7 +105,17 @@ int reload_apply(struct gonad *g, struct conf *nc, const char *origin,
 	size_t off = 0, uoff = 0;
 	int r;
 
-	r = restart_only(old, nc, why, sizeof(why));
+	r = restart_only(old, nc, dp_max_guests(g->dp), why, sizeof(why));
+	if (!r && nc->n_guests > dp_max_guests(g->dp)) {
+		/* Below daemon.max_guests while a data path made for fewer
+		 * runs (dp_open). */
+		snprintf(why, sizeof(why),
+			 "%zu guests, more than the running data path has room "
+			 "for (%u; daemon.max_guests applies when it is "
+			 "rebuilt); nothing changed",
+			 nc->n_guests, dp_max_guests(g->dp));
+		r = -ENOSPC;
+	}
 	if (!r && (r = state_admit(nc, why, sizeof(why))))
 		strncat(why, "; nothing changed",
 			sizeof(why) - strlen(why) - 1);

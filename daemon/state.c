@@ -22,13 +22,15 @@ const char *err_str(int r)
 
 uint32_t alloc_id(struct gonad *g)
 {
-	for (uint32_t i = 0; i < GONA_MAX_GUESTS; i++) {
+	uint32_t max = dp_max_guests(g->dp);
+
+	for (uint32_t i = 0; i < max; i++) {
 		if (!(g->id_used[i / 64] & (1ull << (i % 64)))) {
 			g->id_used[i / 64] |= 1ull << (i % 64);
 			return i;
 		}
 	}
-	return GONA_MAX_GUESTS; /* conf_check keeps us below the limit */
+	return max; /* conf_check keeps us below daemon.max_guests */
 }
 
 struct gona_uplink uplink_value(const struct uplink *u)
@@ -267,7 +269,8 @@ int guest_maps(struct gonad *g, struct guest *gu, bool fresh)
  */
 int state_init(struct gonad *g, struct conf *c)
 {
-	uint64_t id_adopted[GONA_MAX_GUESTS / 64] = { 0 };
+	uint64_t id_adopted[GONA_GUESTS_LIMIT / 64] = { 0 };
+	uint32_t max = dp_max_guests(g->dp);
 	uint32_t *homes = NULL, mask;
 	int r = 0;
 
@@ -275,9 +278,9 @@ int state_init(struct gonad *g, struct conf *c)
 	g->bcast_slot = GONA_MAX_UPLINKS;
 	g->adopted = dp_adopted(g->dp);
 	g->uplinks = calloc(GONA_MAX_UPLINKS, sizeof(*g->uplinks));
-	g->guests = calloc(GONA_MAX_GUESTS, sizeof(*g->guests));
+	g->guests = calloc(max, sizeof(*g->guests));
 	if (g->adopted)
-		homes = calloc(GONA_MAX_GUESTS, sizeof(*homes));
+		homes = calloc(max, sizeof(*homes));
 	if (!g->uplinks || !g->guests || (g->adopted && !homes)) {
 		r = -ENOMEM;
 		goto out;
@@ -326,10 +329,10 @@ int state_init(struct gonad *g, struct conf *c)
 		}
 		g->guests[g->n_guests++] = gu;
 		gu->conf = c->guests[i];
-		gu->id = GONA_MAX_GUESTS;
+		gu->id = max;
 		if (g->adopted &&
-		    !dp_guest_id_by_mac(g->dp, gu->conf.mac, &id) &&
-		    id < GONA_MAX_GUESTS && !id_taken(g, id)) {
+		    !dp_guest_id_by_mac(g->dp, gu->conf.mac, &id) && id < max &&
+		    !id_taken(g, id)) {
 			g->id_used[id / 64] |= 1ull << (id % 64);
 			id_adopted[id / 64] |= 1ull << (id % 64);
 			gu->id = id;
@@ -337,7 +340,7 @@ int state_init(struct gonad *g, struct conf *c)
 		}
 	}
 	for (size_t i = 0; i < g->n_guests; i++)
-		if (g->guests[i]->id == GONA_MAX_GUESTS)
+		if (g->guests[i]->id == max)
 			g->guests[i]->id = alloc_id(g);
 	/* The previous gonad's MACs and addresses this configuration does
 	 * not have go first: a new guest given an old id must not inherit

@@ -230,7 +230,7 @@ int state_guest_add(struct gonad *g, const struct conf_guest *cg)
 	struct guest *gu;
 	int r;
 
-	if (g->n_guests >= GONA_MAX_GUESTS)
+	if (g->n_guests >= dp_max_guests(g->dp))
 		return -ENOSPC;
 	gu = calloc(1, sizeof(*gu));
 	if (!gu)

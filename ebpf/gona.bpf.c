@@ -60,8 +60,8 @@ static __always_inline void gona_flood(struct __sk_buff *skb, __u32 n,
 		.skb = skb, .wire = *w, .skip = skip, .vid = vid
 	};
 
-	if (n > GONA_MAX_GUESTS)
-		n = GONA_MAX_GUESTS;
+	if (n > GONA_GUESTS_LIMIT)
+		n = GONA_GUESTS_LIMIT;
 	bpf_loop(n, gona_flood_one, &fc, 0);
 }
 

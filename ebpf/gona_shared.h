@@ -11,7 +11,10 @@
 #include <linux/types.h>
 
 #define GONA_MAX_UPLINKS 32
-#define GONA_MAX_GUESTS 1024
+/* Guests: the maps are built for GONA_GUESTS_DEFAULT and gonad sizes them
+ * at load (daemon.max_guests), up to GONA_GUESTS_LIMIT. */
+#define GONA_GUESTS_DEFAULT 1024
+#define GONA_GUESTS_LIMIT 16384
 #define GONA_MAX_ADDRS 16 /* per address family and guest */
 #define GONA_SPREAD_SLOTS 64 /* flow-hash slots of one guest */
 #define GONA_DROP_SLOTS 16 /* room for drop reasons in the counters */

@@ -9,11 +9,13 @@
 #include "ebpf/gona_shared.h"
 
 /* Room for every address of every guest, per family. */
-#define GONA_MAX_ADDR_KEYS (GONA_MAX_GUESTS * GONA_MAX_ADDRS)
+#define GONA_MAX_ADDR_KEYS (GONA_GUESTS_DEFAULT * GONA_MAX_ADDRS)
 
 /*
  * Nothing is pinned here: gonad sets every map's pin path before it loads
- * the object, so that several gonad instances can keep their own.
+ * the object, so that several gonad instances can keep their own. The
+ * maps sized by the number of guests have GONA_GUESTS_DEFAULT here and
+ * daemon.max_guests after gonad sized them (daemon/datapath.c).
  *
  * The hash maps gonad writes while the programs read them are not
  * preallocated: a preallocated element replaced or deleted goes back to
@@ -26,7 +28,7 @@
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, GONA_MAX_GUESTS);
+	__uint(max_entries, GONA_GUESTS_DEFAULT);
 	__type(key, __u32); /* ifindex of the guest interface */
 	__type(value, struct gona_guest);
 } guests SEC(".maps");
@@ -34,7 +36,7 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, GONA_MAX_GUESTS);
+	__uint(max_entries, GONA_GUESTS_DEFAULT);
 	__type(key, struct gona_mac_key);
 	__type(value, struct gona_port);
 } guest_by_mac SEC(".maps");
@@ -60,21 +62,21 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, GONA_MAX_GUESTS);
+	__uint(max_entries, GONA_GUESTS_DEFAULT);
 	__type(key, __u32);
 	__type(value, struct gona_port);
 } flood SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, GONA_MAX_GUESTS);
+	__uint(max_entries, GONA_GUESTS_DEFAULT);
 	__type(key, __u32); /* guest id */
 	__type(value, struct gona_trunk);
 } guest_trunk SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, GONA_MAX_GUESTS);
+	__uint(max_entries, GONA_GUESTS_DEFAULT);
 	__type(key, __u32); /* guest id */
 	__type(value, struct gona_counters);
 } guest_stats SEC(".maps");
@@ -88,14 +90,14 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, GONA_MAX_GUESTS);
+	__uint(max_entries, GONA_GUESTS_DEFAULT);
 	__type(key, __u32); /* guest id */
 	__type(value, struct gona_pacing);
 } pacing SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, GONA_MAX_GUESTS);
+	__uint(max_entries, GONA_GUESTS_DEFAULT);
 	__type(key, __u32); /* guest id */
 	__type(value, struct gona_storm);
 } storm SEC(".maps");
@@ -109,21 +111,21 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, GONA_MAX_GUESTS);
+	__uint(max_entries, GONA_GUESTS_DEFAULT);
 	__type(key, __u32); /* guest id */
 	__type(value, __u32); /* new flows so far: the next turn in slots */
 } flow_turn SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, GONA_MAX_GUESTS *GONA_MAX_UPLINKS);
+	__uint(max_entries, GONA_GUESTS_DEFAULT *GONA_MAX_UPLINKS);
 	__type(key, __u32); /* GONA_GUEST_UPLINK_IDX(id, slot) */
 	__type(value, __u64); /* bytes on the wire */
 } guest_uplink_bytes SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, GONA_MAX_GUESTS + GONA_MAX_UPLINKS);
+	__uint(max_entries, GONA_GUESTS_DEFAULT + GONA_MAX_UPLINKS);
 	__type(key, __u32); /* ifindex */
 	__type(value, __u32); /* GONA_OWN_* */
 } owned SEC(".maps");

@@ -330,6 +330,21 @@ t_cmp "stopped with keep_datapath_on_stop, 1 s without gonad, started: packets l
 t_check "the stop said the data path stays" \
 	grep -q "the data path keeps forwarding for the next gonad" "$T_DIR/gonad.log"
 
+## daemon.max_guests sizes the data path's maps at load: a reload may not
+# change it, and a restart takes over the data path the previous gonad
+# left with the room it has (a rebuild needs a clean stop).
+write_conf 250M "" "keep_datapath_on_stop = true; max_guests = 2048;"
+out=$(gctl reload 2>&1)
+t_check "a reload changing daemon.max_guests is refused: $out" \
+	grep -q "daemon.max_guests cannot change while gonad runs" <<<"$out"
+trial g1 4 1 'kill -TERM $T_GONAD_PID; wait $T_GONAD_PID; T_GONAD_PID=""; topo_gonad "$conf"'
+t_cmp "restarted with max_guests 2048 over a data path made for 1024: packets lost ($said)" \
+	"$lost" "==" 0
+t_check "... the log says 2048 waits for a rebuild" \
+	grep -q "daemon.max_guests 2048 waits: the data path pinned in .* has room for 1024 guests" "$T_DIR/gonad.log"
+write_conf 250M "" "keep_datapath_on_stop = true;"
+t_check "... a reload back to 1024 is no change" gctl reload
+
 ## A device whose role changes across a crash: vif2, g2's interface with
 # its receive shaper, becomes an uplink (g2 moves to vif3): the shaper is
 # not taken for an uplink tree, whose unclassified traffic goes to the

@@ -406,13 +406,15 @@ END_TEST
 
 /* A configuration of N guests, guest i with 16 addresses of each family;
  * if CLASH, the last guest takes one of guest 0's IPv6 addresses. */
-static char *many_guests(size_t n, bool clash)
+static char *many_guests(size_t n, bool clash, const char *head)
 {
 	char *text = NULL;
 	size_t len;
 	FILE *f = open_memstream(&text, &len);
 
-	fputs(UP "guests = (\n", f);
+	fputs(UP, f);
+	fputs(head, f);
+	fputs("guests = (\n", f);
 	for (size_t i = 0; i < n; i++) {
 		fprintf(f,
 			"{ name = \"g%zu\"; device = \"v%zu\"; "
@@ -465,16 +467,16 @@ START_TEST(at_the_limits)
 	char want[CONF_ERR_MAX], *text;
 	FILE *f;
 
-	text = many_guests(CONF_GUESTS_MAX, false);
+	text = many_guests(CONF_GUESTS_DEFAULT, false, "");
 	write_file(text);
 	free(text);
 	ck_assert_msg(conf_load(path, &c, &err) == 0, "%s", err.msg);
-	ck_assert_uint_eq(c->n_guests, CONF_GUESTS_MAX);
+	ck_assert_uint_eq(c->n_guests, CONF_GUESTS_DEFAULT);
 	ck_assert_uint_eq(c->guests[1023].n_ipv6, CONF_ADDRS_MAX);
 	conf_free(c);
 
 	/* The last guest (line 2 + 1023 * 3 + 1) takes g0's 6th address. */
-	text = many_guests(CONF_GUESTS_MAX, true);
+	text = many_guests(CONF_GUESTS_DEFAULT, true, "");
 	write_file(text);
 	free(text);
 	ck_assert_int_eq(conf_load(path, &c, &err), -EINVAL);
@@ -484,12 +486,43 @@ START_TEST(at_the_limits)
 		 path);
 	ck_assert_str_eq(err.msg, want);
 
-	text = many_guests(CONF_GUESTS_MAX + 1, false);
+	text = many_guests(CONF_GUESTS_DEFAULT + 1, false, "");
 	write_file(text);
 	free(text);
 	ck_assert_int_eq(conf_load(path, &c, &err), -ENOSPC);
-	snprintf(want, sizeof(want), "%s:3075: 1025 guests, at most 1024",
+	snprintf(want, sizeof(want),
+		 "%s:3075: 1025 guests, more than daemon.max_guests (1024), "
+		 "the data path's room",
 		 path);
+	ck_assert_str_eq(err.msg, want);
+
+	/* daemon.max_guests makes room: 4096 guests of 32 addresses each
+	 * (the dense host of the scale bench), one more refused. */
+	text = many_guests(4096, false, "daemon = { max_guests = 4096; };\n");
+	write_file(text);
+	free(text);
+	ck_assert_msg(conf_load(path, &c, &err) == 0, "%s", err.msg);
+	ck_assert_uint_eq(c->n_guests, 4096);
+	ck_assert_uint_eq(c->daemon.max_guests, 4096);
+	conf_free(c);
+	text = many_guests(4097, false, "daemon = { max_guests = 4096; };\n");
+	write_file(text);
+	free(text);
+	ck_assert_int_eq(conf_load(path, &c, &err), -ENOSPC);
+	snprintf(want, sizeof(want),
+		 "%s:12292: 4097 guests, more than daemon.max_guests (4096), "
+		 "the data path's room",
+		 path);
+	ck_assert_str_eq(err.msg, want);
+	write_file(UP "daemon = { max_guests = 0; };\n");
+	ck_assert_int_eq(conf_load(path, &c, &err), -EINVAL);
+	snprintf(want, sizeof(want),
+		 "%s:2: daemon: max_guests 0 out of range 1..16384", path);
+	ck_assert_str_eq(err.msg, want);
+	write_file(UP "daemon = { max_guests = 16385; };\n");
+	ck_assert_int_eq(conf_load(path, &c, &err), -EINVAL);
+	snprintf(want, sizeof(want),
+		 "%s:2: daemon: max_guests 16385 out of range 1..16384", path);
 	ck_assert_str_eq(err.msg, want);
 
 	f = fopen(path, "w");
