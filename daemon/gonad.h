@@ -492,6 +492,10 @@ int tc_htb_qdisc(struct tc *tc, int ifindex, uint32_t handle, uint32_t defcls);
 int tc_htb_class(struct tc *tc, int ifindex, uint32_t parent, uint32_t classid,
 		 const struct tc_rates *rt);
 int tc_class_del(struct tc *tc, int ifindex, uint32_t classid);
+/* Mark SEEN[m - FROM] for every class MAJOR:m on IFINDEX with FROM <= m <
+ * FROM + N (one dump of the device's classes). */
+int tc_class_minors(struct tc *tc, int ifindex, uint32_t major, uint32_t from,
+		    uint8_t *seen, size_t n);
 int tc_bfifo(struct tc *tc, int ifindex, uint32_t parent, uint32_t handle,
 	     uint32_t limit);
 /* fq at PARENT with room for LIMIT packets, FLOW_LIMIT per flow; an fq

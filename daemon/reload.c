@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "daemon/gonad.h"
+#include "daemon/names.h"
 
 /* Equal but for where they were written. */
 static bool same_guest(const struct conf_guest *a, const struct conf_guest *b)
@@ -32,6 +33,22 @@ static bool same_uplink(const struct conf_uplink *a,
 
 	x.line = y.line = 0;
 	return !memcmp(&x, &y, sizeof(x));
+}
+
+/* The guests by name: through IX if it could be built (each loop below
+ * looks up every guest; a linear search each is quadratic). */
+static struct guest *guest_named(struct gonad *g, const struct names *ix,
+				 const char *name)
+{
+	return ix->name ? names_get(ix, name) : state_guest(g, name);
+}
+
+static void index_guests(struct gonad *g, struct names *ix)
+{
+	if (names_init(ix, g->n_guests))
+		return; /* guest_named searches */
+	for (size_t i = 0; i < g->n_guests; i++)
+		names_put(ix, g->guests[i]->conf.name, g->guests[i]);
 }
 
 /* What only a restart can change: the socket and pins gonad holds, and
@@ -100,6 +117,7 @@ int reload_apply(struct gonad *g, struct conf *nc, const char *origin,
 	struct conf *old = g->conf;
 	struct tally tg = { 0 }, tu = { 0 };
 	struct metrics *metrics = NULL;
+	struct names ix = { 0 };
 	bool relink = false, policy, keep, remetric;
 	char why[256], unshaped[128] = "";
 	size_t off = 0, uoff = 0;
@@ -149,14 +167,21 @@ int reload_apply(struct gonad *g, struct conf *nc, const char *origin,
 		metrics_close(g, g->metrics);
 		g->metrics = metrics;
 	}
+	/* The guests the new configuration names, those it does not go. */
+	if (names_init(&ix, nc->n_guests))
+		ix.name = NULL;
+	for (size_t i = 0; ix.name && i < nc->n_guests; i++)
+		names_put(&ix, nc->guests[i].name, &nc->guests[i]);
 	for (size_t i = g->n_guests; i-- > 0;) {
 		struct guest *gu = g->guests[i];
 
-		if (!conf_guest_find(nc, gu->conf.name)) {
+		if (!(ix.name ? names_get(&ix, gu->conf.name) != NULL
+			      : conf_guest_find(nc, gu->conf.name) != NULL)) {
 			state_guest_del(g, gu);
 			tg.removed++;
 		}
 	}
+	names_free(&ix);
 	for (size_t i = 0; i < g->n_uplinks; i++) {
 		struct uplink *u = &g->uplinks[i];
 
@@ -188,20 +213,21 @@ int reload_apply(struct gonad *g, struct conf *nc, const char *origin,
 	/* MACs are unique across guests: all changed ones go (with the
 	 * interfaces that change, whose detaching rewrites the MAC's entry)
 	 * before any is set, so that two guests may swap theirs. */
+	index_guests(g, &ix);
 	for (size_t i = 0; i < nc->n_guests; i++) {
-		struct guest *gu = state_guest(g, nc->guests[i].name);
+		struct guest *gu = guest_named(g, &ix, nc->guests[i].name);
 
 		if (gu && strcmp(gu->conf.device, nc->guests[i].device))
 			state_guest_unlink(g, gu);
 	}
 	for (size_t i = 0; i < nc->n_guests; i++) {
-		struct guest *gu = state_guest(g, nc->guests[i].name);
+		struct guest *gu = guest_named(g, &ix, nc->guests[i].name);
 
 		if (gu && memcmp(gu->conf.mac, nc->guests[i].mac, 6))
 			state_guest_unmac(g, gu);
 	}
 	for (size_t i = 0; i < nc->n_guests; i++) {
-		struct guest *gu = state_guest(g, nc->guests[i].name);
+		struct guest *gu = guest_named(g, &ix, nc->guests[i].name);
 
 		if (!gu) {
 			if (!state_guest_add(g, &nc->guests[i]))
@@ -212,6 +238,7 @@ int reload_apply(struct gonad *g, struct conf *nc, const char *origin,
 			tg.changed++;
 		}
 	}
+	names_free(&ix);
 	state_guest_order(g, nc);
 	/* New devices are found, and new guests placed and attached, by a
 	 * link dump, as at start. */

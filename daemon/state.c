@@ -54,7 +54,9 @@ void fill_slots(const struct gonad *g, const struct guest *gu,
 	struct pol_uplink pu[GONA_MAX_UPLINKS];
 
 	build_pol_uplinks(g, pu);
-	for (unsigned int s = 0; s < g->n_uplinks; s++) {
+	/* One uplink takes every turn, however loaded: no need to know. */
+	for (unsigned int s = 0;
+	     __builtin_popcount(gu->homes) > 1 && s < g->n_uplinks; s++) {
 		uint64_t cap = pu[s].capacity, others;
 
 		if (!(gu->homes & (1u << s)))

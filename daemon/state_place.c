@@ -65,18 +65,16 @@ int state_vlans_carried(const struct gonad *g, const struct conf *c,
 			const char *only, char *msg, size_t len)
 {
 	for (size_t i = 0; i < c->n_guests; i++) {
-		const struct conf_guest *cg = &c->guests[i];
+		const struct conf_guest *cg = &c->guests[i], *was;
 		uint32_t present = 0, bad;
 		char why[160] = "";
-
-		const struct conf_guest *was =
-			conf_guest_find(g->conf, cg->name);
 
 		if ((!cg->vlan && !conf_guest_is_trunk(cg)) ||
 		    (only && strcmp(only, cg->name)))
 			continue;
 		/* A reload refuses new VLANs, not those a guest has. */
-		if (!only && was && !vlans_differ(was, cg))
+		was = only ? NULL : conf_guest_find(g->conf, cg->name);
+		if (was && !vlans_differ(was, cg))
 			continue;
 		for (size_t j = 0; j < g->n_uplinks; j++)
 			if (g->uplinks[j].attached)

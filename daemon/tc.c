@@ -227,3 +227,23 @@ int tc_root_del(struct tc *tc, int ifindex)
 	rtnl_qdisc_put(q);
 	return r < 0 ? nl_err(r) : 0;
 }
+
+int tc_class_minors(struct tc *tc, int ifindex, uint32_t major, uint32_t from,
+		    uint8_t *seen, size_t n)
+{
+	struct nl_cache *cache = NULL;
+	struct nl_object *o;
+	int r = rtnl_class_alloc_cache(tc->sk, ifindex, &cache);
+
+	if (r < 0)
+		return nl_err(r);
+	for (o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o)) {
+		uint32_t h = rtnl_tc_get_handle(TC_CAST(o));
+
+		if (TC_H_MAJ(h) == major << 16 && TC_H_MIN(h) >= from &&
+		    TC_H_MIN(h) - from < n)
+			seen[TC_H_MIN(h) - from] = 1;
+	}
+	nl_cache_free(cache);
+	return 0;
+}

@@ -64,8 +64,11 @@ for i in $(seq 1 300); do
 	sleep 0.1
 done
 t_check "all $N guests attached" test "$(gctl -j status | jq .guests_attached)" = $N
+# A guest has a class where it was placed only (every HTB class is a
+# filter block, and on devices without offload the kernel searches all of
+# them for each new one: bench/scale.sh).
 n=$(( $(nsx dd tc class show dev up0 | grep -c "htb 60a:") + $(nsx dd tc class show dev up1 | grep -c "htb 60a:") ))
-t_cmp "HTB classes: root, host and $N guests on each uplink" "$n" "==" $((2 * (N + 2)))
+t_cmp "HTB classes: root and host on each uplink, and $N guests' where each is placed" "$n" "==" $((2 * 2 + N))
 for g in $SENDERS; do
 	nsx "g$g" ping -c 1 -W 2 "$FABRIC_IP4" >/dev/null
 done
