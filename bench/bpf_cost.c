@@ -2,7 +2,9 @@
 /* Cost per packet of gona_guest_tx next to a program that only redirects;
  * then for a guest spread over the uplinks, with the flow table and with
  * plain hashing; then of a VLAN guest against an untagged one, sending
- * (the tag pushed) and receiving (the tag popped). */
+ * (the tag pushed) and receiving (the tag popped); last, of one guest
+ * among 4096 in maps sized for them (daemon.max_guests) against one
+ * alone. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <net/if.h>
@@ -50,6 +52,7 @@ static int fill_guest(struct gona_bench *skel, __u32 i, __u32 ifindex)
 	int r;
 
 	g.mac[0] = 0x02;
+	g.mac[4] = (__u8)((i + 1) >> 8);
 	g.mac[5] = (__u8)(i + 1);
 	memset(g.slots, i % N_UPLINKS, sizeof(g.slots));
 	memset(&mk, 0, sizeof(mk));
@@ -58,6 +61,7 @@ static int fill_guest(struct gona_bench *skel, __u32 i, __u32 ifindex)
 	k6.addr[1] = 0x01;
 	k6.addr[2] = 0x0d;
 	k6.addr[3] = 0xb8;
+	k6.addr[14] = (__u8)((i + 1) >> 8);
 	k6.addr[15] = (__u8)(i + 1);
 
 	r = bpf_map__update_elem(skel->maps.guests, &ifindex, sizeof(ifindex),
@@ -80,17 +84,17 @@ static int fill_guest(struct gona_bench *skel, __u32 i, __u32 ifindex)
 	return r;
 }
 
-/* 64 guests spread round robin over 4 uplinks, as gonad would set them. */
+/* N guests spread round robin over 4 uplinks, as gonad would set them. */
 static int fill_maps(struct gona_bench *skel, int guest_ifindex,
-		     const int *uplink_ifindex)
+		     const int *uplink_ifindex, __u32 n)
 {
 	struct gona_globals gl = { .bcast_ifindex = (__u32)uplink_ifindex[0],
-				   .n_flood = N_GUESTS,
+				   .n_flood = n,
 				   .n_uplinks = N_UPLINKS };
 	__u32 zero = 0;
 	int r;
 
-	for (__u32 i = 0; i < N_GUESTS; i++) {
+	for (__u32 i = 0; i < n; i++) {
 		r = fill_guest(skel, i,
 			       i ? FAKE_IFINDEX_BASE + i
 				 : (__u32)guest_ifindex);
@@ -366,6 +370,59 @@ static int vlan_costs(struct gona_bench *skel, struct bpf_program *ro,
 	return 0;
 }
 
+/* The maps sized by the number of guests, as gonad sizes them at load. */
+static const struct {
+	const char *name;
+	__u32 per_guest;
+} guest_maps[] = {
+	{ "guests", 1 },
+	{ "guest_by_mac", 1 },
+	{ "guest_ip4", GONA_MAX_ADDRS },
+	{ "guest_ip6", GONA_MAX_ADDRS },
+	{ "flood", 1 },
+	{ "guest_trunk", 1 },
+	{ "guest_stats", 1 },
+	{ "pacing", 1 },
+	{ "storm", 1 },
+	{ "flow_turn", 1 },
+	{ "guest_uplink_bytes", GONA_MAX_UPLINKS },
+};
+
+/* gona_guest_tx for guest 0 among N guests, in maps sized for N (at
+ * least the default, as daemon.max_guests). */
+static int among(__u32 n, int guest, const int *uplink, const __u8 *frame,
+		 size_t len, double *t)
+{
+	struct gona_bench *skel = gona_bench__open();
+	__u32 room = n > GONA_GUESTS_DEFAULT ? n : GONA_GUESTS_DEFAULT;
+	int r = 0;
+
+	if (!skel)
+		return -errno;
+	for (size_t i = 0; i < sizeof(guest_maps) / sizeof(guest_maps[0]) && !r;
+	     i++) {
+		struct bpf_map *m = bpf_object__find_map_by_name(
+			skel->obj, guest_maps[i].name);
+
+		r = m ? bpf_map__set_max_entries(m,
+						 room * guest_maps[i].per_guest)
+		      : -ENOENT;
+	}
+	if (!r)
+		r = gona_bench__load(skel);
+	if (!r)
+		r = fill_maps(skel, guest, uplink, n);
+	if (r)
+		fprintf(stderr,
+			"bpf_cost: %u guests: cannot load or fill: %s\n", n,
+			strerror(r < 0 ? -r : r));
+	else
+		r = measure(skel->progs.gona_guest_tx, guest, frame, len,
+			    TC_ACT_REDIRECT, t);
+	gona_bench__destroy(skel);
+	return r;
+}
+
 int main(void)
 {
 	struct redirect_only *ro = NULL;
@@ -405,7 +462,7 @@ int main(void)
 			strerror(errno));
 		goto out;
 	}
-	if (fill_maps(skel, guest, uplink)) {
+	if (fill_maps(skel, guest, uplink, N_GUESTS)) {
 		fprintf(stderr, "bpf_cost: cannot fill the maps\n");
 		goto out;
 	}
@@ -431,10 +488,20 @@ int main(void)
 	if (spread_costs(skel, guest, frame, len))
 		goto out;
 	/* Back to one uplink, as a guest with a VLAN would mostly be. */
-	if (fill_maps(skel, guest, uplink) ||
+	if (fill_maps(skel, guest, uplink, N_GUESTS) ||
 	    vlan_costs(skel, ro->progs.redirect_only, guest, uplink[0], frame,
 		       len))
 		goto out;
+	{
+		double t1, tn;
+
+		if (among(1, guest, uplink, frame, len, &t1) ||
+		    among(4096, guest, uplink, frame, len, &tn))
+			goto out;
+		printf("gona_guest_tx, 1 guest       %.1f ns/pkt\n", t1);
+		printf("gona_guest_tx, 4096 guests   %.1f ns/pkt\n", tn);
+		printf("ratio  %.2f\n", tn / t1);
+	}
 	r = EXIT_SUCCESS;
 out:
 	redirect_only__destroy(ro);
