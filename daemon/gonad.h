@@ -304,8 +304,9 @@ enum dp_role { DP_GUEST, DP_UPLINK };
 /* Whether the kernel has every BPF helper and map type the programs use;
  * if not, ERR names the first it lacks. Nothing is changed. */
 int dp_probe_kernel(char *err, size_t len);
-/* Load the data path with its maps sized for MAX_GUESTS, adopting those a
- * previous gonad pinned in PIN_DIR if they have that size. */
+/* Load the data path with its maps sized for MAX_GUESTS, or adopt the
+ * maps a previous gonad pinned in PIN_DIR with the size they have
+ * (dp_max_guests says which). */
 int dp_open(struct dp **out, const char *pin_dir, uint32_t max_guests);
 /* KEEP_PINS leaves the maps in bpffs (a restart will adopt them). */
 void dp_close(struct dp *dp, bool keep_pins);

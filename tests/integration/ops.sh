@@ -348,6 +348,24 @@ t_check "... the log says 2048 waits for a rebuild" \
 	grep -q "daemon.max_guests 2048 waits: the data path pinned in .* has room for 1024 guests" "$T_DIR/gonad.log"
 write_conf 250M "" "keep_datapath_on_stop = true;"
 t_check "... a reload back to 1024 is no change" gctl reload
+# More guests than the pinned data path has room for: that start is
+# refused, the data path left forwarding for the gonad after.
+kill -TERM "$T_GONAD_PID"
+wait "$T_GONAD_PID"
+T_GONAD_PID=""
+write_conf 250M "$(for i in $(seq 1 1023); do
+	printf ',\n\t{ name = "x%d"; device = "x%d"; mac = "02:00:00:01:%02x:%02x"; }' \
+		"$i" "$i" $((i / 256)) $((i % 256))
+done)" "keep_datapath_on_stop = true; max_guests = 2048;"
+rc=0
+out=$(nsenter --net="/run/netns/$T_P-dd" -- "$GONAD" -d -f "$conf" 2>&1) || rc=$?
+printf '%s\n' "$out" >>"$T_DIR/gonad.log" # for the sanitizers' check
+t_check "a start with 1025 guests over a data path pinned for 1024: refused (exit $rc), said: $(tail -1 <<<"$out")" \
+	bash -c '[ "$1" != 0 ] && grep -q "1025 guests, more than the data path pinned in .* has room for (1024)" <<<"$2"' _ "$rc" "$out"
+t_check "... and g1 still reaches the fabric through it" \
+	nsx g1 ping -c 1 -W 2 "$FABRIC_IP4"
+write_conf 250M "" "keep_datapath_on_stop = true;"
+topo_gonad "$conf" >/dev/null
 
 ## A device whose role changes across a crash: vif2, g2's interface with
 # its receive shaper, becomes an uplink (g2 moves to vif3): the shaper is
