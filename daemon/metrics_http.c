@@ -4,7 +4,7 @@
  * connection. Whatever a client does, it cannot hold gonad: sockets never
  * block, requests are read into a bounded buffer (http.c judges them),
  * at most METRICS_CLIENTS connections are kept (a new one closes the
- * oldest), and each has METRICS_DEADLINE_MS to send its request and as
+ * oldest, after the new one's request, if sent, is read), and each has METRICS_DEADLINE_MS to send its request and as
  * long again to take the answer. */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -246,6 +246,10 @@ static void accept_ready(struct ev_source *src, uint32_t events)
 		*tail = c;
 		if (!m->n_clients++)
 			arm(m, true);
+		/* Its request, if here already, is read now: a burst of
+		 * connections behind it in the backlog would otherwise
+		 * close it, the oldest by then, before it had a turn. */
+		client_read(m, c);
 	}
 }
 
