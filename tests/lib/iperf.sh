@@ -89,6 +89,24 @@ drops_between() {
 	END { print (out == "" ? "none" : out) }' "$1" "$2"
 }
 
+# pass_points GUEST: the frames every interface of the guest's, the
+# driver domain's and the fabric's namespaces received and sent, as "WHERE
+# rx|tx COUNT" lines: compared before and after a trial that lost
+# packets, they tell on which hop the missing ones went.
+pass_points() {
+	local ns
+	for ns in "$1" dd fab; do
+		ip -n "$T_P-$ns" -s -j link show 2>/dev/null | jq -r --arg ns "$ns" '.[] |
+			"\($ns)/\(.ifname) rx \(.stats64.rx.packets)",
+			"\($ns)/\(.ifname) tx \(.stats64.tx.packets)"'
+	done
+	gctl -j uplink list 2>/dev/null | jq -r '.[] |
+		"gona uplink \(.name) rx \(.counters.rx_packets)",
+		"gona uplink \(.name) tx \(.counters.tx_packets)"'
+	gctl -j guest show "$1" 2>/dev/null | jq -r --arg g "$1" '.counters |
+		"gona guest \($g) rx \(.rx_packets)", "gona guest \($g) tx \(.tx_packets)"'
+}
+
 # udp_buffers NS...: let sockets in these namespaces ask for 4 MiB buffers
 # (iperf3 -w 2M), where the limit belongs to the namespace (newer kernels
 # than Debian's). On 6.1 a child namespace has no such file, on 6.12 it is
@@ -126,6 +144,7 @@ udp_trial() {
 	for o in "$@"; do [ "$o" = -R ] && rx=$g; done
 	udp_buffers "$g" fab
 	drop_points "$g" >"$T_DIR/udp.points0"
+	pass_points "$g" >"$T_DIR/udp.pass0"
 	wc -l <"$T_DIR/gonad.log" >"$T_DIR/udp.log0" 2>/dev/null
 	d0=$(udp_rcvbuf_drops "$rx")
 	# A control connection broken by a bug must not hang the test.
@@ -145,7 +164,9 @@ udp_trial() {
 		o="none none none"
 	fi
 	drop_points "$g" >"$T_DIR/udp.points1"
+	pass_points "$g" >"$T_DIR/udp.pass1"
 	drops_between "$T_DIR/udp.points0" "$T_DIR/udp.points1" >"$T_DIR/udp.drops"
+	drops_between "$T_DIR/udp.pass0" "$T_DIR/udp.pass1" >"$T_DIR/udp.passed"
 	tail -n +$(($(cat "$T_DIR/udp.log0" 2>/dev/null || echo 0) + 1)) \
 		"$T_DIR/gonad.log" >"$T_DIR/udp.log" 2>/dev/null
 	set -- $o
@@ -166,6 +187,7 @@ udp_lost() {
 # diagnostics, to tell gona's doing from the machine's.
 udp_check() {
 	if ! t_cmp "$1" "$(udp_lost "$2")" "$3" "$4"; then
+		t_diag "frames through each hop during the trial: $(cat "$T_DIR/udp.passed")"
 		t_diag "gonad during the trial:"
 		tail -12 "$T_DIR/udp.log" | sed 's/^/#   /'
 	fi
