@@ -271,6 +271,7 @@ static uint32_t netns_ino(void)
 /* -n: the whole check a start would do, admission included, then print. */
 static int check_only(const char *file)
 {
+	const struct conf_guest *over;
 	struct conf_err err;
 	struct conf *c;
 	char msg[256];
@@ -281,8 +282,8 @@ static int check_only(const char *file)
 		fprintf(stderr, "%s\n", err.msg);
 		return 1;
 	}
-	if (state_admit(c, msg, sizeof(msg))) {
-		fprintf(stderr, "%s: %s\n", file, msg);
+	if (state_admit(c, msg, sizeof(msg), &over)) {
+		fprintf(stderr, "%s:%d: %s\n", file, over->line, msg);
 		conf_free(c);
 		return 1;
 	}
@@ -299,6 +300,7 @@ int main(int argc, char *argv[])
 			   .qos_timer.fd = -1,
 			   .watchdog.fd = -1 };
 	bool foreground = false, check = false, keep;
+	const struct conf_guest *over;
 	struct conf_err err;
 	struct conf *c;
 	int verbose = 0, opt, r;
@@ -333,8 +335,8 @@ int main(int argc, char *argv[])
 	r = conf_load(g.conf_file, &c, &err);
 	if (r)
 		fatalx("%s", err.msg);
-	if (state_admit(c, msg, sizeof(msg)))
-		fatalx("%s: %s", g.conf_file, msg);
+	if (state_admit(c, msg, sizeof(msg), &over))
+		fatalx("%s:%d: %s", g.conf_file, over->line, msg);
 	g.started_ms = now_ms();
 	g.epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (g.epfd < 0)

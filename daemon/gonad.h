@@ -678,7 +678,11 @@ struct uplink *state_uplink(struct gonad *g, const char *name);
 struct guest *state_guest(struct gonad *g, const char *name);
 uint64_t state_uplink_guaranteed(const struct gonad *g, const struct uplink *u,
 				 uint32_t *n_guests);
-int state_admit(const struct conf *c, char *msg, size_t len);
+/* Whether the guests' tx.min, added up, fit what the uplinks carry under
+ * policy.admission: -ENOSPC and MSG if not, with OVER (if given) the guest
+ * whose tx.min passes the limit, for its line. */
+int state_admit(const struct conf *c, char *msg, size_t len,
+		const struct conf_guest **over);
 /* Whether U is up and no other uplink is. */
 bool state_last_uplink_up(const struct gonad *g, const struct uplink *u);
 /* Change a running uplink from N KEY VALUE strings (admin up|down): all or

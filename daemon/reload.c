@@ -119,9 +119,10 @@ int reload_apply(struct gonad *g, struct conf *nc, const char *origin,
 	struct metrics *metrics = NULL;
 	struct names ix = { 0 };
 	bool relink = false, policy, keep, remetric;
-	char why[256], unshaped[128] = "";
+	const struct conf_guest *over;
+	char why[320], unshaped[128] = "";
 	size_t off = 0, uoff = 0;
-	int r;
+	int r, line = 0;
 
 	r = restart_only(old, nc, dp_max_guests(g->dp), why, sizeof(why));
 	if (!r && nc->n_guests > dp_max_guests(g->dp)) {
@@ -133,10 +134,13 @@ int reload_apply(struct gonad *g, struct conf *nc, const char *origin,
 			 "rebuilt); nothing changed",
 			 nc->n_guests, dp_max_guests(g->dp));
 		r = -ENOSPC;
+		line = nc->guests[dp_max_guests(g->dp)].line;
 	}
-	if (!r && (r = state_admit(nc, why, sizeof(why))))
+	if (!r && (r = state_admit(nc, why, sizeof(why), &over))) {
 		strncat(why, "; nothing changed",
 			sizeof(why) - strlen(why) - 1);
+		line = over->line;
+	}
 	if (!r && (r = state_vlans_carried(g, nc, NULL, why, sizeof(why))))
 		strncat(why, "; nothing changed",
 			sizeof(why) - strlen(why) - 1);
@@ -149,7 +153,9 @@ int reload_apply(struct gonad *g, struct conf *nc, const char *origin,
 		strncat(why, "; nothing changed",
 			sizeof(why) - strlen(why) - 1);
 	if (r) {
-		if (origin)
+		if (origin && line > 0)
+			snprintf(msg, len, "%s:%d: %s", origin, line, why);
+		else if (origin)
 			snprintf(msg, len, "%s: %s", origin, why);
 		else
 			snprintf(msg, len, "%s", why);

@@ -12,7 +12,8 @@
 
 #include "daemon/state_int.h"
 
-int state_admit(const struct conf *c, char *msg, size_t len)
+int state_admit(const struct conf *c, char *msg, size_t len,
+		const struct conf_guest **over)
 {
 	static const char *const why[] = {
 		[POL_ADMIT_N1] = "left if the largest uplink fails",
@@ -22,8 +23,11 @@ int state_admit(const struct conf *c, char *msg, size_t len)
 	struct pol_uplink pu[GONA_MAX_UPLINKS];
 	enum pol_admission mode;
 	uint64_t sum = 0, limit;
+	size_t first = 0;
 	char a[32], b[32];
 
+	if (over)
+		*over = NULL;
 	for (size_t i = 0; i < c->n_uplinks && i < GONA_MAX_UPLINKS; i++)
 		pu[i] = (struct pol_uplink){ .capacity = c->uplinks[i].capacity,
 					     .up = true };
@@ -36,9 +40,24 @@ int state_admit(const struct conf *c, char *msg, size_t len)
 		return 0;
 	if (mode == POL_ADMIT_N1 && c->n_uplinks == 1)
 		mode = POL_ADMIT_N;
+	/* The guest whose tx.min takes the sum over the limit, in the
+	 * order of the configuration. */
+	for (uint64_t run = 0; first < c->n_guests; first++) {
+		run += c->guests[first].slice.tx_min;
+		if (run > limit)
+			break;
+	}
 	snprintf(msg, len, "guaranteed %s exceeds %s %s",
 		 conf_format_rate(sum, a, sizeof(a)),
 		 conf_format_rate(limit, b, sizeof(b)), why[mode]);
+	if (over && first < c->n_guests) {
+		*over = &c->guests[first];
+		snprintf(msg + strlen(msg), len - strlen(msg),
+			 " (passed at guest %s's tx.min %s)",
+			 c->guests[first].name,
+			 conf_format_rate(c->guests[first].slice.tx_min, a,
+					  sizeof(a)));
+	}
 	return -ENOSPC;
 }
 
@@ -136,7 +155,7 @@ static int check_changed(const struct gonad *g, const struct conf_guest *ng,
 	r = conf_check(dup, NULL, &ce);
 	if (r)
 		snprintf(err, errlen, "%s", ce.msg);
-	else if ((r = state_admit(dup, msg, sizeof(msg))))
+	else if ((r = state_admit(dup, msg, sizeof(msg), NULL)))
 		snprintf(err, errlen, "guest %s: refused: %s", ng->name, msg);
 	else if ((r = state_vlans_carried(g, dup, ng->name, msg, sizeof(msg))))
 		snprintf(err, errlen, "%s", msg);
