@@ -366,12 +366,13 @@ int main(int argc, char *argv[])
 		uint32_t room = dp_max_guests(g.dp);
 
 		dp_close(g.dp, true);
-		fatalx("%s: %zu guests, more than the data path pinned in %s "
+		fatalx("%s:%d: %zu guests, more than the data path pinned in %s "
 		       "has room for (%u); it keeps forwarding: start gonad "
 		       "with at most that many guests, then stop it with "
 		       "keep_datapath_on_stop = false (systemctl stop) to "
 		       "rebuild it with daemon.max_guests",
-		       g.conf_file, c->n_guests, c->daemon.pin_dir, room);
+		       g.conf_file, c->guests[room].line, c->n_guests,
+		       c->daemon.pin_dir, room);
 	}
 	/* A data path taken over stays as it was if start-up fails: the
 	 * next try takes it over again. */

@@ -370,11 +370,12 @@ kill -TERM "$T_GONAD_PID"
 wait "$T_GONAD_PID"
 T_GONAD_PID=""
 write_conf 250M "$(xguests 1023)" "keep_datapath_on_stop = true; max_guests = 2048;"
+line=$(grep -n 'name = "x1023"' "$conf" | cut -d: -f1)
 rc=0
 out=$(nsenter --net="/run/netns/$T_P-dd" -- "$GONAD" -d -f "$conf" 2>&1) || rc=$?
 printf '%s\n' "$out" >>"$T_DIR/gonad.log" # for the sanitizers' check
 t_check "a start with 1025 guests over a data path pinned for 1024: refused (exit $rc), said: $(tail -1 <<<"$out")" \
-	bash -c '[ "$1" != 0 ] && grep -q "1025 guests, more than the data path pinned in .* has room for (1024)" <<<"$2"' _ "$rc" "$out"
+	bash -c '[ "$1" != 0 ] && grep -q "^$3:$4: 1025 guests, more than the data path pinned in .* has room for (1024)" <<<"$2"' _ "$rc" "$out" "$conf" "$line"
 t_check "... and g1 still reaches the fabric through it" \
 	nsx g1 ping -c 1 -W 2 "$FABRIC_IP4"
 write_conf 250M "" "keep_datapath_on_stop = true;"
