@@ -10,18 +10,24 @@
 #include "conf/internal.h"
 
 /* Prefix a message with FILE:LINE (FILE: without a line) if from a file. */
+const char *conf_where(const char *file, int line, char *buf, size_t len)
+{
+	if (line > 0)
+		snprintf(buf, len, "%s:%d", file, line);
+	else
+		snprintf(buf, len, "%s", file);
+	return buf;
+}
+
 static int locate(struct conf_err *err, const char *file, int line, int r)
 {
-	char msg[CONF_ERR_MAX];
+	char msg[CONF_ERR_MAX], where[CONF_ERR_MAX];
 
 	if (!file)
 		return r;
 	snprintf(msg, sizeof(msg), "%s", err->msg);
-	if (line > 0)
-		snprintf(err->msg, sizeof(err->msg), "%s:%d: %.400s", file,
-			 line, msg);
-	else
-		snprintf(err->msg, sizeof(err->msg), "%s: %.400s", file, msg);
+	conf_where(file, line, where, sizeof(where));
+	snprintf(err->msg, sizeof(err->msg), "%.200s: %.300s", where, msg);
 	return r;
 }
 

@@ -232,6 +232,9 @@ void conf_print(FILE *f, const struct conf *c);
  * CONF_RATE_MAX, or not a whole number of bit/s). */
 #define CONF_RATE_MAX 10000000000000ull /* 10T */
 int conf_parse_rate(const char *s, uint64_t *bps);
+/* "FILE:LINE" (what an error names), or "FILE" where LINE is 0 (not
+ * from the file); in BUF. */
+const char *conf_where(const char *file, int line, char *buf, size_t len);
 /* Shortest exact form: 2500000000 -> "2.5G". */
 char *conf_format_rate(uint64_t bps, char *buf, size_t len);
 /* Sizes: "64K", "1M" (binary units), "1514". -EINVAL or -ERANGE. */

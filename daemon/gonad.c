@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* gonad: options, start-up, the event loop and a clean stop. */
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -304,7 +305,7 @@ int main(int argc, char *argv[])
 	struct conf_err err;
 	struct conf *c;
 	int verbose = 0, opt, r;
-	char msg[256];
+	char msg[256], where[PATH_MAX + 16];
 
 	while ((opt = getopt(argc, argv, "df:nvh")) != -1) {
 		switch (opt) {
@@ -384,13 +385,18 @@ int main(int argc, char *argv[])
 	r = ctl_open(&g, &g.ctl, c->daemon.socket);
 	if (r) {
 		dp_close(g.dp, g.adopted);
-		fatalx("control socket %s: %s", c->daemon.socket, strerror(-r));
+		fatalx("%s: daemon.socket %s: %s",
+		       conf_where(g.conf_file, c->daemon_line, msg, sizeof(msg)),
+		       c->daemon.socket, strerror(-r));
 	}
 	if (c->daemon.metrics[0] &&
 	    metrics_open(&g, c->daemon.metrics, &g.metrics, msg, sizeof(msg))) {
 		ctl_close(&g, g.ctl);
 		dp_close(g.dp, g.adopted);
-		fatalx("%s: daemon.%s", g.conf_file, msg);
+		fatalx("%s: daemon.%s",
+		       conf_where(g.conf_file, c->daemon_line, where,
+				  sizeof(where)),
+		       msg);
 	}
 	r = nlmon_open(&g, &g.nl, state_link);
 	if (!r)

@@ -120,7 +120,7 @@ int reload_apply(struct gonad *g, struct conf *nc, const char *origin,
 	struct names ix = { 0 };
 	bool relink = false, policy, keep, remetric;
 	const struct conf_guest *over;
-	char why[320], unshaped[128] = "";
+	char why[320], unshaped[128] = "", where[PATH_MAX + 16];
 	size_t off = 0, uoff = 0;
 	int r, line = 0;
 
@@ -149,14 +149,16 @@ int reload_apply(struct gonad *g, struct conf *nc, const char *origin,
 	remetric = strcmp(old->daemon.metrics, nc->daemon.metrics) != 0;
 	if (!r && remetric && nc->daemon.metrics[0] &&
 	    (r = metrics_open(g, nc->daemon.metrics, &metrics, why,
-			      sizeof(why))))
+			      sizeof(why)))) {
 		strncat(why, "; nothing changed",
 			sizeof(why) - strlen(why) - 1);
+		line = nc->daemon_line;
+	}
 	if (r) {
-		if (origin && line > 0)
-			snprintf(msg, len, "%s:%d: %s", origin, line, why);
-		else if (origin)
-			snprintf(msg, len, "%s: %s", origin, why);
+		if (origin)
+			snprintf(msg, len, "%s: %s",
+				 conf_where(origin, line, where, sizeof(where)),
+				 why);
 		else
 			snprintf(msg, len, "%s", why);
 		conf_free(nc);

@@ -268,7 +268,7 @@ sleep 0.3
 gona_conf 9468 >"$conf"
 err=$(gctl reload 2>&1)
 t_check "reload to a port taken refused: $err" \
-	test "$err" = "gonactl: $conf: metrics: cannot listen on 127.0.0.1:9468: Address already in use; nothing changed"
+	test "$err" = "gonactl: $conf:$(grep -n '^daemon' "$conf" | cut -d: -f1): metrics: cannot listen on 127.0.0.1:9468: Address already in use; nothing changed"
 IFS="|" read -r code _ < <(scrape 9467)
 t_cmp "... still served on 9467" "$code" == 200
 topo_gonad_stop
@@ -276,6 +276,7 @@ t_cmp "gonad exit status after SIGTERM" "$?" == 0
 out=$(nsenter --net="/run/netns/$T_P-dd" "$GONAD" -d -f "$conf" 2>&1)
 rc=$?
 t_check "gonad started on a port taken: exit $rc, said: $(tail -1 <<<"$out")" \
-	bash -c '[ "$1" = 1 ] && [[ "$2" == *"daemon.metrics: cannot listen on 127.0.0.1:9468: Address already in use"* ]]' _ "$rc" "$out"
+	bash -c '[ "$1" = 1 ] && [[ "$2" == *"$3: daemon.metrics: cannot listen on 127.0.0.1:9468: Address already in use"* ]]' _ "$rc" "$out" \
+	"$conf:$(grep -n '^daemon' "$conf" | cut -d: -f1)"
 topo_gonad_log_clean
 t_done
