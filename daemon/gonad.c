@@ -367,11 +367,11 @@ int main(int argc, char *argv[])
 		uint32_t room = dp_max_guests(g.dp);
 
 		dp_close(g.dp, true);
-		fatalx("%s:%d: %zu guests, more than the data path pinned in %s "
-		       "has room for (%u); it keeps forwarding: start gonad "
-		       "with at most that many guests, then stop it with "
-		       "keep_datapath_on_stop = false (systemctl stop) to "
-		       "rebuild it with daemon.max_guests",
+		fatalx("%s:%d: %zu guests, more than the data path pinned "
+		       "in %s has room for (%u); it keeps forwarding: start "
+		       "gonad with at most that many guests, then stop it "
+		       "with keep_datapath_on_stop = false (systemctl stop) "
+		       "to rebuild it with daemon.max_guests",
 		       g.conf_file, c->guests[room].line, c->n_guests,
 		       c->daemon.pin_dir, room);
 	}
@@ -386,7 +386,8 @@ int main(int argc, char *argv[])
 	if (r) {
 		dp_close(g.dp, g.adopted);
 		fatalx("%s: daemon.socket %s: %s",
-		       conf_where(g.conf_file, c->daemon_line, msg, sizeof(msg)),
+		       conf_where(g.conf_file, c->daemon_line, where,
+				  sizeof(where)),
 		       c->daemon.socket, strerror(-r));
 	}
 	if (c->daemon.metrics[0] &&
