@@ -80,6 +80,10 @@ static int collect(struct reply *rep, uint16_t type, const void *p, size_t plen)
 int cli_ask(int fd, uint16_t req, int argc, const char *const *argv,
 	    struct reply *rep, char *err, size_t errlen)
 {
+	/* (with its most clients connected gonad closes a new one's
+	 * connection before reading it) */
+	static const char closed_early[] =
+		"closed the connection before answering (its log says why)";
 	static char buf[CTL_MSG_MAX];
 	ssize_t len = ctl_req_encode(buf, sizeof(buf), req, argc, argv);
 
@@ -90,8 +94,11 @@ int cli_ask(int fd, uint16_t req, int argc, const char *const *argv,
 	if (send(fd, buf, (size_t)len, MSG_NOSIGNAL) != len) {
 		int r = errno ? -errno : -EIO;
 
-		snprintf(err, errlen, "did not take the request: %s",
-			 strerror(-r));
+		if (r == -EPIPE || r == -ECONNRESET)
+			snprintf(err, errlen, "%s", closed_early);
+		else
+			snprintf(err, errlen, "did not take the request: %s",
+				 strerror(-r));
 		return r;
 	}
 	for (;;) {
@@ -105,7 +112,7 @@ int cli_ask(int fd, uint16_t req, int argc, const char *const *argv,
 		if (n <= 0) {
 			r = n == 0 ? -ECONNRESET : -errno;
 			snprintf(err, errlen, "%s",
-				 n == 0		   ? "closed the connection"
+				 r == -ECONNRESET  ? closed_early
 				 : errno == EAGAIN ? "did not answer"
 						   : strerror(errno));
 			return r;

@@ -18,6 +18,11 @@
 #include "daemon/gonad.h"
 
 #define CTL_MAX_CLIENTS 64
+/* With CTL_MAX_CLIENTS connected, a new client closes the one that has
+ * made no progress (no request read, no reply byte taken) for longest, if
+ * that is at least this long: clients that connect and do nothing, or
+ * send and never read, cannot lock the operator out. */
+#define CTL_IDLE_EVICT_MS 5000
 #define CTL_GROUP "gona" /* may read */
 #define CTL_GROUP_ADMIN "gona-admin" /* may change */
 
@@ -34,6 +39,7 @@ struct ctl_client {
 	struct ctl_msg *out; /* replies not yet sent */
 	struct ctl_msg **out_tail;
 	bool broken; /* a reply could not be queued: close after sending */
+	uint64_t progress_ms; /* now_ms() of its last request or sent reply */
 	/* Who is at the other end (SO_PEERCRED, SO_PEERGROUPS) and what it
 	 * may do: read (root, groups gona and gona-admin), change (root,
 	 * gona-admin). */
@@ -724,6 +730,7 @@ static bool flush(struct ctl_client *c)
 		}
 		if (n < 0)
 			return false;
+		c->progress_ms = now_ms();
 		c->out = m->next;
 		if (!c->out)
 			c->out_tail = &c->out;
@@ -756,6 +763,7 @@ static void on_client(struct ev_source *src, uint32_t events)
 			if (ctl_reply(c, CTL_REP_ERROR, err, strlen(err) + 1))
 				c->broken = true;
 		} else if (n > 0) {
+			c->progress_ms = now_ms();
 			handle(c, buf, (size_t)n);
 		}
 	} else if (events & (EPOLLHUP | EPOLLERR)) {
@@ -817,6 +825,27 @@ static void peer_rights(struct ctl_client *c, int fd)
 	c->may_read = c->may_change || peer_in_group(fd, cr.gid, CTL_GROUP);
 }
 
+/* Close the client idle longest, if for CTL_IDLE_EVICT_MS; whether one
+ * was. */
+static bool evict_idle(struct ctl *ctl)
+{
+	struct ctl_client *idle = NULL;
+	uint64_t now = now_ms();
+
+	for (struct ctl_client *c = ctl->clients; c; c = c->next)
+		if (!idle || c->progress_ms < idle->progress_ms)
+			idle = c;
+	if (!idle || now - idle->progress_ms < CTL_IDLE_EVICT_MS)
+		return false;
+	log_warnx("control: %d clients connected; closed one of uid %u "
+		  "idle for %llu ms%s for a new one",
+		  ctl->n_clients, (unsigned int)idle->uid,
+		  (unsigned long long)(now - idle->progress_ms),
+		  idle->out ? " with replies it did not take" : "");
+	client_free(idle);
+	return true;
+}
+
 static void on_accept(struct ev_source *src, uint32_t events)
 {
 	struct ctl *ctl = src->arg;
@@ -830,9 +859,10 @@ static void on_accept(struct ev_source *src, uint32_t events)
 			log_warn("control: accept");
 		return;
 	}
-	if (ctl->n_clients >= CTL_MAX_CLIENTS) {
-		log_warnx("control: %d clients connected; refusing another",
-			  ctl->n_clients);
+	if (ctl->n_clients >= CTL_MAX_CLIENTS && !evict_idle(ctl)) {
+		log_warnx("control: %d clients connected, all busy within "
+			  "%d s; refusing another",
+			  ctl->n_clients, CTL_IDLE_EVICT_MS / 1000);
 		close(fd);
 		return;
 	}
@@ -847,6 +877,7 @@ static void on_accept(struct ev_source *src, uint32_t events)
 	c->src.ready = on_client;
 	c->src.arg = c;
 	c->out_tail = &c->out;
+	c->progress_ms = now_ms();
 	if (ev_add(ctl->g, &c->src, EPOLLIN)) {
 		close(fd);
 		free(c);

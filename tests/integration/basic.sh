@@ -78,9 +78,9 @@ second() { # CONF: exit status and last line of a second gonad
 }
 sed "s|pin_dir = \"[^\"]*\"|pin_dir = \"$T_DIR/bpf2\"|" "$conf" >"$T_DIR/same-sock.conf"
 sed "s|socket = \"[^\"]*\"|socket = \"$T_DIR/other.sock\"|" "$conf" >"$T_DIR/same-pins.conf"
-t_check "a second gonad on the same socket is refused" \
+t_check "a second gonad on the same socket is refused, at the daemon group's line" \
 	test "$(second "$T_DIR/same-sock.conf")" = \
-	"1: control socket $T_SOCK: Address already in use"
+	"1: $T_DIR/same-sock.conf:$(grep -n '^daemon' "$T_DIR/same-sock.conf" | cut -d: -f1): daemon.socket $T_SOCK: Address already in use"
 t_check "a second gonad on the same pin directory is refused" \
 	test "$(second "$T_DIR/same-pins.conf")" = \
 	"1: data path: Address already in use"
@@ -279,6 +279,30 @@ t_cmp "... gonad's memory grew by less than 2 MiB meanwhile (KiB; ${taken:-none}
 t_check "... and another client is answered meanwhile" timeout 5 "$GONACTL" -s "$T_SOCK" status
 kill "$pipe_pid" 2>/dev/null
 wait "$pipe_pid" 2>/dev/null
+
+# Clients that connect and do nothing (any member of group gona may):
+# with 64 of them, the most gonad keeps, a new client is refused while
+# they are fresh, and closes the one idle longest once that has done
+# nothing for 5 s: the operator is not locked out. (8 s of test time.)
+"$TOOLS/ctlsend" "$T_SOCK" hold 64 8000 >"$T_DIR/idle" &
+idle_pid=$!
+for _ in $(seq 1 100); do
+	[ -s "$T_DIR/idle" ] && break
+	sleep 0.05
+done
+t_cmp "64 clients connected, doing nothing" "$(head -1 "$T_DIR/idle")" == 64
+out=$(timeout 5 "$GONACTL" -s "$T_SOCK" status 2>&1)
+t_check "... a new client within 5 s is refused (exit $?): $out" test \
+	"$out" = "gonactl: gonad closed the connection before answering (its log says why)"
+t_check "... and gonad's log says why" \
+	grep -q "control: 64 clients connected, all busy within 5 s; refusing another" "$T_DIR/gonad.log"
+sleep 5.5
+t_check "... after 5 s, gonactl status is answered" \
+	timeout 5 "$GONACTL" -s "$T_SOCK" status
+t_check "... gonad said it closed an idle one for it" \
+	grep -q "control: 64 clients connected; closed one of uid 0 idle for [0-9]* ms for a new one" "$T_DIR/gonad.log"
+wait "$idle_pid"
+t_cmp "... one of the 64 closed, the rest kept" "$(sed -n 2p "$T_DIR/idle")" == 1
 t_check "an unknown guest is refused with exit status 1" \
 	bash -c "'$GONACTL' -s '$T_SOCK' guest show nosuch 2>&1; test \$? -eq 1"
 out=$(gctl guest show nosuch 2>&1)

@@ -5,7 +5,9 @@
  * sent, the change made, the answer back) without a process start in the
  * way, printing the milliseconds it took and when (CLOCK_MONOTONIC, us)
  * it was sent; and that sends gonad requests without reading the answers
- * (pipeline), to show such a client cannot make gonad hoard replies. */
+ * (pipeline), to show such a client cannot make gonad hoard replies; and
+ * that holds connections doing nothing (hold), to show they cannot lock
+ * other clients out. */
 #include <errno.h>
 #include <poll.h>
 #include <stdbool.h>
@@ -116,12 +118,47 @@ static int pipeline(int fd, long count, long hold_ms)
 	return 0;
 }
 
+/*
+ * Connect COUNT times and send nothing; print how many connected, hold
+ * them HOLD_MS ms, then print how many gonad has closed meanwhile.
+ */
+static int hold(const struct sockaddr_un *sa, long count, long hold_ms)
+{
+	long connected = 0, closed = 0;
+	int *fds = calloc((size_t)count, sizeof(int));
+
+	if (!fds)
+		return 2;
+	for (long i = 0; i < count; i++) {
+		fds[i] = socket(AF_UNIX, SOCK_SEQPACKET, 0);
+		if (fds[i] < 0 ||
+		    connect(fds[i], (const struct sockaddr *)sa, sizeof(*sa))) {
+			perror("ctlsend: connect");
+			break;
+		}
+		connected++;
+	}
+	printf("%ld\n", connected);
+	fflush(stdout);
+	usleep((useconds_t)hold_ms * 1000);
+	for (long i = 0; i < connected; i++) {
+		char c;
+
+		if (recv(fds[i], &c, 1, MSG_DONTWAIT) == 0)
+			closed++;
+		close(fds[i]);
+	}
+	free(fds);
+	printf("%ld\n", closed);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct timeval tv = { .tv_sec = 5 };
 	uint16_t req = 0;
-	bool timed, piped = false;
+	bool timed, piped = false, held;
 	const void *p;
 	size_t len = 0, plen;
 	uint16_t type;
@@ -136,16 +173,20 @@ int main(int argc, char **argv)
 		req = CTL_REQ_UPLINK_SET;
 	timed = req != 0;
 	piped = argc == 5 && !strcmp(argv[2], "pipeline");
-	if ((argc != 3 && !timed && !piped) ||
+	held = argc == 5 && !strcmp(argv[2], "hold");
+	if ((argc != 3 && !timed && !piped && !held) ||
 	    strlen(argv[1]) >= sizeof(sa.sun_path)) {
 		fprintf(stderr,
 			"usage: ctlsend SOCKET CASE\n"
 			"       ctlsend SOCKET guest-set|uplink-set NAME KEY "
 			"VALUE...\n"
-			"       ctlsend SOCKET pipeline COUNT HOLD_MS\n");
+			"       ctlsend SOCKET pipeline COUNT HOLD_MS\n"
+			"       ctlsend SOCKET hold COUNT HOLD_MS\n");
 		return 2;
 	}
 	memcpy(sa.sun_path, argv[1], strlen(argv[1]) + 1);
+	if (held)
+		return hold(&sa, atol(argv[3]), atol(argv[4]));
 	if (timed) {
 		n = ctl_req_encode(buf, sizeof(buf), req, argc - 3,
 				   (const char *const *)argv + 3);
