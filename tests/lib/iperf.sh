@@ -62,8 +62,9 @@ udp_rcvbuf_drops() {
 # guest GUEST and the fabric host, as "WHERE COUNT" lines: each CPU's
 # backlog (softnet_stat: frames a veth or NIC handed to a CPU that had
 # 1,000 waiting), the interfaces of the guest's, the driver domain's and
-# the fabric's namespaces (dropped, missed, errors), the uplinks' qdiscs,
-# and gona's own drops of the guest and the uplinks, by reason.
+# the fabric's namespaces (dropped, missed, errors), the root qdiscs of
+# the driver domain's and the fabric's interfaces, and gona's own drops
+# of the guest, by reason.
 drop_points() {
 	local ns d n=0
 	while read -r _ d _; do n=$((n + 0x$d)); done </proc/net/softnet_stat
@@ -73,8 +74,10 @@ drop_points() {
 			"\($ns)/\(.ifname) \(.stats64.rx.dropped + .stats64.rx.missed +
 			.stats64.rx.errors + .stats64.tx.dropped + .stats64.tx.errors)"'
 	done
-	tc -n "$T_P-dd" -s -j qdisc show 2>/dev/null |
-		jq -r '.[] | select(.root) | "dd/\(.dev) qdisc \(.drops)"'
+	for ns in dd fab; do
+		tc -n "$T_P-$ns" -s -j qdisc show 2>/dev/null | jq -r --arg ns "$ns" \
+			'.[] | select(.root) | "\($ns)/\(.dev) qdisc \(.drops)"'
+	done
 	gctl -j guest show "$1" 2>/dev/null |
 		jq -r --arg g "$1" '.counters.drops | to_entries[] |
 			"gona \($g) \(.key) \(.value)"'
