@@ -62,7 +62,8 @@ udp_rcvbuf_drops() {
 # guest GUEST and the fabric host, as "WHERE COUNT" lines: each CPU's
 # backlog (softnet_stat: frames a veth or NIC handed to a CPU that had
 # 1,000 waiting), the interfaces of the guest's, the driver domain's and
-# the fabric's namespaces (dropped, missed, errors), the root qdiscs of
+# the fabric's namespaces (dropped, and each kind of error: a NIC's ring
+# overrun is rx_missed_errors or rx_fifo_errors), the root qdiscs of
 # the driver domain's and the fabric's interfaces, and gona's own drops
 # of the guest, by reason.
 drop_points() {
@@ -70,9 +71,12 @@ drop_points() {
 	while read -r _ d _; do n=$((n + 0x$d)); done </proc/net/softnet_stat
 	echo "backlog $n"
 	for ns in "$1" dd fab; do
-		ip -n "$T_P-$ns" -s -j link show 2>/dev/null | jq -r --arg ns "$ns" '.[] |
-			"\($ns)/\(.ifname) \(.stats64.rx.dropped + .stats64.rx.missed +
-			.stats64.rx.errors + .stats64.tx.dropped + .stats64.tx.errors)"'
+		ip -n "$T_P-$ns" -s -s -j link show 2>/dev/null | jq -r --arg ns "$ns" '.[] |
+			.ifname as $i | .stats64 |
+			(.rx | to_entries[] | select(.key | test("dropped|errors")) |
+				"\($ns)/\($i) rx_\(.key) \(.value)"),
+			(.tx | to_entries[] | select(.key | test("dropped|errors")) |
+				"\($ns)/\($i) tx_\(.key) \(.value)")'
 	done
 	for ns in dd fab; do
 		tc -n "$T_P-$ns" -s -j qdisc show 2>/dev/null | jq -r --arg ns "$ns" \
