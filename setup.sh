@@ -7,15 +7,16 @@ set -eu
 cd "$(dirname "$0")"
 
 # Build: compiler, BPF toolchain, libraries. Tests and demo: namespaces,
-# traffic, JSON, valgrind; the VM part: kmod (depmod, modprobe) and the
-# archive's keys for the private apt configuration of tests/vm. The
+# traffic, JSON, valgrind; the VM part: kmod (depmod, modprobe), ethtool
+# (the emulated NICs' rings) and the archive's keys for the private apt
+# configuration of tests/vm. The
 # hypervisor hooks' test: xmllint. The package's test: dpkg-buildpackage,
 # debhelper, lintian, and debootstrap for its throw-away Debian root. The
 # fuzzers: clang's libFuzzer runtime.
 pkgs="make gcc libc6-dev pkgconf clang llvm bpftool libbpf-dev linux-libc-dev
 libnl-3-dev libnl-route-3-dev libconfig-dev check libsystemd-dev
 iproute2 iperf3 iputils-ping jq procps valgrind man-db groff-base systemd
-kmod debian-archive-keyring
+kmod ethtool debian-archive-keyring
 libxml2-utils dpkg-dev debhelper lintian debootstrap libclang-rt-14-dev"
 
 missing=""
