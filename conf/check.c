@@ -9,7 +9,6 @@
 
 #include "conf/internal.h"
 
-/* Prefix a message with FILE:LINE (FILE: without a line) if from a file. */
 const char *conf_where(const char *file, int line, char *buf, size_t len)
 {
 	if (line > 0)
@@ -19,6 +18,7 @@ const char *conf_where(const char *file, int line, char *buf, size_t len)
 	return buf;
 }
 
+/* Prefix a message with FILE:LINE (FILE: without a line) if from a file. */
 static int locate(struct conf_err *err, const char *file, int line, int r)
 {
 	char msg[CONF_ERR_MAX], where[CONF_ERR_MAX];

@@ -273,9 +273,9 @@ static uint32_t netns_ino(void)
 static int check_only(const char *file)
 {
 	const struct conf_guest *over;
+	char msg[256], where[PATH_MAX + 16];
 	struct conf_err err;
 	struct conf *c;
-	char msg[256];
 	int r;
 
 	r = conf_load(file, &c, &err);
@@ -284,7 +284,10 @@ static int check_only(const char *file)
 		return 1;
 	}
 	if (state_admit(c, msg, sizeof(msg), &over)) {
-		fprintf(stderr, "%s:%d: %s\n", file, over->line, msg);
+		fprintf(stderr, "%s: %s\n",
+			conf_where(file, over ? over->line : 0, where,
+				   sizeof(where)),
+			msg);
 		conf_free(c);
 		return 1;
 	}
@@ -337,7 +340,10 @@ int main(int argc, char *argv[])
 	if (r)
 		fatalx("%s", err.msg);
 	if (state_admit(c, msg, sizeof(msg), &over))
-		fatalx("%s:%d: %s", g.conf_file, over->line, msg);
+		fatalx("%s: %s",
+		       conf_where(g.conf_file, over ? over->line : 0, where,
+				  sizeof(where)),
+		       msg);
 	g.started_ms = now_ms();
 	g.epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (g.epfd < 0)

@@ -5,8 +5,8 @@
  * block, requests are read into a bounded buffer (http.c judges them),
  * at most METRICS_CLIENTS connections are kept (a new one closes the
  * oldest, after the new one's request, if sent, is read), and each has
- * METRICS_DEADLINE_MS to send its request and as long again to take the answer.
- */
+ * METRICS_DEADLINE_MS to send its request and as long again to take the
+ * answer. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>

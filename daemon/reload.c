@@ -139,7 +139,7 @@ int reload_apply(struct gonad *g, struct conf *nc, const char *origin,
 	if (!r && (r = state_admit(nc, why, sizeof(why), &over))) {
 		strncat(why, "; nothing changed",
 			sizeof(why) - strlen(why) - 1);
-		line = over->line;
+		line = over ? over->line : 0;
 	}
 	if (!r && (r = state_vlans_carried(g, nc, NULL, why, sizeof(why))))
 		strncat(why, "; nothing changed",
