@@ -267,10 +267,7 @@ rss() { awk '/^VmRSS:/ { print $2 }' "/proc/$T_GONAD_PID/status"; }
 rss0=$(rss)
 "$TOOLS/ctlsend" "$T_SOCK" pipeline 20000 3000 >"$T_DIR/pipeline" &
 pipe_pid=$!
-for _ in $(seq 1 100); do
-	[ -s "$T_DIR/pipeline" ] && break
-	sleep 0.1
-done
+t_wait_file "$T_DIR/pipeline"
 taken=$(cat "$T_DIR/pipeline")
 t_cmp "a client not reading its answers: gonad took some of its 20,000 stats requests, then no more" \
 	"${taken:-none}" "<" 20000
@@ -286,10 +283,7 @@ wait "$pipe_pid" 2>/dev/null
 # nothing for 5 s: the operator is not locked out. (8 s of test time.)
 "$TOOLS/ctlsend" "$T_SOCK" hold 64 8000 >"$T_DIR/idle" &
 idle_pid=$!
-for _ in $(seq 1 100); do
-	[ -s "$T_DIR/idle" ] && break
-	sleep 0.05
-done
+t_wait_file "$T_DIR/idle"
 t_cmp "64 clients connected, doing nothing" "$(head -1 "$T_DIR/idle")" == 64
 out=$(timeout 5 "$GONACTL" -s "$T_SOCK" status 2>&1)
 t_check "... a new client within 5 s is refused (exit $?): $out" test \

@@ -204,10 +204,7 @@ T_BG="$T_BG $hold"
 # were still coming, under the sanitizers, answered 000 in 5 ms: the
 # connections behind it had closed it, the oldest, before it was read;
 # gonad now reads a request at once).
-for i in $(seq 1 100); do
-	[ -s "$T_DIR/came" ] && break
-	sleep 0.1
-done
+t_wait_file "$T_DIR/came"
 came=$(cat "$T_DIR/came" 2>/dev/null || date +%s%N)
 IFS="|" read -r code _ secs < <(scrape)
 t_check "with 230 slow clients: a scrape still gets 200 ($code, ${secs}s), within 0.5 s" \

@@ -49,6 +49,17 @@ t_cmp() {
 	fi
 }
 
+# t_wait_file FILE: until FILE has something in it (a background tool
+# says it is ready), for up to 10 s; whether it has.
+t_wait_file() {
+	local i
+	for i in $(seq 1 100); do
+		[ -s "$1" ] && return 0
+		sleep 0.1
+	done
+	[ -s "$1" ]
+}
+
 # within WHAT VALUE TARGET LO HI: ok if VALUE/TARGET is within [LO, HI].
 within() {
 	local r
