@@ -94,7 +94,7 @@ plug() {
 }
 # The NIC uplinks' receive rings are at their most (tests/vm/inside): the
 # emulated NICs drop frames for a full ring without a count, and with the
-# default rings a stall of the emulated machine lost up to 420 frames of
+# default rings a stall of the emulated machine lost up to 974 frames of
 # the guest's on one uplink while the other's cable came back.
 for u in up0 up1; do
 	topo_is_nic "$u" || continue
