@@ -356,12 +356,16 @@ xguests() {
 			"$i" "$i" $((i / 256)) $((i % 256))
 	done
 }
-write_conf 250M "$(xguests 1023)" "keep_datapath_on_stop = true; max_guests = 2048;"
-out=$(gctl reload 2>&1)
-line=$(grep -n 'name = "x1023"' "$conf" | cut -d: -f1)
-t_check "a reload to 1025 guests, over the running data path's room of 1024: refused at the 1025th's line ($line): $out" \
-	grep -q "^gonactl: $conf:$line: 1025 guests, more than the running data path has room for (1024;" <<<"$out"
-t_cmp "... nothing changed: 2 guests" "$(gctl -j guest list | jq length)" == 2
+# (gonad's own arithmetic, the same on every kernel: not repeated in the
+# VM harness, where 1,025 guests cost some 15 s)
+if [ -z "${GONA_VM:-}" ]; then
+	write_conf 250M "$(xguests 1023)" "keep_datapath_on_stop = true; max_guests = 2048;"
+	out=$(gctl reload 2>&1)
+	line=$(grep -n 'name = "x1023"' "$conf" | cut -d: -f1)
+	t_check "a reload to 1025 guests, over the running data path's room of 1024: refused at the 1025th's line ($line): $out" \
+		grep -q "^gonactl: $conf:$line: 1025 guests, more than the running data path has room for (1024;" <<<"$out"
+	t_cmp "... nothing changed: 2 guests" "$(gctl -j guest list | jq length)" == 2
+fi
 write_conf 250M "" "keep_datapath_on_stop = true;"
 t_check "... a reload back to 1024 is no change" gctl reload
 # More guests than the pinned data path has room for: that start is
