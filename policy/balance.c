@@ -77,6 +77,7 @@ int pol_rebalance(const struct pol_uplink *u, size_t nu, struct pol_guest *g,
 		  size_t ng, uint32_t threshold_pct)
 {
 	uint64_t load[POL_MAX_UPLINKS] = { 0 }, next[POL_MAX_UPLINKS] = { 0 };
+	uint64_t mins[POL_MAX_UPLINKS] = { 0 };
 	uint64_t total = 0, capacity = 0;
 	uint32_t *to;
 	size_t *order, n = 0;
@@ -88,8 +89,10 @@ int pol_rebalance(const struct pol_uplink *u, size_t nu, struct pol_guest *g,
 		unsigned int k = (unsigned int)__builtin_popcount(g[i].homes);
 
 		for (size_t j = 0; k && j < nu; j++)
-			if (g[i].homes & (1u << j))
+			if (g[i].homes & (1u << j)) {
 				load[j] += g[i].demand / k;
+				mins[j] += g[i].tx_min / k;
+			}
 	}
 	if (!uneven(u, nu, load, threshold_pct))
 		return 0;
@@ -132,11 +135,15 @@ int pol_rebalance(const struct pol_uplink *u, size_t nu, struct pol_guest *g,
 			for (size_t j = 0; j < nu; j++)
 				if (usable(&u[j]) &&
 				    !(gi->barred & (1u << j)) &&
+				    mins[j] + gi->tx_min <= u[j].capacity &&
 				    util(next[j] + gi->demand, u[j].capacity) <
 					    util(next[best] + gi->demand,
 						 u[best].capacity))
 					best = j;
 		}
+		/* Its guarantee goes with it (only where there was room). */
+		mins[cur] -= gi->tx_min;
+		mins[best] += gi->tx_min;
 		next[best] += gi->demand;
 		to[order[m]] = 1u << best;
 	}

@@ -8,6 +8,7 @@
 
 struct load {
 	uint64_t weight; /* sum of the guests' shares placed (pol_weight) */
+	uint64_t min; /* sum of their guarantees' shares */
 	uint64_t guests;
 };
 
@@ -42,30 +43,42 @@ static bool group_taken(const struct pol_uplink *u, size_t nu, size_t i,
 	return false;
 }
 
+/* Whether uplink I has room for a guarantee's share MIN besides the
+ * guarantees placed on it. */
+static bool min_fits(const struct pol_uplink *u, const struct load *load,
+		     size_t i, uint64_t min)
+{
+	return load[i].min + min <= u[i].capacity;
+}
+
 /* The uplink, neither in TAKEN nor BARRED, where adding SHARE keeps the
- * load lowest relative to capacity, from a group TAKEN does not use if
- * there is one; -1 if every uplink is down, taken or barred. */
+ * load lowest relative to capacity: first one with room for the guarantee's
+ * share MIN, then one from a group TAKEN does not use; -1 if every uplink
+ * is down, taken or barred. */
 static int best_uplink(const struct pol_uplink *u, size_t nu,
-		       const struct load *load, uint64_t share, uint32_t taken,
-		       uint32_t barred)
+		       const struct load *load, uint64_t share, uint64_t min,
+		       uint32_t taken, uint32_t barred)
 {
 	int best = -1;
-	bool best_new_group = false;
+	bool best_fits = false, best_new_group = false;
 
 	for (size_t i = 0; i < nu; i++) {
-		bool new_group;
+		bool fits, new_group;
 		int c;
 
 		if (!u[i].up || !u[i].capacity ||
 		    ((taken | barred) & (1u << i)))
 			continue;
+		fits = min_fits(u, load, i, min);
 		new_group = !group_taken(u, nu, i, taken);
-		if (best < 0 || new_group > best_new_group) {
+		if (best < 0 || fits > best_fits ||
+		    (fits == best_fits && new_group > best_new_group)) {
 			best = (int)i;
+			best_fits = fits;
 			best_new_group = new_group;
 			continue;
 		}
-		if (new_group < best_new_group)
+		if (fits < best_fits || new_group < best_new_group)
 			continue;
 		c = frac_cmp(load[i].weight + share, u[i].capacity,
 			     load[best].weight + share, u[best].capacity);
@@ -100,14 +113,16 @@ static uint32_t up_mask(const struct pol_uplink *u, size_t nu)
 	return m;
 }
 
-static void add_load(struct load *load, uint32_t homes, uint64_t weight)
+static void add_load(struct load *load, uint32_t homes,
+		     const struct pol_guest *g)
 {
 	unsigned int k = popcount32(homes);
 
 	for (unsigned int i = 0; i < POL_MAX_UPLINKS; i++) {
 		if (!(homes & (1u << i)))
 			continue;
-		load[i].weight += weight / k;
+		load[i].weight += pol_weight(g) / k;
+		load[i].min += g->tx_min / k;
 		load[i].guests++;
 	}
 }
@@ -140,7 +155,7 @@ int pol_place(const struct pol_uplink *u, size_t nu, struct pol_guest *g,
 
 		old[i] = g[i].homes;
 		if (keep)
-			add_load(load, g[i].homes, pol_weight(&g[i]));
+			add_load(load, g[i].homes, &g[i]);
 		else
 			order[n++] = i;
 	}
@@ -152,17 +167,18 @@ int pol_place(const struct pol_uplink *u, size_t nu, struct pol_guest *g,
 		unsigned int want = gi->spread ? gi->spread : 1;
 		unsigned int n_ok = popcount32(up & ~gi->barred);
 		uint32_t homes = 0;
-		uint64_t share;
+		uint64_t share, min;
 
 		if (want > n_ok)
 			want = n_ok;
 		share = want ? pol_weight(gi) / want : 0;
+		min = want ? gi->tx_min / want : 0;
 		for (unsigned int j = 0; j < want; j++) {
 			uint32_t first =
 				gi->primary & up & ~gi->barred & ~homes;
 			int b = first ? __builtin_ctz(first)
-				      : best_uplink(u, nu, load, share, homes,
-						    gi->barred);
+				      : best_uplink(u, nu, load, share, min,
+						    homes, gi->barred);
 
 			if (b < 0)
 				break;
@@ -170,6 +186,7 @@ int pol_place(const struct pol_uplink *u, size_t nu, struct pol_guest *g,
 			/* Charge as we go so a spread guest's next uplink
 			 * sees its earlier shares. */
 			load[b].weight += share;
+			load[b].min += min;
 			load[b].guests++;
 		}
 		gi->homes = homes;

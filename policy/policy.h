@@ -46,11 +46,15 @@ enum pol_mode {
 /*
  * Give every guest min(spread, uplinks up) uplinks that are up. A guest
  * weighs its guarantee or its demand, whichever is higher. Guests are
- * taken by falling weight (then in the given order), each onto the uplinks
- * where its share leaves the lowest load relative to capacity, then the
- * fewest guests relative to capacity, then the lowest slot; a spread
- * guest's uplinks come from different groups while there are groups it
- * does not use yet; a guest's primary uplink comes first while it is up.
+ * taken by falling weight (then in the given order), each onto an uplink
+ * with room for its guarantee's share beside the guarantees placed there
+ * while there is one (a guest demanding much must not leave two
+ * guarantees on one uplink they overfill), then where its share leaves the
+ * lowest load relative to capacity, then the fewest guests relative to
+ * capacity, then the lowest slot; a spread guest's uplinks come from
+ * different groups while there are groups it does not use yet (room for
+ * guarantees comes first); a guest's primary uplink comes first while it
+ * is up.
  * A guest gets no uplink when none is up. Returns the number of guests
  * whose uplinks changed.
  */
@@ -67,7 +71,8 @@ uint64_t pol_weight(const struct pol_guest *g);
  * its capacity), the guests that may move (one uplink, not held) are
  * dealt again by falling demand: each stays where it is while its uplink
  * stays within the mean load, and otherwise goes to the least loaded
- * uplink. The new homes are kept only if they make the loads more even
+ * uplink with room for its guarantee beside the guarantees there (or
+ * stays). The new homes are kept only if they make the loads more even
  * (a lower sum of load^2/capacity); else nothing moves. Returns the
  * number of guests moved.
  */

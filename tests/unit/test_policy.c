@@ -333,6 +333,53 @@ START_TEST(rebalance_leaves_held_spread_and_down)
 }
 END_TEST
 
+START_TEST(demand_leaves_guarantees_room)
+{
+	/* What CI saw on failback: two 500M uplinks, guarantees of 400M and
+	 * 200M, and a best-effort guest whose last measured rate (500M, alone
+	 * at the end of a contention) outweighs both. By weight alone it
+	 * goes first, the 400M onto the other uplink, and the 200M after it,
+	 * overfilling that uplink with 600M of guarantees. */
+	struct pol_uplink u[] = { ups(500 * M, true), ups(500 * M, true) };
+	struct pol_guest g[] = { guest(400 * M, 1), guest(200 * M, 1),
+				 guest(0, 1) };
+
+	g[2].demand = 500 * M;
+	pol_place(u, 2, g, 3, POL_FULL);
+	ck_assert_uint_ne(g[0].homes, g[1].homes);
+	ck_assert_uint_le(load_on(g, 3, 0), 500 * M);
+	ck_assert_uint_le(load_on(g, 3, 1), 500 * M);
+	/* Where nothing has room, the loads decide as before. */
+	g[0].tx_min = g[1].tx_min = 600 * M;
+	pol_place(u, 2, g, 3, POL_FULL);
+	ck_assert_uint_ne(g[0].homes, g[1].homes);
+}
+END_TEST
+
+START_TEST(rebalance_keeps_guarantees_room)
+{
+	/* up0 carries a 300M guarantee and a busy best-effort guest, up1 a
+	 * 400M guarantee alone: the loads are uneven, but the guaranteed
+	 * guest may not go where 700M of guarantees would meet 500M; the
+	 * best-effort one may. */
+	struct pol_uplink u[] = { ups(500 * M, true), ups(500 * M, true) };
+	struct pol_guest g[] = { guest(300 * M, 1), guest(0, 1),
+				 guest(400 * M, 1) };
+
+	g[0].homes = 1, g[0].demand = 300 * M;
+	g[1].homes = 1, g[1].demand = 190 * M;
+	g[2].homes = 2, g[2].demand = 50 * M;
+	ck_assert_int_eq(pol_rebalance(u, 2, g, 3, 20), 1);
+	ck_assert_uint_eq(g[0].homes, 1);
+	ck_assert_uint_eq(g[1].homes, 2);
+	/* With nothing movable but guaranteed guests without room, nothing
+	 * moves. */
+	g[1].homes = 1, g[1].held = true;
+	ck_assert_int_eq(pol_rebalance(u, 2, g, 3, 20), 0);
+	ck_assert_uint_eq(g[0].homes, 1);
+}
+END_TEST
+
 START_TEST(slots_proportional_and_interleaved)
 {
 	struct pol_uplink u[] = { ups(10 * G, true), ups(10 * G, true),
@@ -587,6 +634,8 @@ int main(void)
 	tcase_add_test(tc, rebalance_spreads_a_pile);
 	tcase_add_test(tc, rebalance_threshold_and_noise);
 	tcase_add_test(tc, rebalance_leaves_held_spread_and_down);
+	tcase_add_test(tc, demand_leaves_guarantees_room);
+	tcase_add_test(tc, rebalance_keeps_guarantees_room);
 	tcase_add_test(tc, slots_proportional_and_interleaved);
 	tcase_add_test(tc, admission_modes);
 	tcase_add_test(tc, alloc_guarantees_then_spare);
