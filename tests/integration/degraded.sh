@@ -136,9 +136,16 @@ t_cmp "proportional: the three together stay within up0's 500M" \
 
 # --- The full guarantees return with the capacity ---------------------------
 
+# g3 (no guarantee) alone fills up0 as up1 returns: by its measured rate
+# it weighs more than g1's guarantee, and placing by weight alone once put
+# g1 and g2 together on one uplink, 600M of guarantees on 500M (CI saw it
+# when g3's iperf3 outlasted the others').
+iperf_bg g3 3 3
+sleep 2
+t_diag "g3 alone, when up1 returns: $(gctl -j guest show g3 | jq .counters.tx_bps) bit/s"
 carrier up1 up
 wait_up up1 1 || t_fail "gonad brings up1 back when its carrier returns"
-sleep 0.1
+iperf_wait
 t_check "up1 back: not degraded" test "$(status .degraded.active)" = false
 t_check "... g1 keeps all 400M again" test "$(kept g1)" = $((400 * M))
 t_check "... g2 keeps all 200M again" test "$(kept g2)" = $((200 * M))
