@@ -58,60 +58,58 @@ udp_rcvbuf_drops() {
 	END { print n + 0 }' /proc/net/snmp /proc/net/snmp6
 }
 
-# drop_points GUEST: every counter of a frame dropped on its way between
-# guest GUEST and the fabric host, as "WHERE COUNT" lines: each CPU's
-# backlog (softnet_stat: frames a veth or NIC handed to a CPU that had
-# 1,000 waiting), the interfaces of the guest's, the driver domain's and
-# the fabric's namespaces (dropped, and each kind of error: a NIC's ring
-# overrun is rx_missed_errors or rx_fifo_errors), the root qdiscs of
-# the driver domain's and the fabric's interfaces, and gona's own drops
-# of the guest, by reason.
-drop_points() {
+# hop_points GUEST DROPS PASSED: what every hop between guest GUEST and
+# the fabric host counted, into two files of "WHERE COUNT" lines, from one
+# reading of each (in the VM each command costs tens of ms of the
+# emulated CPU, twice a trial):
+# - DROPS, every counter of a frame dropped on the way: each CPU's
+#   backlog (softnet_stat: frames a veth or NIC handed to a CPU that had
+#   1,000 waiting), the interfaces of the guest's, the driver domain's and
+#   the fabric's namespaces (dropped, and each kind of error: a NIC's ring
+#   overrun is rx_missed_errors or rx_fifo_errors), the root qdiscs of the
+#   driver domain's and the fabric's interfaces, and gona's own drops of
+#   the guest, by reason;
+# - PASSED, the frames each of those interfaces, each of gona's uplinks
+#   and gona's side of the guest received and sent ("WHERE rx|tx COUNT"):
+#   compared before and after a trial that lost packets, they tell on
+#   which hop the missing ones went.
+hop_points() {
 	local ns d n=0
 	while read -r _ d _; do n=$((n + 0x$d)); done </proc/net/softnet_stat
-	echo "backlog $n"
-	for ns in "$1" dd fab; do
-		ip -n "$T_P-$ns" -s -s -j link show 2>/dev/null | jq -r --arg ns "$ns" '.[] |
-			.ifname as $i | .stats64 |
-			(.rx | to_entries[] | select(.key | test("dropped|errors")) |
-				"\($ns)/\($i) rx_\(.key) \(.value)"),
-			(.tx | to_entries[] | select(.key | test("dropped|errors")) |
-				"\($ns)/\($i) tx_\(.key) \(.value)")'
-	done
-	for ns in dd fab; do
-		tc -n "$T_P-$ns" -s -j qdisc show 2>/dev/null | jq -r --arg ns "$ns" \
-			'.[] | select(.root) | "\($ns)/\(.dev) qdisc \(.drops)"'
-	done
-	gctl -j guest show "$1" 2>/dev/null |
-		jq -r --arg g "$1" '.counters.drops | to_entries[] |
-			"gona \($g) \(.key) \(.value)"'
+	{
+		echo "D backlog $n"
+		for ns in "$1" dd fab; do
+			ip -n "$T_P-$ns" -s -s -j link show 2>/dev/null | jq -r --arg ns "$ns" '.[] |
+				.ifname as $i | .stats64 |
+				(.rx | to_entries[] | select(.key | test("dropped|errors")) |
+					"D \($ns)/\($i) rx_\(.key) \(.value)"),
+				(.tx | to_entries[] | select(.key | test("dropped|errors")) |
+					"D \($ns)/\($i) tx_\(.key) \(.value)"),
+				"P \($ns)/\($i) rx \(.rx.packets)",
+				"P \($ns)/\($i) tx \(.tx.packets)"'
+		done
+		for ns in dd fab; do
+			tc -n "$T_P-$ns" -s -j qdisc show 2>/dev/null | jq -r --arg ns "$ns" \
+				'.[] | select(.root) | "D \($ns)/\(.dev) qdisc \(.drops)"'
+		done
+		gctl -j guest show "$1" 2>/dev/null | jq -r --arg g "$1" '.counters |
+			(.drops | to_entries[] | "D gona \($g) \(.key) \(.value)"),
+			"P gona guest \($g) rx \(.rx_packets)",
+			"P gona guest \($g) tx \(.tx_packets)"'
+		gctl -j uplink list 2>/dev/null | jq -r '.[] |
+			"P gona uplink \(.name) rx \(.counters.rx_packets)",
+			"P gona uplink \(.name) tx \(.counters.tx_packets)"'
+	} | awk -v d="$2" -v p="$3" 'BEGIN { printf "" >d; printf "" >p }
+		{ f = $1 == "D" ? d : p; sub(/^. /, ""); print >f }'
 }
 
-# drops_between BEFORE AFTER: the counters of drop_points (files) that
+# drops_between BEFORE AFTER: the counters of hop_points (files) that
 # grew, in words ("none" when none did).
 drops_between() {
 	awk '{ k = $0; sub(/ [^ ]*$/, "", k) }
 	NR == FNR { was[k] = $NF; next }
 	(k in was) && $NF > was[k] { out = out sep k " +" $NF - was[k]; sep = ", " }
 	END { print (out == "" ? "none" : out) }' "$1" "$2"
-}
-
-# pass_points GUEST: the frames every interface of the guest's, the
-# driver domain's and the fabric's namespaces received and sent, as "WHERE
-# rx|tx COUNT" lines: compared before and after a trial that lost
-# packets, they tell on which hop the missing ones went.
-pass_points() {
-	local ns
-	for ns in "$1" dd fab; do
-		ip -n "$T_P-$ns" -s -j link show 2>/dev/null | jq -r --arg ns "$ns" '.[] |
-			"\($ns)/\(.ifname) rx \(.stats64.rx.packets)",
-			"\($ns)/\(.ifname) tx \(.stats64.tx.packets)"'
-	done
-	gctl -j uplink list 2>/dev/null | jq -r '.[] |
-		"gona uplink \(.name) rx \(.counters.rx_packets)",
-		"gona uplink \(.name) tx \(.counters.tx_packets)"'
-	gctl -j guest show "$1" 2>/dev/null | jq -r --arg g "$1" '.counters |
-		"gona guest \($g) rx \(.rx_packets)", "gona guest \($g) tx \(.tx_packets)"'
 }
 
 # udp_buffers NS...: let sockets in these namespaces ask for 4 MiB buffers
@@ -150,8 +148,7 @@ udp_trial() {
 	shift 4
 	for o in "$@"; do [ "$o" = -R ] && rx=$g; done
 	udp_buffers "$g" fab
-	drop_points "$g" >"$T_DIR/udp.points0"
-	pass_points "$g" >"$T_DIR/udp.pass0"
+	hop_points "$g" "$T_DIR/udp.points0" "$T_DIR/udp.pass0"
 	wc -l <"$T_DIR/gonad.log" >"$T_DIR/udp.log0" 2>/dev/null
 	d0=$(udp_rcvbuf_drops "$rx")
 	# A control connection broken by a bug must not hang the test.
@@ -170,8 +167,7 @@ udp_trial() {
 			"$T_DIR/udp-$g.json" 2>&1 | head -1)" >&2
 		o="none none none"
 	fi
-	drop_points "$g" >"$T_DIR/udp.points1"
-	pass_points "$g" >"$T_DIR/udp.pass1"
+	hop_points "$g" "$T_DIR/udp.points1" "$T_DIR/udp.pass1"
 	drops_between "$T_DIR/udp.points0" "$T_DIR/udp.points1" >"$T_DIR/udp.drops"
 	drops_between "$T_DIR/udp.pass0" "$T_DIR/udp.pass1" >"$T_DIR/udp.passed"
 	tail -n +$(($(cat "$T_DIR/udp.log0" 2>/dev/null || echo 0) + 1)) \
