@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* Cost per packet of gona_guest_tx next to a program that only redirects;
- * then for a guest spread over the uplinks, with the flow table and with
+/* Cost per packet of gona_guest_tx next to a program that only redirects,
+ * and where its time goes (each stage of its work on a unicast frame to
+ * the fabric, with what it adds); then for a guest spread over the uplinks, with the flow table and with
  * plain hashing; then of a VLAN guest against an untagged one, sending
  * (the tag pushed) and receiving (the tag popped); last, of one guest
  * among 4096 in maps sized for them (daemon.max_guests) against one
@@ -388,6 +389,36 @@ static const struct {
 	{ "guest_uplink_bytes", GONA_MAX_UPLINKS },
 };
 
+/* Where gona_guest_tx's time goes: each stage's cost and what it adds
+ * to the one before, from the floor (T_RO) to the whole (T_GONA). */
+static int breakdown(struct gona_bench *skel, int guest, const __u8 *frame,
+		     size_t len, double t_ro, double t_gona)
+{
+	const struct {
+		struct bpf_program *prog;
+		const char *what;
+	} stage[] = {
+		{ skel->progs.stage_guest, "the guest's entry (by ifindex)" },
+		{ skel->progs.stage_checks, "+ VLAN and anti-spoofing checks" },
+		{ skel->progs.stage_dest, "+ destination among the guests" },
+	};
+	double t, prev = t_ro;
+
+	printf("where gona_guest_tx's time goes (ns/pkt, and what each adds):\n");
+	printf("  %-42s %6.1f\n", "redirect only", t_ro);
+	for (size_t i = 0; i < sizeof(stage) / sizeof(stage[0]); i++) {
+		if (measure(stage[i].prog, guest, frame, len, TC_ACT_REDIRECT,
+			    &t))
+			return -1;
+		printf("  %-42s %6.1f %+6.1f\n", stage[i].what, t, t - prev);
+		prev = t;
+	}
+	printf("  %-42s %6.1f %+6.1f\n",
+	       "+ uplink, HTB class, counters (= whole)", t_gona,
+	       t_gona - prev);
+	return 0;
+}
+
 /* gona_guest_tx for guest 0 among N guests, in maps sized for N (at
  * least the default, as daemon.max_guests). */
 static int among(__u32 n, int guest, const int *uplink, const __u8 *frame,
@@ -485,6 +516,9 @@ int main(void)
 	printf("gona_guest_tx  %.1f ns/pkt\n", t_gona);
 	printf("redirect_only  %.1f ns/pkt\n", t_ro);
 	printf("ratio  %.2f\n", t_gona / t_ro);
+	skel->bss->bench_target = (__u32)uplink[0];
+	if (breakdown(skel, guest, frame, len, t_ro, t_gona))
+		goto out;
 	if (spread_costs(skel, guest, frame, len))
 		goto out;
 	/* Back to one uplink, as a guest with a VLAN would mostly be. */
