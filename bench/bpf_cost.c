@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* Cost per packet of gona_guest_tx next to a program that only redirects,
  * and where its time goes (each stage of its work on a unicast frame to
- * the fabric, with what it adds); then for a guest spread over the uplinks, with the flow table and with
- * plain hashing; then of a VLAN guest against an untagged one, sending
- * (the tag pushed) and receiving (the tag popped); last, of one guest
- * among 4096 in maps sized for them (daemon.max_guests) against one
- * alone. */
+ * the fabric, with what it adds); then for a guest spread over the uplinks,
+ * with the flow table and with plain hashing; then of a VLAN guest against an
+ * untagged one, sending (the tag pushed) and receiving (the tag popped); last,
+ * of one guest among 4096 in maps sized for them (daemon.max_guests) against
+ * one alone. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <net/if.h>
@@ -52,6 +52,7 @@ static int fill_guest(struct gona_bench *skel, __u32 i, __u32 ifindex)
 	__u8 one = 1;
 	int r;
 
+	g.ip4 = k4.addr;
 	g.mac[0] = 0x02;
 	g.mac[4] = (__u8)((i + 1) >> 8);
 	g.mac[5] = (__u8)(i + 1);
@@ -404,7 +405,8 @@ static int breakdown(struct gona_bench *skel, int guest, const __u8 *frame,
 	};
 	double t, prev = t_ro;
 
-	printf("where gona_guest_tx's time goes (ns/pkt, and what each adds):\n");
+	printf("where gona_guest_tx's time goes (ns/pkt, and what each "
+	       "adds):\n");
 	printf("  %-42s %6.1f\n", "redirect only", t_ro);
 	for (size_t i = 0; i < sizeof(stage) / sizeof(stage[0]); i++) {
 		if (measure(stage[i].prog, guest, frame, len, TC_ACT_REDIRECT,

@@ -25,8 +25,10 @@
 /* The programs read these layouts; a change here must be a change there. */
 _Static_assert(sizeof(struct gona_counters) == 32 + 8 * GONA_DROP_SLOTS,
 	       "gona_counters layout");
-_Static_assert(sizeof(struct gona_guest) == 24 + GONA_SPREAD_SLOTS,
+_Static_assert(sizeof(struct gona_guest) == 28 + GONA_SPREAD_SLOTS,
 	       "gona_guest layout");
+_Static_assert(offsetof(struct gona_guest, ip4) == 24 + GONA_SPREAD_SLOTS,
+	       "gona_guest.ip4");
 _Static_assert(offsetof(struct gona_guest, mac) == 8, "gona_guest.mac");
 _Static_assert(offsetof(struct gona_guest, slots) == 16, "gona_guest.slots");
 _Static_assert(offsetof(struct gona_guest, vlan) == 20 + GONA_SPREAD_SLOTS,

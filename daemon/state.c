@@ -90,6 +90,8 @@ int state_push_guest(struct gonad *g, struct guest *gu)
 	if (!gu->ifindex)
 		return 0;
 	memcpy(v.mac, gu->conf.mac, 6);
+	if (gu->conf.n_ipv4)
+		v.ip4 = gu->conf.ipv4[0].s_addr;
 	v.vlan = (__u16)gu->conf.vlan;
 	v.port_flags = guest_port(gu, 0).flags;
 	if (gu->homes) {

@@ -342,23 +342,16 @@ bool state_guest_change(struct gonad *g, struct guest *gu,
 
 	/* An interface that changes was let go (state_guest_unlink). */
 	/* New addresses before the old go: a frame from an address in both
-	 * is never dropped. */
+	 * is never dropped. The old go after the guest's entry, whose first
+	 * IPv4 address is let through without a look-up, is rewritten. */
 	r = dp_set_addrs(g->dp, gu->id, ng);
-	if (!gone)
-		r = -ENOMEM;
-	else if (!r) {
+	if (gone)
 		addrs_minus(&gu->conf, ng, gone);
-		r = dp_del_addrs(g->dp, gu->id, gone);
-	}
-	free(gone);
 	/* A new primary: placed afresh by the settling placement. */
 	gu->replace |= strcmp(gu->conf.primary, ng->primary) != 0;
 	gu->conf = *ng;
 	if (!r)
 		r = push_vlans(g, gu);
-	if (r)
-		log_warnx("guest %s: cannot update its data path entries: %s",
-			  gu->conf.name, err_str(r));
 	if (gu->attached) {
 		qos_guest_rx(g, gu);
 		own_guest(g, gu);
@@ -366,6 +359,14 @@ bool state_guest_change(struct gonad *g, struct guest *gu,
 		if (vlans)
 			vlans_moved(g, gu);
 	}
+	if (!gone)
+		r = r ? r : -ENOMEM;
+	else if (!r)
+		r = dp_del_addrs(g->dp, gu->id, gone);
+	free(gone);
+	if (r)
+		log_warnx("guest %s: cannot update its data path entries: %s",
+			  gu->conf.name, err_str(r));
 	log_info("guest %s (%s): changed", gu->conf.name, gu->conf.device);
 	return relink;
 }

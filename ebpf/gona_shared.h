@@ -75,6 +75,10 @@ struct gona_guest {
 	__u32 homes; /* its uplinks, a bit per uplink slot */
 	__u16 vlan; /* its frames' VLAN, tagged on the uplinks; 0 untagged */
 	__u16 port_flags; /* GONA_PORT_* */
+	/* Its first IPv4 address (0: none), also in guest_ip4: the source of
+	 * most of its frames, checked without a look-up. gonad writes it
+	 * before the address leaves guest_ip4. */
+	__be32 ip4;
 };
 
 /*

@@ -26,6 +26,8 @@ static __always_inline bool gona_ip4_is_guest(const struct gona_guest *g,
 {
 	struct gona_ip4_key key = { .id = g->id, .addr = addr };
 
+	if (g->ip4 && addr == g->ip4)
+		return true;
 	return bpf_map_lookup_elem(&guest_ip4, &key) != NULL;
 }
 

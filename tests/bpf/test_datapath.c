@@ -95,6 +95,9 @@ struct tguest {
 	int trunk; /* tags VLANs 20 and 30 itself */
 };
 
+/* An address of g1's besides its first (which its entry carries). */
+#define G1_SECOND_IP4 "192.0.2.101"
+
 static const struct tguest tguests[] = {
 	{ D_G1, ID_G1, MAC_G1, "192.0.2.1", "2001:db8::1", PRIO_G1, 1, 0, 0, 0,
 	  0 },
@@ -178,6 +181,8 @@ static void fill_maps(void)
 		struct gona_ip6_key k6 = { .id = t->id };
 
 		memcpy(g.mac, t->mac, 6);
+		/* As gonad does: the first address in the entry too. */
+		ck_assert_int_eq(inet_pton(AF_INET, t->ip4, &g.ip4), 1);
 		if (t->placed) {
 			g.flags = GONA_GF_PLACED;
 			g.n_uplinks = t->spread ? 2 : 1;
@@ -207,6 +212,15 @@ static void fill_maps(void)
 		       sizeof(one));
 		ck_assert_int_eq(inet_pton(AF_INET6, t->ip6, k6.addr), 1);
 		update(skel->maps.guest_ip6, &k6, sizeof(k6), &one,
+		       sizeof(one));
+	}
+	/* g1's second address: in guest_ip4 only. */
+	{
+		struct gona_ip4_key k4 = { .id = ID_G1 };
+
+		ck_assert_int_eq(inet_pton(AF_INET, G1_SECOND_IP4, &k4.addr),
+				 1);
+		update(skel->maps.guest_ip4, &k4, sizeof(k4), &one,
 		       sizeof(one));
 	}
 	for (__u32 slot = 0; slot < 3; slot++) {
@@ -605,6 +619,32 @@ START_TEST(test_ip4_to_fabric)
 
 	build_g1_tcp(&f);
 	expect_g1_to_uplink(&f, 0);
+}
+END_TEST
+
+START_TEST(test_ip4_second_address)
+{
+	struct frame f;
+
+	/* Not the first (in the guest's entry): found in guest_ip4. */
+	build(&f, &(struct pkt){ .dst = MAC_EXT,
+				 .src = MAC_G1,
+				 .family = AF_INET,
+				 .saddr = G1_SECOND_IP4,
+				 .daddr = "198.51.100.1",
+				 .proto = IPPROTO_TCP });
+	expect_g1_to_uplink(&f, 0);
+	build_arp(&f, MAC_EXT, MAC_G1, 2, MAC_G1, G1_SECOND_IP4,
+		  "198.51.100.1");
+	expect_g1_to_uplink(&f, 0);
+	/* Another guest's first address is nobody else's. */
+	build(&f, &(struct pkt){ .dst = MAC_EXT,
+				 .src = MAC_G2,
+				 .family = AF_INET,
+				 .saddr = G1_SECOND_IP4,
+				 .daddr = "198.51.100.1",
+				 .proto = IPPROTO_TCP });
+	expect_guest_drop(D_G2, ID_G2, &f, GONA_DROP_SRC_IP4);
 }
 END_TEST
 
@@ -2077,6 +2117,7 @@ static Suite *datapath_suite(void)
 	}
 
 	tcase_add_test(tx, test_ip4_to_fabric);
+	tcase_add_test(tx, test_ip4_second_address);
 	tcase_add_test(tx, test_ip6_to_fabric);
 	tcase_add_test(tx, test_ip6_link_local_eui64);
 	tcase_add_test(tx, test_arp_reply_to_fabric);

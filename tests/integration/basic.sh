@@ -228,6 +228,18 @@ t_cmp "ARP claiming g2's address from g1 seen in the fabric" "$n" == 0
 t_cmp "ARP claiming g2's address counted as arp-spoof" \
 	$(( $(drops arp-spoof) - before )) == 5
 
+# A reload takes g1's first address away: the data path checks a guest's
+# first address without a look-up, from its entry, which must change with
+# it (the old one refused at once, the new one let through).
+sed -i 's/ipv4 = \[ "192.0.2.11" \]/ipv4 = [ "192.0.2.31" ]/' "$conf"
+out=$(gctl reload 2>&1) || t_fail "reload g1 with 192.0.2.31 for 192.0.2.11: $out"
+n=$(sniff NEWADDR nsx g1 "$TOOLS/pkt" send eth0 $mac1 "$bmac" ipv4 192.0.2.31 $FABRIC_IP4 NEWADDR 5)
+t_cmp "after the reload, frames from g1's new address reach the fabric" "$n" ">=" 5
+forge src-ipv4 $mac1 ipv4 192.0.2.11 $FABRIC_IP4
+sed -i 's/ipv4 = \[ "192.0.2.31" \]/ipv4 = [ "192.0.2.11" ]/' "$conf"
+out=$(gctl reload 2>&1) || t_fail "reload g1 back to 192.0.2.11: $out"
+forge src-ipv4 $mac1 ipv4 192.0.2.31 $FABRIC_IP4
+
 # A broadcast storm from g1: 5,000 frames at once, policy.broadcast_pps
 # 1,000 (the default): what reaches the fabric (and each other guest) is
 # at most a second's worth per CPU plus what refills while it is sent;
