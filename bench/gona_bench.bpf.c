@@ -72,19 +72,24 @@ int stage_guest(struct __sk_buff *skb)
 	return bpf_redirect(bench_target, 0);
 }
 
-/* 2: and its VLAN and anti-spoofing checks (MAC, IP source, ARP/ND). */
-SEC("tc")
-int stage_checks(struct __sk_buff *skb)
+/* Stages 1 and 2: whether the frame's guest is found and passes its VLAN
+ * and anti-spoofing checks. */
+static __always_inline bool bench_checked(struct __sk_buff *skb)
 {
 	__u32 ifindex = skb->ifindex, l4_off = ETH_HLEN;
 	struct gona_guest *g;
 	__u8 l4_proto = 0;
 
 	g = bpf_map_lookup_elem(&guests, &ifindex);
-	if (!g)
-		return TC_ACT_SHOT;
-	if (gona_guest_vid(skb, g) < 0 ||
-	    gona_guest_check(skb, g, &l4_off, &l4_proto) < 0)
+	return g && gona_guest_vid(skb, g) >= 0 &&
+	       gona_guest_check(skb, g, &l4_off, &l4_proto) >= 0;
+}
+
+/* 2: and its VLAN and anti-spoofing checks (MAC, IP source, ARP/ND). */
+SEC("tc")
+int stage_checks(struct __sk_buff *skb)
+{
+	if (!bench_checked(skb))
 		return TC_ACT_SHOT;
 	return bpf_redirect(bench_target, 0);
 }
@@ -94,17 +99,10 @@ int stage_checks(struct __sk_buff *skb)
 SEC("tc")
 int stage_dest(struct __sk_buff *skb)
 {
-	__u32 ifindex = skb->ifindex, l4_off = ETH_HLEN;
 	struct gona_mac_key dst;
-	struct gona_guest *g;
-	__u8 l4_proto = 0;
 	struct ethhdr *eth;
 
-	g = bpf_map_lookup_elem(&guests, &ifindex);
-	if (!g)
-		return TC_ACT_SHOT;
-	if (gona_guest_vid(skb, g) < 0 ||
-	    gona_guest_check(skb, g, &l4_off, &l4_proto) < 0)
+	if (!bench_checked(skb))
 		return TC_ACT_SHOT;
 	eth = (void *)(long)skb->data;
 	if ((void *)(eth + 1) > (void *)(long)skb->data_end)
