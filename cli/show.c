@@ -432,6 +432,8 @@ void show_status(FILE *f, const struct reply *r, bool json)
 		json_u64(&j, "capacity_up", s->capacity_up);
 		json_u64(&j, "guests_attached", s->guests_attached);
 		json_u64(&j, "guests_total", s->guests_total);
+		json_u64(&j, "guests_room", s->guests_room);
+		json_u64(&j, "max_guests", s->max_guests);
 		json_u64(&j, "guaranteed", s->guaranteed);
 		json_obj_open(&j, "degraded");
 		json_bool(&j, "active", s->degraded);
@@ -477,9 +479,12 @@ void show_status(FILE *f, const struct reply *r, bool json)
 	fprintf(f, "backend   %s (%s)\n", s->backend, s->backend_why);
 	fprintf(f, "uplinks   %u/%u up, %s capacity up\n", s->uplinks_up,
 		s->uplinks_total, rate(s->capacity_up, a, sizeof(a)));
-	fprintf(f, "guests    %u/%u attached, %s guaranteed\n",
-		s->guests_attached, s->guests_total,
-		rate(s->guaranteed, b, sizeof(b)));
+	fprintf(f, "guests    %u/%u attached (room for %u", s->guests_attached,
+		s->guests_total, s->guests_room);
+	if (s->max_guests != s->guests_room)
+		fprintf(f, "; daemon.max_guests %u waits for a rebuild",
+			s->max_guests);
+	fprintf(f, "), %s guaranteed\n", rate(s->guaranteed, b, sizeof(b)));
 	if (s->degraded)
 		fprintf(f,
 			"degraded  yes: %s of the guarantees kept, factor "

@@ -251,6 +251,8 @@ static int cmd_status(struct ctl_client *c, const struct ctl_req *req,
 		s.capacity_up += g->uplinks[i].conf.capacity;
 	}
 	s.guests_total = (uint32_t)g->n_guests;
+	s.guests_room = dp_max_guests(g->dp);
+	s.max_guests = g->conf->daemon.max_guests;
 	for (size_t i = 0; i < g->n_guests; i++) {
 		s.guests_attached += g->guests[i]->attached;
 		s.guaranteed += g->guests[i]->conf.slice.tx_min;

@@ -91,7 +91,10 @@ struct ctl_status {
 	uint32_t uplinks_total;
 	uint32_t guests_attached; /* guest interfaces present and served */
 	uint32_t guests_total;
-	uint32_t pad;
+	/* The guests the data path has room for (its maps' size in force),
+	 * which may be less than max_guests after taking over the data path
+	 * of a gonad started with less. */
+	uint32_t guests_room;
 	uint64_t uptime_ms;
 	uint64_t capacity_up; /* sum over uplinks that are up, bit/s */
 	uint64_t guaranteed; /* sum of tx.min over all guests, bit/s */
@@ -117,7 +120,7 @@ struct ctl_status {
 	 * never); why the last refused one was ("" once one is done). */
 	uint32_t reloads_ok;
 	uint32_t reloads_failed;
-	uint32_t pad4;
+	uint32_t max_guests; /* daemon.max_guests as configured */
 	uint64_t reloaded_ago_ms;
 	char reload_error[640];
 	char backend_why[160]; /* why the QoS backend is the one in use */

@@ -68,6 +68,10 @@ t_cmp "status: uplinks up" "$(jq .uplinks_up <<<"$st")" == 2
 t_cmp "status: guests attached (g4 not plugged in yet)" \
 	"$(jq .guests_attached <<<"$st")" == 3
 t_cmp "status: guests configured" "$(jq .guests_total <<<"$st")" == 4
+t_check "status: the data path's room, daemon.max_guests' default" \
+	test "$(jq -r '"\(.guests_room) \(.max_guests)"' <<<"$st")" = "1024 1024"
+t_check "... gonactl status says it" \
+	bash -c "'$GONACTL' -s '$T_SOCK' status | grep -q '^guests    3/4 attached (room for 1024), '"
 
 # A second gonad may take neither the socket nor the pin directory.
 second() { # CONF: exit status and last line of a second gonad

@@ -348,6 +348,10 @@ t_cmp "restarted with max_guests 2048 over a data path made for 1024: packets lo
 	"$lost" "==" 0
 t_check "... the log says 2048 waits for a rebuild" \
 	grep -q "daemon.max_guests 2048 waits: the data path pinned in .* has room for 1024 guests" "$T_DIR/gonad.log"
+t_check "... and so does status: $(gctl status | grep '^guests')" \
+	bash -c "'$GONACTL' -s '$T_SOCK' status | grep -q '^guests .* (room for 1024; daemon.max_guests 2048 waits for a rebuild), '"
+t_check "... status -j: room 1024, max_guests 2048" \
+	test "$(gctl -j status | jq -r '"\(.guests_room) \(.max_guests)"')" = "1024 2048"
 # xguests N: N more guests, x1 to xN, for write_conf.
 xguests() {
 	local i
