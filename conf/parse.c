@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include <libconfig.h>
 
@@ -507,16 +508,23 @@ static int parse_root(struct parser *p, const config_setting_t *root,
 static int read_all(const char *file, char **out, size_t *len)
 {
 	size_t n = 0, cap = 8192;
-	char *buf = malloc(cap), *nb;
+	char *buf, *nb;
+	struct stat st;
 	int fd, r = 0;
 	ssize_t got;
 
-	if (!buf)
-		return -ENOMEM;
 	fd = open(file, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		free(buf);
+	if (fd < 0)
 		return -errno;
+	/* A file read whole at once: room for what it holds now (it may
+	 * still grow meanwhile, which the loop takes). */
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
+	    st.st_size <= FILE_MAX)
+		cap = (size_t)st.st_size + 2;
+	buf = malloc(cap);
+	if (!buf) {
+		close(fd);
+		return -ENOMEM;
 	}
 	for (;;) {
 		if (n + 1 == cap) {

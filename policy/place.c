@@ -209,6 +209,14 @@ void pol_fill_slots(const struct pol_uplink *u, size_t nu, uint32_t homes,
 
 	if (!homes)
 		return;
+	/* One uplink takes every turn (most guests: no need to count). */
+	if (!(homes & (homes - 1))) {
+		unsigned int only = (unsigned int)__builtin_ctz(homes);
+
+		if (only < nu && only < POL_MAX_UPLINKS)
+			memset(slots, (int)only, POL_SLOTS);
+		return;
+	}
 	/* Weights in Mbit/s (at least 1) keep the sums far from overflow. */
 	for (size_t i = 0; i < nu && i < POL_MAX_UPLINKS; i++) {
 		if (!(homes & (1u << i)))
