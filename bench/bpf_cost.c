@@ -29,6 +29,7 @@
 #include "ebpf/gona_shared.h"
 #include "bench/gona_bench.skel.h"
 #include "bench/redirect_only.skel.h"
+#include "tests/lib/veths.h"
 
 #define N_GUESTS 64
 #define N_UPLINKS 4
@@ -245,41 +246,6 @@ static int spread_costs(struct gona_bench *skel, int guest, const __u8 *frame,
 	return 0;
 }
 
-static int sys(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int sys(const char *fmt, ...)
-{
-	char cmd[256];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	if (system(cmd) != 0) {
-		fprintf(stderr, "bpf_cost: '%s' failed\n", cmd);
-		return -1;
-	}
-	return 0;
-}
-
-/* A veth NAME (peer NAMEp), up, in our namespace; its ifindex or 0. */
-static int make_dev(const char *name)
-{
-	if (sys("ip link add %s type veth peer name %sp", name, name) ||
-	    sys("ip link set dev %s up", name) ||
-	    sys("ip link set dev %sp up", name))
-		return 0;
-	return (int)if_nametoindex(name);
-}
-
-static int libbpf_quiet(enum libbpf_print_level level, const char *fmt,
-			va_list ap)
-{
-	if (level == LIBBPF_DEBUG)
-		return 0;
-	return vfprintf(stderr, fmt, ap);
-}
-
 /* Guest 0 in VLAN VID (0: untagged), and its frames arriving in it. */
 static int set_vlan(struct gona_bench *skel, int guest_ifindex, __u16 vid)
 {
@@ -470,23 +436,16 @@ int main(void)
 		fprintf(stderr, "bpf_cost: skipped, needs root\n");
 		return EXIT_SKIP;
 	}
-	libbpf_set_print(libbpf_quiet);
+	libbpf_set_print(veths_libbpf_quiet);
 	/* The programs find their devices by ifindex: make them privately. */
-	if (unshare(CLONE_NEWNET) < 0) {
-		perror("bpf_cost: unshare(CLONE_NEWNET)");
-		return EXIT_FAILURE;
-	}
-	guest = make_dev("g0");
+	veths_netns("bpf_cost");
+	guest = veths_add("g0");
 	for (int s = 0; s < N_UPLINKS; s++) {
 		char name[IFNAMSIZ];
 
 		snprintf(name, sizeof(name), "u%d", s);
-		uplink[s] = make_dev(name);
-		if (!uplink[s])
-			return EXIT_FAILURE;
+		uplink[s] = veths_add(name);
 	}
-	if (!guest)
-		return EXIT_FAILURE;
 	len = build_frame(frame, sizeof(frame));
 
 	skel = gona_bench__open_and_load();

@@ -271,6 +271,10 @@ static __always_inline int gona_to_guest(struct __sk_buff *skb,
 {
 	int tagged;
 
+	/* Its own MAC: never sent back where it came from, as a bridge
+	 * port without hairpin mode does not. */
+	if (port->id == g->id)
+		return -GONA_DROP_LOOP;
 	tagged = gona_vlan_member(port->vlan, port->flags, port->id, vid);
 	if (tagged < 0)
 		return tagged;

@@ -37,7 +37,8 @@ enum gona_drop {
 	GONA_DROP_NO_UPLINK, /* every uplink of the guest is down */
 	GONA_DROP_BCAST_DUP, /* broadcast/multicast on a non-designated uplink
 			      */
-	GONA_DROP_LOOP, /* a guest's own frame reflected back by the fabric */
+	GONA_DROP_LOOP, /* a guest's own frame reflected back by the fabric,
+			   or its unicast to its own MAC */
 	GONA_DROP_GUEST_ABSENT, /* unicast for a guest whose interface is gone
 				 */
 	GONA_DROP_HORIZON, /* paced departure time beyond the drop horizon */

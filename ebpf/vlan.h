@@ -28,7 +28,10 @@ struct vlan_hdr {
 
 /*
  * The VID of the frame's tag, 0 untagged; -1 for a tag that is not
- * 802.1Q (an 802.1ad service tag: not a guest VLAN) or could not be read.
+ * 802.1Q (an 802.1ad service tag: not a guest VLAN), a frame with a
+ * second tag after it (Q-in-Q: the driver domain's too, never a guest's;
+ * taking one tag off would move the next into skb->vlan_tci, where the
+ * flood's re-tagging would lose it), or one that could not be read.
  * A tag still in the frame's data (a path that did not take it off, or a
  * BPF_PROG_TEST_RUN frame) is moved into skb->vlan_tci first, so every
  * frame is judged and re-tagged alike. Packet pointers are stale
@@ -54,7 +57,10 @@ static __always_inline int gona_frame_vid(struct __sk_buff *skb)
 		if (bpf_skb_vlan_pop(skb) || bpf_skb_vlan_push(skb, proto, tci))
 			return -1;
 	}
-	if (skb->vlan_proto != bpf_htons(ETH_P_8021Q))
+	/* With the tag in vlan_tci, skb->protocol is the type after it. */
+	if (skb->vlan_proto != bpf_htons(ETH_P_8021Q) ||
+	    skb->protocol == bpf_htons(ETH_P_8021Q) ||
+	    skb->protocol == bpf_htons(ETH_P_8021AD))
 		return -1;
 	return skb->vlan_tci & GONA_VID_MASK;
 }
