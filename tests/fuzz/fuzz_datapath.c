@@ -372,7 +372,8 @@ static uint16_t be16(const uint8_t *p)
 }
 
 /* The VLAN of frame F as it entered: the outer 802.1Q tag's VID, 0
- * untagged, -1 an 802.1ad tag; *tagged says whether it had one. */
+ * untagged, -1 an 802.1ad tag or two tags; *tagged says whether it had
+ * one. */
 static int entry_vid(const uint8_t *f, size_t len, bool *tagged)
 {
 	uint16_t proto = be16(f + 12);
@@ -383,6 +384,9 @@ static int entry_vid(const uint8_t *f, size_t len, bool *tagged)
 		return 0;
 	*tagged = true;
 	if (proto == ETH_P_8021AD)
+		return -1;
+	/* Q-in-Q: the driver domain's, never a guest's. */
+	if (be16(f + 16) == ETH_P_8021Q || be16(f + 16) == ETH_P_8021AD)
 		return -1;
 	return be16(f + 14) & 0xfff;
 }
