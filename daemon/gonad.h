@@ -34,6 +34,7 @@ struct rates {
 	struct gona_counters last; /* counters at the last sample */
 	uint64_t tx_bps;
 	uint64_t rx_bps;
+	uint64_t prev_tx_bps; /* tx_bps over the interval before */
 };
 
 /* Why an uplink last went up or down. */
@@ -217,6 +218,8 @@ struct gonad {
 	uint64_t rebalanced_ms;
 	bool rebalance_settling; /* guests just moved: skip the next round */
 	bool rebalance_armed; /* the last round found the loads uneven */
+	/* Rounds in a row that waited for rising rates to settle. */
+	uint32_t rebalance_waits;
 	struct flows *flows; /* the flow table as last read (flows.c) */
 	/* Taken over from a previous gonad: its maps were found pinned;
 	 * the devices whose filter it had left on. */
@@ -370,9 +373,10 @@ struct dp_flow {
 };
 /* Every flow in the table, in *OUT (to free), at most GONA_MAX_FLOWS. */
 int dp_read_flows(struct dp *dp, struct dp_flow **out, size_t *n);
-/* Send the flow K out of uplink SLOT from its next packet on. */
+/* Send the flow K out of uplink SLOT from its first packet after a pause
+ * (GONA_FLOWLET_GAP_NS), or from WAIT_MS on if it never pauses. */
 int dp_move_flow(struct dp *dp, const struct gona_flow_key *k,
-		 unsigned int slot);
+		 unsigned int slot, uint64_t wait_ms);
 /* Remove map entries a previous gonad left that the current state does not
  * own (after a crash), so the data path holds exactly what gonad knows. */
 int dp_prune(struct dp *dp, const struct gonad *g);

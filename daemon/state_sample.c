@@ -15,6 +15,7 @@ static void rate(struct rates *rt, const struct gona_counters *now,
 		 uint64_t dt_ms)
 {
 	if (dt_ms) {
+		rt->prev_tx_bps = rt->tx_bps;
 		rt->tx_bps = (now->tx_bytes - rt->last.tx_bytes) * 8000 / dt_ms;
 		rt->rx_bps = (now->rx_bytes - rt->last.rx_bytes) * 8000 / dt_ms;
 	}
@@ -44,6 +45,28 @@ static bool lopsided(const struct gonad *g)
 	}
 	return lo >= 0 && hi > 2 * lo;
 }
+
+/* A guest's rate rose in the last interval by over a quarter, and by more
+ * than 1% of its uplinks' capacity: traffic that started or grew during
+ * the interval, whose demand it measured only in part. */
+static bool rising(const struct gonad *g)
+{
+	for (size_t i = 0; i < g->n_guests; i++) {
+		const struct guest *gu = g->guests[i];
+		uint64_t prev = gu->rates.prev_tx_bps, cap = 0;
+
+		for (size_t s = 0; s < g->n_uplinks; s++)
+			if (gu->homes & (1u << g->uplinks[s].slot))
+				cap += g->uplinks[s].conf.capacity;
+		if (gu->rates.tx_bps > prev + prev / 4 + cap / 100)
+			return true;
+	}
+	return false;
+}
+
+/* How many rounds in a row the periodic one waits for rising rates: a
+ * bound, for traffic that rises and falls at every interval. */
+#define RISING_WAITS 2
 
 int state_rebalance(struct gonad *g, bool now_or_never, char *msg, size_t len)
 {
@@ -79,6 +102,7 @@ int state_rebalance(struct gonad *g, bool now_or_never, char *msg, size_t len)
 		int r;
 
 		g->rebalance_armed = false;
+		g->rebalance_waits = 0;
 		free(pg);
 		/* No guest to move: perhaps a spread guest's flow. */
 		r = flows_rebalance(g, fl, sizeof(fl));
@@ -99,6 +123,23 @@ int state_rebalance(struct gonad *g, bool now_or_never, char *msg, size_t len)
 			 loads, g->conf->policy.rebalance_threshold);
 		return 0;
 	}
+	/*
+	 * Guests whose rates are rising were measured in part: moved on that,
+	 * they would be placed by a guess and held there. The periodic round
+	 * waits for their rates to settle (a run here moved five guests on
+	 * loads of 6%, 0% and 0%, the traffic a few milliseconds old).
+	 */
+	if (!now_or_never && g->rebalance_waits < RISING_WAITS && rising(g)) {
+		g->rebalance_waits++;
+		g->rebalance_armed = true;
+		snprintf(msg, len,
+			 "uneven (loads %s), but guests' rates are rising: "
+			 "moving when they settle",
+			 loads);
+		free(pg);
+		return 0;
+	}
+	g->rebalance_waits = 0;
 	/* An interval's unevenness may be a transient (traffic starting
 	 * mid-interval): the periodic round acts on the second in a row,
 	 * unless the busiest uplink carries more than twice the least busy
