@@ -36,7 +36,7 @@ _Static_assert(offsetof(struct gona_guest, vlan) == 20 + GONA_SPREAD_SLOTS,
 _Static_assert(offsetof(struct gona_guest, homes) == 16 + GONA_SPREAD_SLOTS,
 	       "gona_guest.homes");
 _Static_assert(sizeof(struct gona_flow_key) == 8, "gona_flow_key layout");
-_Static_assert(sizeof(struct gona_flow) == 16, "gona_flow layout");
+_Static_assert(sizeof(struct gona_flow) == 32, "gona_flow layout");
 _Static_assert(sizeof(struct gona_mac_key) == 8, "gona_mac_key layout");
 _Static_assert(sizeof(struct gona_port) == 12, "gona_port layout");
 _Static_assert(sizeof(struct gona_trunk) == 512, "gona_trunk layout");
@@ -871,16 +871,22 @@ int dp_read_flows(struct dp *dp, struct dp_flow **out, size_t *n)
 }
 
 int dp_move_flow(struct dp *dp, const struct gona_flow_key *k,
-		 unsigned int slot)
+		 unsigned int slot, uint64_t wait_ms)
 {
 	struct bpf_map *map = dp->skel->maps.flows;
 	struct gona_flow f;
 	int r;
 
+	struct timespec ts;
+
 	r = bpf_map__lookup_elem(map, k, sizeof(*k), &f, sizeof(f), 0);
 	if (r)
 		return r;
-	f.slot = slot;
+	/* bpf_ktime_get_ns() is CLOCK_MONOTONIC. */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	f.next_slot = slot;
+	f.move_by_ns = (uint64_t)ts.tv_sec * 1000000000ull +
+		       (uint64_t)ts.tv_nsec + wait_ms * 1000000ull;
 	return bpf_map__update_elem(map, k, sizeof(*k), &f, sizeof(f),
 				    BPF_EXIST);
 }

@@ -147,7 +147,11 @@ int flows_rebalance(struct gonad *g, char *msg, size_t len)
 		    gu->held_until_ms > now || !uneven_homes(g, gu, &b, &l))
 			continue;
 		k = best_flow(g, gu, f, rate, n, b, l);
-		if (k < 0 || dp_move_flow(g->dp, &f[k].key, l))
+		/* At its next pause, or within half an interval: the next
+		 * round measures it where it went. */
+		if (k < 0 ||
+		    dp_move_flow(g->dp, &f[k].key, l,
+				 g->conf->policy.rebalance_interval_ms / 2))
 			continue;
 		/* Counted where it goes from now on. */
 		gu->home_bps[b] -=

@@ -181,7 +181,8 @@ static __always_inline int gona_pace(struct __sk_buff *skb,
  * A spread guest's flow: the uplink slot it keeps. A new flow, or one
  * whose uplink is no longer the guest's, takes the guest's next turn in
  * its slots (its uplinks in turn, by weight), so flows spread evenly
- * however their hashes fall. Counts the frame on the flow.
+ * however their hashes fall. A flow gonad moved takes its new uplink at
+ * a pause (gona_shared.h). Counts the frame on the flow.
  */
 static __always_inline __u32 gona_flow_slot(struct __sk_buff *skb,
 					    const struct gona_guest *g,
@@ -199,8 +200,21 @@ static __always_inline __u32 gona_flow_slot(struct __sk_buff *skb,
 		return g->slots[k.hash % GONA_SPREAD_SLOTS];
 	f = bpf_map_lookup_elem(&flows, &k);
 	if (f && f->slot < GONA_MAX_UPLINKS && (g->homes & (1u << f->slot))) {
+		__u64 now = bpf_ktime_get_ns();
+		__u32 slot = f->slot, to = f->next_slot;
+
+		/* gonad's move, at a pause or its deadline: the frames
+		 * before it are through the old uplink by then. */
+		if (to != slot && to < GONA_MAX_UPLINKS &&
+		    (g->homes & (1u << to)) &&
+		    ((__s64)(now - f->last_ns) >= (__s64)GONA_FLOWLET_GAP_NS ||
+		     (__s64)(now - f->move_by_ns) >= 0)) {
+			slot = to;
+			f->slot = to;
+		}
+		f->last_ns = now;
 		__sync_fetch_and_add(&f->bytes, w->bytes);
-		return f->slot;
+		return slot;
 	}
 	turn = bpf_map_lookup_elem(&flow_turn, &id);
 	n = k.hash;
@@ -210,6 +224,8 @@ static __always_inline __u32 gona_flow_slot(struct __sk_buff *skb,
 		__sync_fetch_and_add(turn, 1);
 	}
 	nf.slot = g->slots[n % GONA_SPREAD_SLOTS];
+	nf.next_slot = nf.slot;
+	nf.last_ns = bpf_ktime_get_ns();
 	/* Full of recent flows, the map forgets the least recent. */
 	bpf_map_update_elem(&flows, &k, &nf, BPF_ANY);
 	return nf.slot;

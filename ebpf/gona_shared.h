@@ -85,7 +85,10 @@ struct gona_guest {
 /*
  * flows: LRU hash of a spread guest's flows. A flow keeps the uplink its
  * first packet took, so its packets are never reordered, until gonad moves
- * it (by rewriting slot) or its uplink stops being one of the guest's.
+ * it or its uplink stops being one of the guest's. gonad moves a flow by
+ * writing next_slot: the flow takes it after a pause in its packets of
+ * GONA_FLOWLET_GAP_NS, when those it sent are out of the old uplink's
+ * queues (a flowlet), or at move_by_ns if it never pauses that long.
  */
 struct gona_flow_key {
 	__u32 id; /* guest id */
@@ -94,9 +97,13 @@ struct gona_flow_key {
 
 struct gona_flow {
 	__u32 slot; /* uplink slot */
-	__u32 pad;
+	__u32 next_slot; /* where gonad moves it; slot when it stays */
 	__u64 bytes; /* on the wire, added atomically */
+	__u64 last_ns; /* its latest packet, bpf_ktime_get_ns() */
+	__u64 move_by_ns; /* next_slot at once from then on */
 };
+
+#define GONA_FLOWLET_GAP_NS 10000000ull /* 10 ms */
 
 /* guest_uplink_bytes: per-CPU array, index id * GONA_MAX_UPLINKS + slot:
  * what a spread guest sent out of each of its uplinks. */

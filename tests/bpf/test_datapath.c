@@ -1522,6 +1522,78 @@ START_TEST(test_spread_guest)
 }
 END_TEST
 
+/* g3's flow from port SPORT as the flow table has it, after a frame. */
+static struct gona_flow_key g3_flow_key(__u16 sport, struct frame *f)
+{
+	struct run r;
+
+	g3_flow(f, sport);
+	guest_tx(D_G3, f, &r);
+	ck_assert_int_eq(r.ret, TC_ACT_REDIRECT);
+	return (struct gona_flow_key){ .id = ID_G3, .hash = r.log.hash };
+}
+
+static struct gona_flow get_flow(const struct gona_flow_key *k)
+{
+	struct gona_flow v;
+
+	ck_assert_int_eq(bpf_map__lookup_elem(skel->maps.flows, k, sizeof(*k),
+					      &v, sizeof(v), 0),
+			 0);
+	return v;
+}
+
+/* gonad's move of flow K to uplink slot TO, as dp_move_flow writes it,
+ * with its latest packet at LAST and the deadline at BY. */
+static void move_flow(const struct gona_flow_key *k, __u32 to, __u64 last,
+		      __u64 by)
+{
+	struct gona_flow v = get_flow(k);
+
+	v.next_slot = to;
+	v.last_ns = last;
+	v.move_by_ns = by;
+	update(skel->maps.flows, k, sizeof(*k), &v, sizeof(v));
+}
+
+START_TEST(test_flow_moves_at_a_pause)
+{
+	struct frame f;
+	struct gona_flow_key k = g3_flow_key(33000, &f);
+	unsigned int a = g3_sent(&f), b = 1 - a;
+	__u64 now = mono_ns(), far = now + 3600ull * 1000000000ull;
+	struct gona_flow v;
+
+	/* Moved while it sends (its latest packet "now" from the program's
+	 * clock's view: later than this frame): it stays, and the frame is
+	 * its latest. */
+	move_flow(&k, b, far, far);
+	ck_assert_uint_eq(g3_sent(&f), a);
+	v = get_flow(&k);
+	ck_assert_uint_eq(v.slot, a);
+	ck_assert_uint_eq(v.next_slot, b);
+	ck_assert_uint_lt(v.last_ns, far);
+	ck_assert_uint_ge(v.last_ns, now);
+	/* After a pause of the gap, the next frame takes the new uplink, and
+	 * the flow stays there. */
+	move_flow(&k, b, mono_ns() - GONA_FLOWLET_GAP_NS - 1000000, far);
+	ck_assert_uint_eq(g3_sent(&f), b);
+	ck_assert_uint_eq(get_flow(&k).slot, b);
+	ck_assert_uint_eq(g3_sent(&f), b);
+	/* A flow that never pauses goes at its deadline. */
+	move_flow(&k, a, far, mono_ns() - 1);
+	ck_assert_uint_eq(g3_sent(&f), a);
+	ck_assert_uint_eq(get_flow(&k).slot, a);
+	/* Never to an uplink that is not the guest's (slot 2), however
+	 * long it paused. */
+	move_flow(&k, 2, 0, 0);
+	ck_assert_uint_eq(g3_sent(&f), a);
+	ck_assert_uint_eq(get_flow(&k).slot, a);
+	move_flow(&k, GONA_MAX_UPLINKS, 0, 0);
+	ck_assert_uint_eq(g3_sent(&f), a);
+}
+END_TEST
+
 static void set_global_flags(__u32 flags)
 {
 	struct gona_globals gl = get_globals();
@@ -2188,6 +2260,7 @@ static Suite *datapath_suite(void)
 	tcase_add_test(fwd, test_all_uplinks_down);
 	tcase_add_test(fwd, test_unplaced_guest);
 	tcase_add_test(fwd, test_spread_guest);
+	tcase_add_test(fwd, test_flow_moves_at_a_pause);
 	tcase_add_test(fwd, test_spread_plain_hashing);
 
 	tcase_add_test(wire, test_gso_tcp4);
