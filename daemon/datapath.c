@@ -37,6 +37,7 @@ _Static_assert(offsetof(struct gona_guest, homes) == 16 + GONA_SPREAD_SLOTS,
 	       "gona_guest.homes");
 _Static_assert(sizeof(struct gona_flow_key) == 8, "gona_flow_key layout");
 _Static_assert(sizeof(struct gona_flow) == 32, "gona_flow layout");
+_Static_assert(sizeof(struct gona_storm) == 24, "gona_storm layout");
 _Static_assert(sizeof(struct gona_mac_key) == 8, "gona_mac_key layout");
 _Static_assert(sizeof(struct gona_port) == 12, "gona_port layout");
 _Static_assert(sizeof(struct gona_trunk) == 512, "gona_trunk layout");
@@ -875,9 +876,8 @@ int dp_move_flow(struct dp *dp, const struct gona_flow_key *k,
 {
 	struct bpf_map *map = dp->skel->maps.flows;
 	struct gona_flow f;
-	int r;
-
 	struct timespec ts;
+	int r;
 
 	r = bpf_map__lookup_elem(map, k, sizeof(*k), &f, sizeof(f), 0);
 	if (r)

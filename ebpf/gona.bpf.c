@@ -74,14 +74,16 @@ static __always_inline struct gona_globals *gona_globals(void)
 
 /*
  * Whether guest ID may send one more broadcast or multicast frame: a
- * token bucket of PPS tokens a second, as deep as a second's worth, per
- * CPU (a guest's frames are handled on the CPUs it sends from). One
- * guest's storm must not cost every other guest a copy of each frame.
+ * token bucket of PPS tokens a second, as deep as a second's worth, one
+ * for all the CPUs a guest sends from (under its lock: a broadcast is the
+ * rare frame). One guest's storm must not cost every other guest a copy
+ * of each frame.
  */
 static __always_inline bool gona_storm_ok(__u32 id, __u32 pps)
 {
 	struct gona_storm *s;
 	__u64 now, dt, add;
+	bool ok;
 
 	if (!pps)
 		return true;
@@ -89,7 +91,8 @@ static __always_inline bool gona_storm_ok(__u32 id, __u32 pps)
 	if (!s)
 		return true;
 	now = bpf_ktime_get_ns();
-	dt = now - s->at_ns;
+	bpf_spin_lock(&s->lock);
+	dt = now > s->at_ns ? now - s->at_ns : 0;
 	if (dt > 1000000000ull)
 		dt = 1000000000ull;
 	add = dt * pps / 1000000000ull;
@@ -104,10 +107,11 @@ static __always_inline bool gona_storm_ok(__u32 id, __u32 pps)
 			s->at_ns += add * 1000000000ull / pps;
 		}
 	}
-	if (!s->tokens)
-		return false;
-	s->tokens--;
-	return true;
+	ok = s->tokens > 0;
+	if (ok)
+		s->tokens--;
+	bpf_spin_unlock(&s->lock);
+	return ok;
 }
 
 static __always_inline bool gona_uplink_ok(const struct gona_uplink *up)

@@ -9,6 +9,7 @@
  * (daemon/datapath.c) so a layout change cannot slip through silently.
  */
 #include <linux/types.h>
+#include <linux/bpf.h> /* struct bpf_spin_lock, 4 bytes */
 
 #define GONA_MAX_UPLINKS 32
 /* Guests: the maps are built for GONA_GUESTS_DEFAULT and gonad sizes them
@@ -168,12 +169,14 @@ struct gona_globals {
 	__u32 netns_ino; /* gonad's network namespace: uplink ifindexes are
 			    its */
 	__u32 bcast_pps; /* broadcast and multicast frames a guest may send
-			    per second (per CPU); 0: no limit */
+			    per second; 0: no limit */
 };
 
-/* storm: per-CPU, index guest id: the token bucket of its broadcast and
- * multicast (at most bcast_pps tokens, one a frame). */
+/* storm: index guest id: the token bucket of its broadcast and multicast
+ * (at most bcast_pps tokens, one a frame), one for all CPUs, under lock. */
 struct gona_storm {
+	struct bpf_spin_lock lock;
+	__u32 pad;
 	__u64 at_ns; /* when tokens were last added */
 	__u64 tokens;
 };

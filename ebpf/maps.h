@@ -96,7 +96,7 @@ struct {
 } pacing SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, GONA_GUESTS_DEFAULT);
 	__type(key, __u32); /* guest id */
 	__type(value, struct gona_storm);

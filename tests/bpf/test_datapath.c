@@ -1297,26 +1297,38 @@ static void set_bcast_pps(__u32 pps)
 	put_globals(&gl);
 }
 
-START_TEST(test_guest_broadcast_storm)
+/* Run this thread, and the programs it tests, on CPU C only. */
+static void on_cpu(int c)
 {
 	cpu_set_t one;
+
+	CPU_ZERO(&one);
+	CPU_SET(c, &one);
+	ck_assert_int_eq(sched_setaffinity(0, sizeof(one), &one), 0);
+}
+
+START_TEST(test_guest_broadcast_storm)
+{
 	struct frame f;
 	struct run r;
 
-	/* The buckets are per CPU: every frame of this test on one. */
-	CPU_ZERO(&one);
-	CPU_SET(0, &one);
-	ck_assert_int_eq(sched_setaffinity(0, sizeof(one), &one), 0);
 	/* policy.broadcast_pps 3: a full bucket lets 3 through (each to
 	 * every guest), the 4th is dropped as storm, counted, copied to no
-	 * one and sent out of no uplink. */
+	 * one and sent out of no uplink. The bucket is the guest's, whatever
+	 * CPUs it sends from: the first two from one CPU, the others from
+	 * another (where a bucket per CPU let 3 more through). */
 	build_arp(&f, MAC_BCAST, MAC_G2, 1, MAC_G2, "192.0.2.2", "192.0.2.9");
 	set_bcast_pps(3);
 	for (int i = 0; i < 3; i++) {
+		if (i == 2 && ncpus > 1)
+			on_cpu(1);
+		else if (i == 0)
+			on_cpu(0);
 		guest_tx(D_G2, &f, &r);
 		ck_assert_int_eq(r.ret, TC_ACT_REDIRECT);
 	}
 	expect_guest_drop(D_G2, ID_G2, &f, GONA_DROP_STORM);
+	on_cpu(0);
 	/* Another guest has a bucket of its own. */
 	build_arp(&f, MAC_BCAST, MAC_G1, 1, MAC_G1, "192.0.2.1", "192.0.2.9");
 	guest_tx(D_G1, &f, &r);
