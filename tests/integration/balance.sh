@@ -201,6 +201,12 @@ t_cmp "... its retransmissions less tail-loss probes ($(retransmits g1) - $((p1 
 # anywhere); moving g1's flows off g2's uplink does.
 g2home=$(gctl -j guest show g2 | jq -r '.homes[0]')
 o0=$(tcp_ext g1 $REORDER) p0=$(tcp_ext g1 TCPLossProbes)
+# wire_drops: what the wires' shapers dropped, both ways.
+wire_drops() {
+	tc -n "$T_P-wire" -s -j qdisc show | jq '[.[] | select(.root) | .drops] | add'
+}
+hop_points g1 "$T_DIR/d0" "$T_DIR/p0"
+w0=$(wire_drops)
 iperf_bg g1 1 11 -P 6 -b 40M
 sleep 1
 t_check "g1's six flows start on all three uplinks (>= 36M each)" \
@@ -216,9 +222,8 @@ t_check "... and gonad said which it moved" \
 	grep -q "rebalancing: moved a flow of g1 ([0-9.]* Mbit/s) from $g2home to" "$T_DIR/gonad.log"
 iperf_wait
 o1=$(tcp_ext g1 $REORDER) p1=$(tcp_ext g1 TCPLossProbes)
-t_diag "$(iperf_summary g1); tail-loss probes $((p1 - p0))"
-t_diag "$(iperf_summary g2)"
-grep "rebalancing: moved a flow" "$T_DIR/gonad.log" | sed 's/^/# /'
+hop_points g1 "$T_DIR/d1" "$T_DIR/p1"
+w1=$(wire_drops)
 # A flow moves at a pause of 10 ms in its packets (iperf3 writes 128 KiB
 # every 26 ms at 40M), when what it sent has left the old uplink: its
 # sender sees no reordering. Its retransmissions are mostly tail-loss
@@ -229,6 +234,10 @@ t_cmp "... and none of g1's flows was reordered by a move (reorderings its sende
 	$((o1 - o0)) == 0
 t_cmp "... nor lost a packet to it (retransmissions less tail-loss probes, $(retransmits g1) - $((p1 - p0)))" \
 	$(($(retransmits g1) - (p1 - p0))) "<=" 5
+t_diag "$(iperf_summary g1); tail-loss probes $((p1 - p0)); per stream and second: $(jq -c '[.intervals[] | [.streams[].retransmits]]' "$T_DIR/g1.json")"
+t_diag "$(iperf_summary g2)"
+t_diag "dropped on the way: $(drops_between "$T_DIR/d0" "$T_DIR/d1"); by the wires' shapers: $((w1 - w0))"
+grep "rebalancing: moved a flow" "$T_DIR/gonad.log" | sed 's/^/# /'
 
 topo_gonad_stop || t_fail "gonad exits cleanly (status $?)"
 topo_gonad_log_clean
