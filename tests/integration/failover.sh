@@ -156,10 +156,21 @@ t_cmp "uplink show: up0 went down $((2 * trials)) times" \
 	"$(gctl -j uplink show up0 | jq .uplink.downs)" == $((2 * trials))
 t_check "... and came back when its probes were answered again" \
 	test "$(gctl -j uplink show up0 | jq -r .uplink.cause)" = probe
+# The last change's timing, on gonad's clock: its uplink map entry
+# written (the data path avoids it from the next packet), then the guests
+# moved, announced and their shares of the uplinks recomputed. Natively
+# these took 0.03 and 0.2 ms here. Under software emulation the same steps
+# stall at random: in one run here up0's placements took 1.1 to
+# 13.2 ms, a guest's map update 0.03 to 5.7 ms, its announcement 0.16 to
+# 6, the shares 0.65 to 6.2; CI saw 19 ms once. There the limits are 10
+# and 50 ms: what they still catch is gonad waiting on something (a
+# timeout, a sleep, a blocking call), not the emulated machine's stalls.
+sw_max=1000 pl_max=10000
+[ -n "${GONA_VM:-}" ] && sw_max=10000 pl_max=50000
 sw=$(gctl -j uplink show up0 | jq .uplink.switch_us)
 pl=$(gctl -j uplink show up0 | jq .uplink.place_us)
-t_cmp "... the data path had it within 1 ms of gonad seeing it (us)" "$sw" "<" 1000
-t_cmp "... the guests re-placed within 10 ms (us)" "$pl" "<" 10000
+t_cmp "... the data path had it within $((sw_max / 1000)) ms of gonad seeing it (us)" "$sw" "<" $sw_max
+t_cmp "... the guests re-placed within $((pl_max / 1000)) ms (us; the data path's part $sw)" "$pl" "<" $pl_max
 
 # Silent failure: the fabric end of the carrying uplink leaves the bridge,
 # carrier stays up; the probes (ARP on up0, neighbour solicitations on up1,
