@@ -186,6 +186,36 @@ static int uplink_update(struct gonad *g, struct uplink *u)
 	return r;
 }
 
+/*
+ * In a tree taken over, the classes of guests gonad does not have (SEEN,
+ * N ids): one added live and not in the file, which the previous gonad
+ * served when it was killed. Each keeps a guaranteed rate nobody can use,
+ * so the guests' own add up to more than the uplink; removed.
+ */
+static void drop_stale_classes(struct gonad *g, const struct uplink *u,
+			       const uint8_t *seen, uint32_t n)
+{
+	for (uint32_t id = 0; id < n; id++) {
+		int r;
+
+		if (!seen[id])
+			continue;
+		r = tc_class_del(g->tc, u->ifindex,
+				 handle(GONA_QOS_GUEST_MINOR(id)));
+		if (r)
+			log_warnx(
+				"uplink %s (%s): cannot remove class %x:%x of "
+				"a guest gone before this start: %s",
+				u->conf.name, u->conf.device, GONA_QOS_MAJOR,
+				GONA_QOS_GUEST_MINOR(id), strerror(-r));
+		else
+			log_info("uplink %s (%s): removed class %x:%x, of a "
+				 "guest gone before this start",
+				 u->conf.name, u->conf.device, GONA_QOS_MAJOR,
+				 GONA_QOS_GUEST_MINOR(id));
+	}
+}
+
 static int htb_uplink_attach(struct gonad *g, struct uplink *u)
 {
 	uint64_t cap = u->conf.capacity;
@@ -235,7 +265,11 @@ static int htb_uplink_attach(struct gonad *g, struct uplink *u)
 		memset(&gu->htb[u->slot], 0, sizeof(gu->htb[u->slot]));
 		if (kept && (!seen || seen[gu->id]))
 			gu->htb[u->slot].rt.rate = 1;
+		if (seen && gu->id < dp_max_guests(g->dp))
+			seen[gu->id] = 0;
 	}
+	if (seen)
+		drop_stale_classes(g, u, seen, dp_max_guests(g->dp));
 	free(seen);
 	r = kept ? 0
 		 : tc_htb_qdisc(g->tc, u->ifindex, handle(0),

@@ -406,6 +406,27 @@ gctl reload >/dev/null
 t_check "a reload makes it g2's interface again, with its receive shaper" \
 	bash -c "tc -n $T_P-dd qdisc show dev vif2 | grep 'htb 60a:' | grep -q 'default 0x1'"
 
+## A guest added live is not in the file: after a crash gonad starts
+# from the file, and the class the guest had in a tree taken over goes
+# (it would keep a guaranteed rate nobody uses, and the guests' rates
+# would add up to more than the uplink).
+classes() { nsx dd tc class show dev "$1" | awk '{ print $3 }' | sort | tr '\n' ' '; }
+for u in $UPLINKS; do eval "before_$u=\$(classes $u)"; done
+gctl guest add g3 device vif3 mac 02:00:00:00:00:03 ipv4 192.0.2.13 tx.min 10M >/dev/null
+h3=$(gctl -j guest show g3 | jq -r '.homes[0]')
+with=$(classes "$h3")
+eval "was=\$before_$h3"
+t_check "guest add g3: a class of its own on $h3 (before: $was; now: $with)" \
+	test "$(wc -w <<<"$with")" = $(($(wc -w <<<"$was") + 1))
+kill -KILL "$T_GONAD_PID"
+wait "$T_GONAD_PID" 2>/dev/null
+T_GONAD_PID=""
+topo_gonad "$conf" >/dev/null
+t_check "killed and started from the file (no g3): $h3's classes are those before g3 ($(classes "$h3"))" \
+	test "$(classes "$h3")" = "$was"
+t_check "... and the log says which it removed" \
+	grep -q "uplink $h3 ($h3): removed class 60a:" "$T_DIR/gonad.log"
+
 ## g1's primary uplink, live: g1 goes there at once, the other guests
 # stay; its drain moves g1 off (failback is off here, so g1 stays off when
 # it returns); a bad name is refused and changes nothing.
