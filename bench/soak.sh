@@ -56,7 +56,6 @@ GONACTL=$build/gonactl
 TOOLS=$build/tests/tools
 . tests/lib/topo.sh
 RANDOM=$seed
-nsx() { local ns=$1; shift; ip netns exec "$T_P-$ns" "$@"; }
 
 topo_init "sk$$"
 topo_fabric
