@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The devices of the BPF_PROG_TEST_RUN programs (tests/bpf,
- * tests/fuzz/fuzz_datapath, bench/bpf_cost): veth pairs NAME/NAMEp, both ends up, in a
- * network namespace of the program's own, so that redirects and copies
+ * tests/fuzz/fuzz_datapath, bench/bpf_cost): veth pairs NAME/NAMEp, both ends
+ * up, in a network namespace of the program's own, so that redirects and copies
  * have real targets. Any failure ends the program: nothing runs without
  * them.
  */
