@@ -233,6 +233,7 @@ static int htb_uplink_attach(struct gonad *g, struct uplink *u)
 		.cburst = qos_burst(cap),
 		.quantum = MTU_FRAME,
 	};
+	uint32_t n = dp_max_guests(g->dp);
 	uint8_t *seen = NULL;
 	bool kept;
 	int r;
@@ -248,8 +249,6 @@ static int htb_uplink_attach(struct gonad *g, struct uplink *u)
 	 * says are there (a rate of 1 bit/s: known to be there, settings
 	 * not). */
 	if (kept) {
-		uint32_t n = dp_max_guests(g->dp);
-
 		seen = calloc(n, 1);
 		if (!seen ||
 		    tc_class_minors(g->tc, u->ifindex, GONA_QOS_MAJOR,
@@ -265,11 +264,11 @@ static int htb_uplink_attach(struct gonad *g, struct uplink *u)
 		memset(&gu->htb[u->slot], 0, sizeof(gu->htb[u->slot]));
 		if (kept && (!seen || seen[gu->id]))
 			gu->htb[u->slot].rt.rate = 1;
-		if (seen && gu->id < dp_max_guests(g->dp))
+		if (seen && gu->id < n)
 			seen[gu->id] = 0;
 	}
 	if (seen)
-		drop_stale_classes(g, u, seen, dp_max_guests(g->dp));
+		drop_stale_classes(g, u, seen, n);
 	free(seen);
 	r = kept ? 0
 		 : tc_htb_qdisc(g->tc, u->ifindex, handle(0),
