@@ -29,6 +29,7 @@
 #include "ebpf/gona_shared.h"
 #include "bench/gona_bench.skel.h"
 #include "bench/redirect_only.skel.h"
+#include "tests/lib/mac_filter.h"
 #include "tests/lib/veths.h"
 
 #define N_GUESTS 64
@@ -69,6 +70,7 @@ static int fill_guest(struct gona_bench *skel, __u32 i, __u32 ifindex)
 
 	r = bpf_map__update_elem(skel->maps.guests, &ifindex, sizeof(ifindex),
 				 &g, sizeof(g), BPF_ANY);
+	r = r ?: mac_filter_add(skel->maps.guest_mac_filter, g.mac);
 	r = r
 		    ?: bpf_map__update_elem(skel->maps.guest_by_mac, &mk,
 					    sizeof(mk), &port, sizeof(port),
@@ -265,6 +267,7 @@ static int set_vlan(struct gona_bench *skel, int guest_ifindex, __u16 vid)
 	skel->bss->bench_rx_vid = vid;
 	r = bpf_map__update_elem(skel->maps.guests, &ifindex, sizeof(ifindex),
 				 &g, sizeof(g), BPF_ANY);
+	r = r ?: mac_filter_add(skel->maps.guest_mac_filter, g.mac);
 	return r
 		       ?: bpf_map__update_elem(skel->maps.guest_by_mac, &mk,
 					       sizeof(mk), &port, sizeof(port),

@@ -108,7 +108,7 @@ int stage_dest(struct __sk_buff *skb)
 	if ((void *)(eth + 1) > (void *)(long)skb->data_end)
 		return TC_ACT_SHOT;
 	gona_mac_key_set(&dst, eth->h_dest);
-	if (bpf_map_lookup_elem(&guest_by_mac, &dst))
+	if (gona_port_of(&dst))
 		return TC_ACT_SHOT;
 	return bpf_redirect(bench_target, 0);
 }

@@ -140,8 +140,9 @@ sniffers=""
 for gn in $GUESTS; do
 	for other in $GUESTS; do
 		[ "$other" = "$gn" ] && continue
-		ip netns exec "$T_P-$gn" "$TOOLS/pkt" sniff eth0 "$(mac_of "$other")" \
-			$(((minutes * 60 + 120) * 1000)) >"$T_DIR/sniff-$gn-$other" &
+		PKT_SHOW=4 ip netns exec "$T_P-$gn" "$TOOLS/pkt" sniff eth0 \
+			"$(mac_of "$other")" $(((minutes * 60 + 120) * 1000)) \
+			>"$T_DIR/sniff-$gn-$other" 2>"$T_DIR/frames-$gn-$other" &
 		sniffers="$sniffers $!"
 	done
 done
@@ -182,10 +183,19 @@ died() {
 
 faults=0 kills=0 refused_ok=0 refused_bad=0 g7=off
 declare -A did
+# note WHAT: the fault log, by the monotonic clock (s) the sniffers'
+# frame times (us) are on, to tell which fault a wrong frame followed.
+note() {
+	local now
+	read -r now _ </proc/uptime
+	echo "$now $*" >>"$T_DIR/faults"
+}
 fault() {
-	local u=up$((RANDOM % 3)) gn=g$((1 + RANDOM % 6)) ms out
+	local u=up$((RANDOM % 3)) gn=g$((1 + RANDOM % 6)) ms out f
 	ms=$((200 + RANDOM % 1800))
-	case $((RANDOM % 8)) in
+	f=$((RANDOM % 8))
+	note "fault $f u=$u gn=$gn ms=$ms"
+	case $f in
 	0) did[cable]=$((${did[cable]:-0} + 1))
 	   ip -n "$T_P-fab" link set "f$u" down
 	   sleep "$(awk -v m=$ms 'BEGIN { print m / 1000 }')"
@@ -237,6 +247,7 @@ while [ $SECONDS -lt $end_s ]; do
 		wait "$T_GONAD_PID" 2>/dev/null
 		T_GONAD_PID=""
 		kills=$((kills + 1))
+		note "kill $kills"
 		topo_gonad "$conf" || died "gonad did not start again after kill $kills"
 		g7=off
 		next_kill=$((SECONDS + 5 + RANDOM % 40))
@@ -321,7 +332,19 @@ for f in "$T_DIR"/sniff-*; do
 	wrong=$((wrong + n))
 	where="$where ${f##*/sniff-}: $n"
 done
-[ "$wrong" = 0 ] || bad "$wrong frames of a guest's MAC reached another guest (receiver-owner:$where)"
+if [ "$wrong" != 0 ]; then
+	bad "$wrong frames of a guest's MAC reached another guest (receiver-owner:$where)"
+	# What they were (the first 4 at each receiver, their first 96
+	# bytes) and the faults around them, in the same clock.
+	for f in "$T_DIR"/frames-*; do
+		[ -s "$f" ] && bad "at ${f##*/frames-}: $(tr '\n' '|' <"$f")"
+	done
+	times=$(cat "$T_DIR"/frames-* | awk '{ print $1 / 1e6 }' | sort -un)
+	bad "the faults of the 5 s before each (clock s, kind u gn ms): $(awk -v t="$times" '
+		BEGIN { n = split(t, at, "\n") }
+		{ for (i = 1; i <= n; i++) if ($1 <= at[i] && $1 > at[i] - 5) { print; next } }' \
+		"$T_DIR/faults" | tr '\n' '|')"
+fi
 [ $refused_bad = 0 ] || bad "$refused_bad broken files were taken: $(head -3 "$T_DIR/broken")"
 
 summary="$minutes min, seed $seed; $faults faults ($(for k in "${!did[@]}"; do printf '%s %s, ' "$k" "${did[$k]}"; done | sed 's/, $//')), gonad killed $kills times, $refused_ok broken files refused"

@@ -65,6 +65,9 @@ struct dp {
 	int ncpus;
 	uint32_t max_guests; /* what the maps are sized for */
 	bool adopted; /* the maps are those a previous gonad pinned */
+	struct gona_mac_filter mac_filter; /* what guest_mac_filter holds */
+	bool mac_filter_stale; /* a MAC left guest_by_mac since it was made */
+	bool mac_filter_warned; /* a failed rebuild was logged */
 };
 
 static int libbpf_log(enum libbpf_print_level level, const char *fmt,
@@ -377,6 +380,40 @@ uint32_t dp_max_guests(const struct dp *dp)
 	return dp->max_guests;
 }
 
+static int mac_filter_write(struct dp *dp, const struct gona_mac_filter *f)
+{
+	__u32 zero = 0;
+
+	return bpf_map__update_elem(dp->skel->maps.guest_mac_filter, &zero,
+				    sizeof(zero), f, sizeof(*f), BPF_ANY);
+}
+
+/* The MAC filter made anew from guest_by_mac: the bits of MACs gone are
+ * cleared. */
+static int mac_filter_rebuild(struct dp *dp)
+{
+	struct bpf_map *map = dp->skel->maps.guest_by_mac;
+	struct gona_mac_filter *f = calloc(1, sizeof(*f));
+	struct gona_mac_key k, next;
+	int r;
+
+	if (!f)
+		return -ENOMEM;
+	for (r = bpf_map__get_next_key(map, NULL, &next, sizeof(next)); !r;
+	     r = bpf_map__get_next_key(map, &k, &next, sizeof(next))) {
+		gona_mac_filter_add(f, gona_mac_hash(&next));
+		k = next;
+	}
+	if (r == -ENOENT)
+		r = mac_filter_write(dp, f);
+	if (!r) {
+		dp->mac_filter = *f;
+		dp->mac_filter_stale = false;
+	}
+	free(f);
+	return r;
+}
+
 int dp_open(struct dp **out, const char *pin_dir, uint32_t max_guests)
 {
 	struct dp *dp;
@@ -431,6 +468,20 @@ int dp_open(struct dp **out, const char *pin_dir, uint32_t max_guests)
 				  strerror(-r));
 			goto err;
 		}
+	}
+	/* The filter as guest_by_mac says, a taken-over one included (made
+	 * by an older gonad, or not at all). */
+	r = mac_filter_rebuild(dp);
+	if (r) {
+		log_warnx("cannot make the data path's filter of guest MACs: "
+			  "%s",
+			  strerror(-r));
+		if (dp->adopted) {
+			/* Its pins hold a running data path. */
+			dp_close(dp, true);
+			return r;
+		}
+		goto err;
 	}
 	*out = dp;
 	return 0;
@@ -606,10 +657,37 @@ static struct gona_mac_key mac_key(const uint8_t mac[6])
 	return k;
 }
 
+void dp_mac_filter_tidy(struct dp *dp)
+{
+	int r;
+
+	if (!dp->mac_filter_stale)
+		return;
+	r = mac_filter_rebuild(dp);
+	if (r && !dp->mac_filter_warned)
+		log_warnx("cannot rebuild the data path's filter of guest "
+			  "MACs (%s): the MACs of guests gone still cost a "
+			  "look-up; retrying each sample",
+			  strerror(-r));
+	dp->mac_filter_warned = r != 0;
+}
+
 int dp_set_mac(struct dp *dp, const uint8_t mac[6], const struct gona_port *p)
 {
 	struct gona_mac_key k = mac_key(mac);
+	__u32 h = gona_mac_hash(&k);
+	int r;
 
+	/* The filter's bit first: the data path looks a MAC up only when
+	 * its bit is set. */
+	if (!gona_mac_filter_has(&dp->mac_filter, h)) {
+		gona_mac_filter_add(&dp->mac_filter, h);
+		r = mac_filter_write(dp, &dp->mac_filter);
+		if (r) {
+			dp->mac_filter.bits[h / 64] &= ~(1ull << (h % 64));
+			return r;
+		}
+	}
 	return update(dp->skel->maps.guest_by_mac, &k, sizeof(k), p,
 		      sizeof(*p));
 }
@@ -618,6 +696,8 @@ int dp_del_mac(struct dp *dp, const uint8_t mac[6])
 {
 	struct gona_mac_key k = mac_key(mac);
 
+	/* Its bit stays until the next rebuild (another MAC may share it). */
+	dp->mac_filter_stale = true;
 	return delete (dp->skel->maps.guest_by_mac, &k, sizeof(k));
 }
 
@@ -1062,6 +1142,7 @@ int dp_prune_guests(struct dp *dp, const struct gonad *g)
 {
 	int r = prune(dp->skel->maps.guest_by_mac, g, owns_mac);
 
+	dp->mac_filter_stale = true;
 	if (!r)
 		r = prune(dp->skel->maps.guest_ip4, g, owns_ip4);
 	if (!r)
@@ -1085,6 +1166,7 @@ int dp_prune(struct dp *dp, const struct gonad *g)
 	};
 	int r = 0;
 
+	dp->mac_filter_stale = true;
 	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]) && !r; i++)
 		r = prune(maps[i].map, g, maps[i].owns);
 	return r;

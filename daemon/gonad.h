@@ -349,6 +349,9 @@ int dp_set_guest(struct dp *dp, int ifindex, const struct gona_guest *v);
 int dp_del_guest(struct dp *dp, int ifindex);
 int dp_set_mac(struct dp *dp, const uint8_t mac[6], const struct gona_port *p);
 int dp_del_mac(struct dp *dp, const uint8_t mac[6]);
+/* Clear the data path's MAC filter of the bits of MACs deleted since it
+ * was last made (they cost a look-up meanwhile); each sample. */
+void dp_mac_filter_tidy(struct dp *dp);
 int dp_set_addrs(struct dp *dp, uint32_t id, const struct conf_guest *cg);
 int dp_del_addrs(struct dp *dp, uint32_t id, const struct conf_guest *cg);
 int dp_set_flood(struct dp *dp, uint32_t id, const struct gona_port *p);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The periodic sampling of the data path's counters (rates of uplinks,
- * guests and each guest's homes) and the rebalancing it may lead to. */
+ * guests and each guest's homes), the rebalancing it may lead to, and the
+ * tidying of the data path's filter of guest MACs. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -275,6 +276,7 @@ void state_sample(struct gonad *g)
 		home_rates(g, g->guests[i], dt);
 	}
 	g->sampled_ms = t;
+	dp_mac_filter_tidy(g->dp);
 	if (!dt)
 		return;
 	/* A spread guest's new flows follow where there is room. */

@@ -72,6 +72,20 @@ static __always_inline struct gona_globals *gona_globals(void)
 	return bpf_map_lookup_elem(&globals, &zero);
 }
 
+/* The guest whose MAC is K, NULL for none: a clear bit in the MAC filter
+ * answers without a hash look-up (gona_shared.h). */
+static __always_inline struct gona_port *gona_port_of(
+	const struct gona_mac_key *k)
+{
+	__u32 zero = 0;
+	struct gona_mac_filter *f;
+
+	f = bpf_map_lookup_elem(&guest_mac_filter, &zero);
+	if (f && !gona_mac_filter_has(f, gona_mac_hash(k)))
+		return NULL;
+	return bpf_map_lookup_elem(&guest_by_mac, k);
+}
+
 /*
  * Whether guest ID may send one more broadcast or multicast frame: a
  * token bucket of PPS tokens a second, as deep as a second's worth, one
@@ -380,7 +394,7 @@ static __always_inline int gona_guest_tx_frame(struct __sk_buff *skb,
 		if (gl)
 			gona_flood(skb, gl->n_flood, skb->ifindex, &wire, vid);
 	} else {
-		port = bpf_map_lookup_elem(&guest_by_mac, &dst);
+		port = gona_port_of(&dst);
 		if (port)
 			return gona_to_guest(skb, g, port, &wire, vid);
 	}
@@ -440,7 +454,7 @@ static __always_inline int gona_uplink_rx_frame(struct __sk_buff *skb,
 	gona_mac_key_set(&dst, eth->h_dest);
 
 	if (group) {
-		if (bpf_map_lookup_elem(&guest_by_mac, &src))
+		if (gona_port_of(&src))
 			return -GONA_DROP_LOOP;
 		gl = gona_globals();
 		if (!gl || skb->ifindex != gl->bcast_ifindex)
@@ -453,10 +467,10 @@ static __always_inline int gona_uplink_rx_frame(struct __sk_buff *skb,
 		return TC_ACT_OK;
 	}
 
-	port = bpf_map_lookup_elem(&guest_by_mac, &dst);
+	port = gona_port_of(&dst);
 	if (!port)
 		return TC_ACT_OK;
-	if (bpf_map_lookup_elem(&guest_by_mac, &src))
+	if (gona_port_of(&src))
 		return -GONA_DROP_LOOP;
 	tagged = gona_vlan_member(port->vlan, port->flags, port->id, vid);
 	if (tagged < 0)

@@ -116,6 +116,43 @@ struct gona_mac_key {
 	__u8 pad[2];
 };
 
+/*
+ * guest_mac_filter: one entry, a bit for each guest MAC's hash. A clear
+ * bit says no guest has the MAC without a look-up in guest_by_mac: the
+ * most common destination, the fabric's router, and the source of the
+ * fabric's broadcasts cost none. gonad sets a MAC's bit before it writes
+ * the MAC's guest_by_mac entry and clears bits only by rebuilding the
+ * filter from that map, so a set bit may be stale (a look-up that
+ * misses, as before) but a guest's is never clear.
+ */
+#define GONA_MAC_FILTER_SHIFT 16
+#define GONA_MAC_FILTER_BITS (1u << GONA_MAC_FILTER_SHIFT)
+struct gona_mac_filter {
+	__u64 bits[GONA_MAC_FILTER_BITS / 64];
+};
+
+/* The filter's bit for K (pad zero): its 48 bits folded to 32 and mixed
+ * by a multiplication (Fibonacci hashing), whose top bits are the index.
+ * The same in the data path and in gonad (one byte order: one host). */
+static inline __u32 gona_mac_hash(const struct gona_mac_key *k)
+{
+	__u64 v;
+
+	__builtin_memcpy(&v, k, sizeof(v));
+	return ((__u32)v ^ (__u32)(v >> 32)) * 2654435761u >>
+	       (32 - GONA_MAC_FILTER_SHIFT);
+}
+
+static inline int gona_mac_filter_has(const struct gona_mac_filter *f, __u32 h)
+{
+	return (f->bits[h / 64] >> (h % 64)) & 1;
+}
+
+static inline void gona_mac_filter_add(struct gona_mac_filter *f, __u32 h)
+{
+	f->bits[h / 64] |= 1ull << (h % 64);
+}
+
 /* A trunk guest may send and receive, tagged, the VLANs of its bitmap in
  * guest_trunk; its untagged frames are of its own vlan. */
 #define GONA_PORT_TRUNK 0x01

@@ -22,6 +22,7 @@
 #define GONA_TEST 1
 #include "ebpf/gona_shared.h"
 #include "ebpf/gona_test.skel.h"
+#include "tests/lib/mac_filter.h"
 #include "tests/lib/veths.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -190,6 +191,8 @@ static void fill_maps(void)
 		       sizeof(trunk));
 		memset(&mk, 0, sizeof(mk));
 		memcpy(mk.addr, t->mac, 6);
+		ck_assert_int_eq(
+			mac_filter_add(skel->maps.guest_mac_filter, t->mac), 0);
 		update(skel->maps.guest_by_mac, &mk, sizeof(mk), &port,
 		       sizeof(port));
 		ck_assert_int_eq(inet_pton(AF_INET, t->ip4, &k4.addr), 1);
@@ -1235,6 +1238,34 @@ START_TEST(test_guest_to_itself)
 }
 END_TEST
 
+/* The filter of guest MACs decides whether a destination is looked up
+ * among the guests: a set bit of no guest's (a MAC gone, or one sharing a
+ * guest's bit) costs a look-up and changes nothing; a clear bit sends the
+ * frame to the fabric unlooked-up, which is why gonad sets a guest's bit
+ * before its entry. */
+START_TEST(test_mac_filter)
+{
+	struct gona_mac_filter none = { 0 };
+	__u32 zero = 0;
+	struct frame f;
+
+	ck_assert_int_eq(mac_filter_add(skel->maps.guest_mac_filter, MAC_EXT),
+			 0);
+	build_g1_tcp(&f);
+	expect_g1_to_uplink(&f, 0);
+	update(skel->maps.guest_mac_filter, &zero, sizeof(zero), &none,
+	       sizeof(none));
+	build(&f, &(struct pkt){ .dst = MAC_G2,
+				 .src = MAC_G1,
+				 .family = AF_INET,
+				 .saddr = "192.0.2.1",
+				 .daddr = "192.0.2.2",
+				 .proto = IPPROTO_TCP,
+				 .payload = 500 });
+	expect_g1_to_uplink(&f, 0);
+}
+END_TEST
+
 START_TEST(test_guest_to_absent_guest)
 {
 	struct frame f;
@@ -2264,6 +2295,7 @@ static Suite *datapath_suite(void)
 
 	tcase_add_test(fwd, test_guest_to_guest);
 	tcase_add_test(fwd, test_guest_to_itself);
+	tcase_add_test(fwd, test_mac_filter);
 	tcase_add_test(fwd, test_guest_to_absent_guest);
 	tcase_add_test(fwd, test_guest_broadcast);
 	tcase_add_test(fwd, test_guest_broadcast_storm);

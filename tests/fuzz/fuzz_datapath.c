@@ -52,6 +52,7 @@
 #define GONA_TEST 1
 #include "ebpf/gona_shared.h"
 #include "ebpf/gona_test.skel.h"
+#include "tests/lib/mac_filter.h"
 #include "tests/lib/veths.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -230,6 +231,8 @@ static void fill_maps(void)
 		update(skel->maps.guest_trunk, &t->id, sizeof(t->id), &trunk,
 		       sizeof(trunk));
 		memcpy(mk.addr, t->mac, 6);
+		if (mac_filter_add(skel->maps.guest_mac_filter, t->mac))
+			die("the MAC filter");
 		update(skel->maps.guest_by_mac, &mk, sizeof(mk), &port,
 		       sizeof(port));
 		for (size_t a = 0; a < 2 && t->ip4[a]; a++) {

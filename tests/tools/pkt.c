@@ -39,7 +39,10 @@ static void usage(void)
 		"sender IP), and when the first and\nthe last came "
 		"(CLOCK_MONOTONIC, us; 0 if none), then how many of them "
 		"carried a\n"
-		"VLAN tag and the VID of the last (0 if none). clock prints\n"
+		"VLAN tag and the VID of the last (0 if none); with "
+		"PKT_SHOW=N\n"
+		"in the environment, the first N such frames in hex on stderr. "
+		"clock prints\n"
 		"CLOCK_MONOTONIC and CLOCK_REALTIME, in us.\n");
 	exit(2);
 }
@@ -233,6 +236,7 @@ struct sniff {
 	int64_t real_to_mono;
 	int n, tagged, vid;
 	uint64_t first, last;
+	int show; /* how many more counted frames to print (PKT_SHOW) */
 };
 
 static volatile sig_atomic_t stop_sniff;
@@ -294,6 +298,16 @@ static uint64_t sniff_one(int fd, struct sniff *s, int flags)
 	s->last = at;
 	if (!s->n++)
 		s->first = at;
+	if (s->show > 0) {
+		const uint8_t *m = memmem(buf, (size_t)len, s->pat, s->plen);
+
+		s->show--;
+		fprintf(stderr, "%llu us: %zd bytes, marker at %td:",
+			(unsigned long long)at, len, m - buf);
+		for (ssize_t i = 0; i < len && i < 96; i++)
+			fprintf(stderr, "%s%02x", i % 4 ? "" : " ", buf[i]);
+		fputc('\n', stderr);
+	}
 	return at;
 }
 
@@ -317,6 +331,8 @@ static int do_sniff(int argc, char **argv)
 		usage();
 	s.out = argc == 5 && !strcmp(argv[4], "out");
 	s.pat = pat;
+	if (getenv("PKT_SHOW"))
+		s.show = atoi(getenv("PKT_SHOW"));
 	if (inet_pton(AF_INET, argv[2], &a) == 1) {
 		memcpy(pat, &a, 4);
 		s.plen = 4;
