@@ -1196,19 +1196,25 @@ END_TEST
 
 /* gona_guest_tx: where frames go --------------------------------------- */
 
+/* A TCP segment of 500 bytes from g1 to g2. */
+static void build_g1_to_g2(struct frame *f)
+{
+	build(f, &(struct pkt){ .dst = MAC_G2,
+				.src = MAC_G1,
+				.family = AF_INET,
+				.saddr = "192.0.2.1",
+				.daddr = "192.0.2.2",
+				.proto = IPPROTO_TCP,
+				.payload = 500 });
+}
+
 START_TEST(test_guest_to_guest)
 {
 	struct snap want;
 	struct frame f;
 	struct run r;
 
-	build(&f, &(struct pkt){ .dst = MAC_G2,
-				 .src = MAC_G1,
-				 .family = AF_INET,
-				 .saddr = "192.0.2.1",
-				 .daddr = "192.0.2.2",
-				 .proto = IPPROTO_TCP,
-				 .payload = 500 });
+	build_g1_to_g2(&f);
 	snap_take(&want);
 	guest_tx(D_G1, &f, &r);
 	ck_assert_int_eq(r.ret, TC_ACT_REDIRECT);
@@ -1255,13 +1261,7 @@ START_TEST(test_mac_filter)
 	expect_g1_to_uplink(&f, 0);
 	update(skel->maps.guest_mac_filter, &zero, sizeof(zero), &none,
 	       sizeof(none));
-	build(&f, &(struct pkt){ .dst = MAC_G2,
-				 .src = MAC_G1,
-				 .family = AF_INET,
-				 .saddr = "192.0.2.1",
-				 .daddr = "192.0.2.2",
-				 .proto = IPPROTO_TCP,
-				 .payload = 500 });
+	build_g1_to_g2(&f);
 	expect_g1_to_uplink(&f, 0);
 }
 END_TEST
