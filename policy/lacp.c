@@ -495,22 +495,27 @@ void lacp_group_run(struct lacp_port *const *ports, size_t n, uint64_t now)
 	}
 }
 
+/* Whether a PDU now would be one more than allowed in the fast periodic
+ * time that ends now. */
+static bool tx_held(const struct lacp_port *p, uint64_t now)
+{
+	return p->tx_pdus >= LACP_TX_PER_PERIOD &&
+	       now < p->tx_at[p->tx_old] + LACP_FAST_PERIODIC_MS;
+}
+
 bool lacp_port_tx(struct lacp_port *p, uint64_t now, struct lacpdu *out)
 {
 	if (!p->enabled || !p->ntt ||
 	    !((p->actor.state | p->partner.state) & LACP_ST_ACTIVITY))
 		return false;
-	if (now >= p->tx_from + LACP_FAST_PERIODIC_MS) {
-		p->tx_from = now;
-		p->tx_count = 0;
-	}
-	if (p->tx_count >= LACP_TX_PER_PERIOD)
+	if (tx_held(p, now))
 		return false;
 	memset(out, 0, sizeof(*out));
 	out->actor = p->actor;
 	out->partner = p->partner;
 	p->ntt = false;
-	p->tx_count++;
+	p->tx_at[p->tx_old] = now;
+	p->tx_old = (p->tx_old + 1) % LACP_TX_PER_PERIOD;
 	p->tx_pdus++;
 	return true;
 }
@@ -538,8 +543,9 @@ uint64_t lacp_next(struct lacp_port *const *ports, size_t n)
 		t = earliest(t, p->periodic);
 		t = earliest(t, p->wait_while);
 		/* A PDU held back by the transmit limit. */
-		if (p->ntt && p->tx_count >= LACP_TX_PER_PERIOD)
-			t = earliest(t, p->tx_from + LACP_FAST_PERIODIC_MS);
+		if (p->ntt && p->tx_pdus >= LACP_TX_PER_PERIOD)
+			t = earliest(t, p->tx_at[p->tx_old] +
+						LACP_FAST_PERIODIC_MS);
 	}
 	return t;
 }

@@ -110,9 +110,10 @@ struct lacp_port {
 	uint64_t current_while;
 	uint64_t periodic;
 	uint64_t wait_while;
-	/* Transmissions in the current fast periodic time, from when. */
-	uint64_t tx_from;
-	unsigned int tx_count;
+	/* When the last LACP_TX_PER_PERIOD PDUs left (tx_at[tx_old] the
+	 * oldest): no more than that many in any fast periodic time. */
+	uint64_t tx_at[LACP_TX_PER_PERIOD];
+	unsigned int tx_old;
 	/* Counted: LACPDUs received and sent, partner timeouts (to
 	 * EXPIRED), fallbacks to defaults (no partner heard). */
 	uint64_t rx_pdus, tx_pdus, expired, defaulted;

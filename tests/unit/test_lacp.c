@@ -441,8 +441,15 @@ START_TEST(transmit_limit)
 	}
 	ck_assert_int_eq(sent, LACP_TX_PER_PERIOD);
 	ck_assert(g[0]->ntt);
-	ck_assert_uint_eq(lacp_next(w.grps[0].p, 1) <= w.now + 1000, 1);
+	ck_assert_uint_eq(lacp_next(w.grps[0].p, 1), w.now + 1000);
+	/* In any second (found by tests/fuzz/fuzz_lacp: a window that
+	 * restarted let 3 more go at once): at now + 1000 the first is a
+	 * second old, the other two not yet. */
 	ck_assert(lacp_port_tx(g[0], w.now + 1000, &pdu));
+	g[0]->ntt = true;
+	ck_assert(!lacp_port_tx(g[0], w.now + 1001, &pdu));
+	ck_assert(!lacp_port_tx(g[0], w.now + 1009, &pdu));
+	ck_assert(lacp_port_tx(g[0], w.now + 1010, &pdu));
 }
 END_TEST
 
