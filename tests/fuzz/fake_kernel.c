@@ -111,27 +111,19 @@ FAKE_LOG(log_warnx)
 FAKE_LOG(log_info)
 FAKE_LOG(log_debug)
 
-void fatal(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, ": gonad would have ended (fatal)\n");
-	abort();
-}
-
-void fatalx(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, ": gonad would have ended (fatalx)\n");
-	abort();
-}
+#define FAKE_FATAL(name)                                                   \
+	void name(const char *fmt, ...)                                    \
+	{                                                                  \
+		va_list ap;                                                \
+                                                                           \
+		va_start(ap, fmt);                                         \
+		vfprintf(stderr, fmt, ap);                                 \
+		va_end(ap);                                                \
+		fprintf(stderr, ": gonad would have ended (" #name ")\n"); \
+		abort();                                                   \
+	}
+FAKE_FATAL(fatal)
+FAKE_FATAL(fatalx)
 
 uint64_t now_ms(void)
 {

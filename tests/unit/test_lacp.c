@@ -191,26 +191,28 @@ static void expect_refused(const uint8_t *b, size_t len, const char *says)
 
 START_TEST(pdu_refusals)
 {
+	/* A good PDU with one byte changed, and what the refusal says. */
+	static const struct {
+		size_t at;
+		uint8_t to;
+		const char *says;
+	} bad[] = {
+		{ 0, 2, "subtype 2, not 1" },
+		{ 1, 0, "version 0" },
+		{ 3, 19, "first TLV of type 1 and length 19" },
+		{ 22, 3, "second TLV of type 3 and length 20" },
+		{ 43, 0, "third TLV of type 3 and length 0" },
+	};
 	struct lacpdu pdu = { 0 };
 	uint8_t b[LACP_PDU_LEN], c[LACP_PDU_LEN];
 
 	lacpdu_encode(&pdu, b, sizeof(b));
 	expect_refused(b, 64, "64 bytes, fewer than 110");
-	memcpy(c, b, sizeof(c));
-	c[0] = 2;
-	expect_refused(c, sizeof(c), "subtype 2, not 1");
-	memcpy(c, b, sizeof(c));
-	c[1] = 0;
-	expect_refused(c, sizeof(c), "version 0");
-	memcpy(c, b, sizeof(c));
-	c[3] = 19;
-	expect_refused(c, sizeof(c), "first TLV of type 1 and length 19");
-	memcpy(c, b, sizeof(c));
-	c[22] = 3;
-	expect_refused(c, sizeof(c), "second TLV of type 3 and length 20");
-	memcpy(c, b, sizeof(c));
-	c[43] = 0;
-	expect_refused(c, sizeof(c), "third TLV of type 3 and length 0");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		memcpy(c, b, sizeof(c));
+		c[bad[i].at] = bad[i].to;
+		expect_refused(c, sizeof(c), bad[i].says);
+	}
 }
 END_TEST
 
