@@ -183,11 +183,11 @@ died() {
 
 faults=0 kills=0 refused_ok=0 refused_bad=0 g7=off
 declare -A did
-# note WHAT: the fault log, by the monotonic clock (s) the sniffers'
-# frame times (us) are on, to tell which fault a wrong frame followed.
+# note WHAT: the fault log, by the clock the sniffers' frame times are on
+# (CLOCK_MONOTONIC, us), to tell which fault a wrong frame followed.
 note() {
 	local now
-	read -r now _ </proc/uptime
+	read -r now _ < <("$TOOLS/pkt" clock)
 	echo "$now $*" >>"$T_DIR/faults"
 }
 fault() {
@@ -339,10 +339,10 @@ if [ "$wrong" != 0 ]; then
 	for f in "$T_DIR"/frames-*; do
 		[ -s "$f" ] && bad "at ${f##*/frames-}: $(tr '\n' '|' <"$f")"
 	done
-	times=$(cat "$T_DIR"/frames-* | awk '{ print $1 / 1e6 }' | sort -un)
-	bad "the faults of the 5 s before each (clock s, kind u gn ms): $(awk -v t="$times" '
+	times=$(cat "$T_DIR"/frames-* | awk '{ print $1 }' | sort -un)
+	bad "the faults of the 5 s before each (clock us, kind u gn ms): $(awk -v t="$times" '
 		BEGIN { n = split(t, at, "\n") }
-		{ for (i = 1; i <= n; i++) if ($1 <= at[i] && $1 > at[i] - 5) { print; next } }' \
+		{ for (i = 1; i <= n; i++) if ($1 <= at[i] + 0 && $1 > at[i] - 5000000) { print; next } }' \
 		"$T_DIR/faults" | tr '\n' '|')"
 fi
 [ $refused_bad = 0 ] || bad "$refused_bad broken files were taken: $(head -3 "$T_DIR/broken")"
