@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* LACP's PDUs and each member's machines (policy/lacp.h): IEEE 802.1AX
- * clause 6.4, coupled control, as Linux bonding's 802.3ad mode runs it. */
+ * clause 6.4 with coupled control; one aggregator per group, with the
+ * partner most of its members hear. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
