@@ -8,7 +8,9 @@
  * request a line: a command as gonactl names it ("guest set", "uplink
  * add", ...) or a request type's number, then its arguments; "ro " before
  * it sends it as a client that may only read; "tick" lets an interval
- * pass (a sample and a rebalancing round); "links" re-reads the devices.
+ * pass (pending uplink changes due, the QoS tick, retries, a sample and
+ * its rebalancing round); "links" re-reads the devices; "edt" as the
+ * first line shapes with EDT instead of HTB.
  * FUZZ_CONTROL_SHOW in the environment prints each request's answer.
  * After each request, broken if:
  * - the answer does not end with one "done" or one error, or an error
@@ -189,7 +191,12 @@ static void one_request(struct gonad *g, struct ctl_client *cl, char *line)
 		line += 3;
 	}
 	if (!strcmp(line, "tick")) {
+		/* What gonad's timers do when an interval passes. */
 		fake_clock_advance(g->conf->policy.rebalance_interval_ms);
+		state_delays_due(g);
+		if (g->qos->tick_ms)
+			qos_tick(g);
+		state_retry(g);
 		state_sample(g);
 		check_macs(g, line);
 		return;
@@ -269,7 +276,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	}
 	fake_kernel_reset(&g);
-	g.qos = &qos_htb_ops;
+	/* The QoS backend: HTB, or EDT if the input says so first. */
+	g.qos = size >= 4 && !memcmp(data, "edt\n", 4) ? &qos_edt_ops
+						       : &qos_htb_ops;
 	if (state_init(&g, c))
 		abort();
 	fake_devices_report(&g);
