@@ -161,7 +161,8 @@ static const struct ctl_cmd *parse_cmd(const char *line, const char **args)
 	if (end == line || t > 0xffff)
 		return NULL;
 	*args = end;
-	/* Any type, those of no command included: a static record. */
+	/* A request type by its number (the encoder refuses a number that
+	 * is no request type; the decoders' fuzzer has those). */
 	{
 		static struct ctl_cmd any;
 
