@@ -25,6 +25,25 @@ struct {
 	__uint(max_entries, 64 * 1024);
 } carrier_events SEC(".maps");
 
+/*
+ * Out of use: GONA_UF_UP cleared, in one atomic step. Clearing it by a
+ * load and a store would write back the other flags as they were read,
+ * undoing a change of gonad's in between (GONA_UF_BCAST, as the uplink
+ * joins or leaves its LACP group).
+ */
+static __always_inline void gona_uplink_down(struct gona_uplink *up)
+{
+	struct gona_uplink keep = { .ifindex = ~0u, .flags = ~GONA_UF_UP };
+	__u64 mask;
+
+	/* The whole entry, 8 bytes and aligned as an array map's values
+	 * are: a 32-bit atomic needs a newer BPF target than gona builds
+	 * for. */
+	_Static_assert(sizeof(keep) == sizeof(mask), "gona_uplink");
+	__builtin_memcpy(&mask, &keep, sizeof(mask));
+	__sync_fetch_and_and((__u64 *)up, mask);
+}
+
 static __always_inline int gona_carrier(struct net_device *dev, bool on)
 {
 	struct gona_carrier_event *e;
@@ -43,7 +62,7 @@ static __always_inline int gona_carrier(struct net_device *dev, bool on)
 		if (!on && (gl->flags & GONA_GLF_FAST_DOWN)) {
 			up = bpf_map_lookup_elem(&uplinks, slot);
 			if (up && up->ifindex == ifindex)
-				up->flags &= ~(__u32)GONA_UF_UP;
+				gona_uplink_down(up);
 		}
 	} else {
 		/* The PF of VF uplinks: its carrier loss is theirs. */
@@ -63,7 +82,7 @@ static __always_inline int gona_carrier(struct net_device *dev, bool on)
 					continue;
 				up = bpf_map_lookup_elem(&uplinks, &key);
 				if (up)
-					up->flags &= ~(__u32)GONA_UF_UP;
+					gona_uplink_down(up);
 			}
 		}
 	}

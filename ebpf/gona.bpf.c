@@ -428,6 +428,25 @@ static __always_inline void gona_rx_wire(struct __sk_buff *skb,
 	gona_wire_set(w, skb, segs, segs > 1 ? gona_hdr_len(skb) : 0);
 }
 
+/*
+ * Whether broadcast and multicast are taken from uplink IFINDEX (slot
+ * SLOT): the designated one, or one gonad marked as a member of its LACP
+ * group, out of any of which the switch may send the bundle's copy. The
+ * designated one first: a gonad of before GONA_UF_BCAST sets only that,
+ * and the look-up is paid by the frames it turns away. An entry of
+ * another device (its slot being taken over) is not this uplink's.
+ */
+static __always_inline bool gona_bcast_from(const struct gona_globals *gl,
+					    __u32 ifindex, __u32 slot)
+{
+	struct gona_uplink *up;
+
+	if (ifindex == gl->bcast_ifindex)
+		return true;
+	up = bpf_map_lookup_elem(&uplinks, &slot);
+	return up && (up->flags & GONA_UF_BCAST) && up->ifindex == ifindex;
+}
+
 static __always_inline int gona_uplink_rx_frame(struct __sk_buff *skb,
 						__u32 slot)
 {
@@ -454,10 +473,16 @@ static __always_inline int gona_uplink_rx_frame(struct __sk_buff *skb,
 	gona_mac_key_set(&dst, eth->h_dest);
 
 	if (group) {
+		/* The link's own protocols, from every uplink: gonad's LACP
+		 * runs on each, and its packet socket sees a frame only if
+		 * it passes here. Never the guests': no bridge forwards
+		 * them. */
+		if (gona_mac_is_link_local(eth->h_dest))
+			return TC_ACT_OK;
 		if (gona_port_of(&src))
 			return -GONA_DROP_LOOP;
 		gl = gona_globals();
-		if (!gl || skb->ifindex != gl->bcast_ifindex)
+		if (!gl || !gona_bcast_from(gl, skb->ifindex, slot))
 			return -GONA_DROP_BCAST_DUP;
 		gona_rx_wire(skb, &wire);
 		gona_flood(skb, gl->n_flood, 0, &wire, vid);

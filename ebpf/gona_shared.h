@@ -36,8 +36,9 @@ enum gona_drop {
 			       address */
 	GONA_DROP_ETHERTYPE, /* guest frame neither IPv4, IPv6 nor ARP */
 	GONA_DROP_NO_UPLINK, /* every uplink of the guest is down */
-	GONA_DROP_BCAST_DUP, /* broadcast/multicast on a non-designated uplink
-			      */
+	GONA_DROP_BCAST_DUP, /* broadcast/multicast on an uplink it is not
+				taken from (globals.bcast_ifindex,
+				GONA_UF_BCAST) */
 	GONA_DROP_LOOP, /* a guest's own frame reflected back by the fabric,
 			   or its unicast to its own MAC */
 	GONA_DROP_GUEST_ABSENT, /* unicast for a guest whose interface is gone
@@ -185,6 +186,10 @@ struct gona_ip6_key {
 };
 
 #define GONA_UF_UP 0x01 /* carries traffic: present, carrier, admin up */
+/* Broadcast and multicast are taken from it: the designated uplink, and
+ * the other members of its LACP group that are up (the switch sends a
+ * group frame out of one member of the bundle, any of them). */
+#define GONA_UF_BCAST 0x02
 
 /* uplinks: array indexed by uplink slot. */
 struct gona_uplink {
@@ -199,7 +204,9 @@ struct gona_uplink {
 #define GONA_GLF_FAST_DOWN 0x02
 
 struct gona_globals {
-	__u32 bcast_ifindex; /* the uplink broadcast/multicast is taken from */
+	/* The designated uplink: broadcast and multicast are taken from it,
+	 * and from the uplinks marked GONA_UF_BCAST. */
+	__u32 bcast_ifindex;
 	__u32 n_flood; /* flood map entries to walk (indexed by guest id) */
 	__u32 n_uplinks; /* uplink slots in use */
 	__u32 flags; /* GONA_GLF_* */
@@ -270,6 +277,8 @@ struct gona_pacing {
 #define GONA_OWN_PROBE_DOWN 0x40 /* an uplink whose probes went unanswered */
 #define GONA_OWN_VF_TRUST 0x80 /* a VF uplink whose trust we turned on */
 #define GONA_OWN_VF_NOSPOOF 0x100 /* ... whose spoof checking we turned off */
+/* An uplink its LACP partner does not aggregate. */
+#define GONA_OWN_LACP_DOWN 0x200
 
 /* Handle and priority of gona's tc filters, so gonad can find its own. */
 #define GONA_TC_HANDLE 0x60a

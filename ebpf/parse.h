@@ -65,6 +65,17 @@ static __always_inline bool gona_mac_is_group(const __u8 *a)
 	return a[0] & 1;
 }
 
+/*
+ * The IEEE 802.1D reserved group addresses, 01:80:c2:00:00:00 to :0f
+ * (STP, LACP and markers, 802.1X, LLDP): a bridge never forwards a frame
+ * to them, as they are the link's own protocols.
+ */
+static __always_inline bool gona_mac_is_link_local(const __u8 *a)
+{
+	return *(const __u32 *)a == bpf_htonl(0x0180c200) &&
+	       (*(const __u16 *)(a + 4) & bpf_htons(0xfff0)) == 0;
+}
+
 static __always_inline void gona_mac_key_set(struct gona_mac_key *k,
 					     const __u8 *mac)
 {

@@ -419,6 +419,7 @@ struct run {
 	struct __sk_buff ctx;
 	struct gona_test_log log;
 	__u8 out[2048]; /* the frame as the program left it */
+	__u32 out_len;
 };
 
 static void run_ctx(struct bpf_program *prog, enum dev dev,
@@ -441,6 +442,7 @@ static void run_ctx(struct bpf_program *prog, enum dev dev,
 		      bpf_program__name(prog), dev_names[dev], f->len,
 		      strerror(-err));
 	r->ret = (int)opts.retval;
+	r->out_len = opts.data_size_out;
 	err = bpf_map__lookup_elem(skel->maps.test_log, &zero, sizeof(zero),
 				   &r->log, sizeof(r->log), 0);
 	ck_assert_int_eq(err, 0);
@@ -1857,16 +1859,18 @@ START_TEST(test_rx_bcast_other_uplink)
 }
 END_TEST
 
-static void expect_rx_flood(const struct frame *f)
+/* F on uplink DEV is copied to each untagged guest, counted as received
+ * there and by the uplink, and goes on to the driver domain's stack. */
+static void expect_rx_flood(enum dev dev, const struct frame *f)
 {
 	struct snap want;
 	struct run r;
 
 	snap_take(&want);
-	uplink_rx(D_U0, f, &r);
+	uplink_rx(dev, f, &r);
 	ck_assert_int_eq(r.ret, TC_ACT_OK);
 	EXPECT_HOPS(&r, { D_G1, 1 }, { D_G2, 1 }, { D_G3, 1 }, { D_G4, 1 });
-	add_rx(&want.u[0], 1, f->len);
+	add_rx(&want.u[dev - D_U0], 1, f->len);
 	add_rx(&want.g[ID_G1], 1, f->len);
 	add_rx(&want.g[ID_G2], 1, f->len);
 	add_rx(&want.g[ID_G3], 1, f->len);
@@ -1880,7 +1884,7 @@ START_TEST(test_rx_bcast_designated)
 
 	build_arp(&f, MAC_BCAST, MAC_EXT, 1, MAC_EXT, "198.51.100.1",
 		  "192.0.2.1");
-	expect_rx_flood(&f);
+	expect_rx_flood(D_U0, &f);
 	/* IPv6 multicast as well. */
 	build(&f, &(struct pkt){ .dst = MAC_ND_G1,
 				 .src = MAC_EXT,
@@ -1890,7 +1894,219 @@ START_TEST(test_rx_bcast_designated)
 				 .proto = IPPROTO_ICMPV6,
 				 .icmp6_type = 135,
 				 .target = "2001:db8::1" });
-	expect_rx_flood(&f);
+	expect_rx_flood(D_U0, &f);
+}
+END_TEST
+
+/* F on uplink DEV is dropped as a copy of the designated uplink's. */
+static void expect_rx_bcast_dup(enum dev dev, const struct frame *f)
+{
+	struct snap want;
+	struct run r;
+
+	snap_take(&want);
+	uplink_rx(dev, f, &r);
+	ck_assert_int_eq(r.ret, TC_ACT_SHOT);
+	ck_assert_uint_eq(r.log.n, 0);
+	want.u[dev - D_U0].drops[GONA_DROP_BCAST_DUP]++;
+	snap_expect(&want);
+}
+
+/* The switch sends a broadcast out of one member of an LACP bundle, any
+ * of them: those gonad marks GONA_UF_BCAST, the designated uplink's
+ * group, are the guests' too. */
+START_TEST(test_rx_bcast_lacp_member)
+{
+	struct frame f;
+
+	build_arp(&f, MAC_BCAST, MAC_EXT, 1, MAC_EXT, "198.51.100.1",
+		  "192.0.2.1");
+	set_uplink(1, D_U1, GONA_UF_UP | GONA_UF_BCAST);
+	expect_rx_flood(D_U1, &f);
+	/* The designated one's entry has no flag, as an older gonad
+	 * leaves it: globals.bcast_ifindex alone still decides. */
+	expect_rx_flood(D_U0, &f);
+	/* Out of the group, a copy again. */
+	set_uplink(1, D_U1, GONA_UF_UP);
+	expect_rx_bcast_dup(D_U1, &f);
+	/* The flag of an entry that is another device's (the slot being
+	 * taken over) is not this uplink's. */
+	set_uplink(1, D_X, GONA_UF_UP | GONA_UF_BCAST);
+	expect_rx_bcast_dup(D_U1, &f);
+}
+END_TEST
+
+/* Link-local frames: the driver domain's ------------------------------- */
+
+static const __u8 MAC_SWITCH[6] = { 0x02, 0, 0, 0, 0x99, 0x10 };
+
+/* The IEEE 802.1D reserved group address 01:80:c2:00:00:LAST. */
+static void set_link_local(__u8 *mac, __u8 last)
+{
+	static const __u8 base[6] = { 0x01, 0x80, 0xc2, 0, 0, 0 };
+
+	memcpy(mac, base, 6);
+	mac[5] = last;
+}
+
+/* A LACPDU of the switch's (IEEE 802.1AX): to the slow protocols'
+ * address and ethertype, 110 bytes after the Ethernet header. */
+static void build_lacpdu(struct frame *f)
+{
+	__u8 dst[6];
+
+	set_link_local(dst, 0x02);
+	f->len = 0;
+	put(f, dst, 6);
+	put(f, MAC_SWITCH, 6);
+	put16(f, ETH_P_SLOW);
+	put8(f, 1); /* subtype: LACP */
+	put8(f, 1); /* version */
+	put8(f, 1); /* actor information, 20 bytes */
+	put8(f, 20);
+	put16(f, 0x8000); /* system priority */
+	put(f, MAC_SWITCH, 6);
+	put16(f, 7); /* key */
+	put16(f, 0x8000); /* port priority */
+	put16(f, 1); /* port */
+	/* Active, aggregatable, in sync, collecting, distributing. */
+	put8(f, 0x3d);
+	put_zero(f, 3);
+	put8(f, 2); /* partner information, unknown yet */
+	put8(f, 20);
+	put_zero(f, 18);
+	put8(f, 3); /* collector information */
+	put8(f, 16);
+	put_zero(f, 14);
+	put8(f, 0); /* terminator, and the reserved bytes */
+	put8(f, 0);
+	put_zero(f, 50);
+	ck_assert_uint_eq(f->len, ETH_HLEN + 110);
+}
+
+/* An LLDPDU of the switch's to DST: chassis and port by MAC, a TTL. */
+static void build_lldp(struct frame *f, const __u8 *dst)
+{
+	f->len = 0;
+	put(f, dst, 6);
+	put(f, MAC_SWITCH, 6);
+	put16(f, ETH_P_LLDP);
+	put16(f, 1 << 9 | 7); /* chassis ID: a MAC */
+	put8(f, 4);
+	put(f, MAC_SWITCH, 6);
+	put16(f, 2 << 9 | 7); /* port ID: a MAC */
+	put8(f, 3);
+	put(f, MAC_SWITCH, 6);
+	put16(f, 3 << 9 | 2); /* TTL */
+	put16(f, 120);
+	put16(f, 0); /* end */
+	put_zero(f, 60 - f->len);
+}
+
+/* F on uplink DEV goes on to the driver domain's stack as it came: no
+ * guest gets it and no counter moves, as for a frame not for gona. */
+static void expect_rx_to_stack(enum dev dev, const struct frame *f)
+{
+	struct snap want;
+	struct run r;
+
+	snap_take(&want);
+	uplink_rx(dev, f, &r);
+	ck_assert_msg(r.ret == TC_ACT_OK, "verdict %d on %s, expected %d",
+		      r.ret, dev_names[dev], TC_ACT_OK);
+	ck_assert_msg(r.log.n == 0, "%u redirects on %s, expected none",
+		      r.log.n, dev_names[dev]);
+	ck_assert_uint_eq(r.out_len, f->len);
+	ck_assert_msg(!memcmp(r.out, f->b, f->len), "the frame was changed");
+	snap_expect(&want);
+}
+
+/* gonad's LACP runs on every uplink through a packet socket, which sees
+ * a frame only after tc: the designated uplink's LACPDUs and the others'
+ * alike reach it, and none is a broadcast for the guests. */
+START_TEST(test_rx_lacpdu_to_stack)
+{
+	struct frame f;
+
+	build_lacpdu(&f);
+	for (enum dev d = D_U0; d <= D_U2; d++)
+		expect_rx_to_stack(d, &f);
+	/* A member of the designated uplink's LACP group too. */
+	set_uplink(1, D_U1, GONA_UF_UP | GONA_UF_BCAST);
+	expect_rx_to_stack(D_U1, &f);
+}
+END_TEST
+
+START_TEST(test_rx_lldp_to_stack)
+{
+	__u8 dst[6];
+	struct frame f;
+
+	set_link_local(dst, 0x0e);
+	build_lldp(&f, dst);
+	expect_rx_to_stack(D_U1, &f);
+	expect_rx_to_stack(D_U0, &f);
+}
+END_TEST
+
+/* The whole reserved range and only it: 00 to 0f (STP's is 00, and
+ * its BPDUs have an 802.3 length, not an ethertype). Past it, a
+ * multicast of the guests', taken from the designated uplink. */
+START_TEST(test_rx_link_local_range)
+{
+	static const __u8 llc_stp[] = { 0x42, 0x42, 0x03 };
+	__u8 dst[6];
+	struct frame f;
+
+	set_link_local(dst, 0x00);
+	f.len = 0;
+	put(&f, dst, 6);
+	put(&f, MAC_SWITCH, 6);
+	put16(&f, 3 + 35); /* LLC and a configuration BPDU */
+	put(&f, llc_stp, sizeof(llc_stp));
+	put_zero(&f, 35);
+	put_zero(&f, 60 - f.len);
+	expect_rx_to_stack(D_U1, &f);
+	expect_rx_to_stack(D_U0, &f);
+	set_link_local(dst, 0x0f);
+	build_lldp(&f, dst);
+	expect_rx_to_stack(D_U1, &f);
+	expect_rx_to_stack(D_U0, &f);
+
+	set_link_local(dst, 0x10);
+	build_lldp(&f, dst);
+	expect_rx_flood(D_U0, &f);
+	expect_rx_bcast_dup(D_U1, &f);
+	set_link_local(dst, 0x0e);
+	dst[4] = 0x01;
+	build_lldp(&f, dst);
+	expect_rx_flood(D_U0, &f);
+	set_link_local(dst, 0x0e);
+	dst[2] = 0xc3;
+	build_lldp(&f, dst);
+	expect_rx_flood(D_U0, &f);
+}
+END_TEST
+
+/* Tagged, still the link's: not flooded to the guests of the VLAN. */
+START_TEST(test_vlan_rx_link_local)
+{
+	struct snap want;
+	__u8 dst[6];
+	struct frame f;
+	struct run r;
+
+	set_link_local(dst, 0x0e);
+	build_lldp(&f, dst);
+	tag(&f, 0x8100, 10);
+	snap_take(&want);
+	uplink_rx(D_U0, &f, &r);
+	ck_assert_int_eq(r.ret, TC_ACT_OK);
+	ck_assert_uint_eq(r.log.n, 0);
+	uplink_rx(D_U1, &f, &r);
+	ck_assert_int_eq(r.ret, TC_ACT_OK);
+	ck_assert_uint_eq(r.log.n, 0);
+	snap_expect(&want);
 }
 END_TEST
 
@@ -2317,6 +2533,10 @@ static Suite *datapath_suite(void)
 	tcase_add_test(rx, test_rx_not_an_uplink);
 	tcase_add_test(rx, test_rx_bcast_other_uplink);
 	tcase_add_test(rx, test_rx_bcast_designated);
+	tcase_add_test(rx, test_rx_bcast_lacp_member);
+	tcase_add_test(rx, test_rx_lacpdu_to_stack);
+	tcase_add_test(rx, test_rx_lldp_to_stack);
+	tcase_add_test(rx, test_rx_link_local_range);
 	tcase_add_test(rx, test_rx_reflected_bcast);
 	tcase_add_test(rx, test_rx_reflected_unicast);
 	tcase_add_test(rx, test_rx_absent_guest);
@@ -2329,6 +2549,7 @@ static Suite *datapath_suite(void)
 	tcase_add_test(vlan, test_vlan_rx_unicast);
 	tcase_add_test(vlan, test_vlan_rx_broadcast);
 	tcase_add_test(vlan, test_vlan_rx_double_tag);
+	tcase_add_test(vlan, test_vlan_rx_link_local);
 	return s;
 }
 

@@ -17,8 +17,12 @@
  * - nothing goes to an uplink marked down, back to the interface it came
  *   from (a guest's copies), from an uplink to an uplink, or to a guest
  *   it is not for: unicast only to the guest of the destination MAC,
- *   broadcast only from the designated uplink, and only within the
+ *   broadcast only from the designated uplink or one of its LACP group
+ *   (GONA_UF_BCAST), never dropped there as a copy, and only within the
  *   frame's VLAN, with the tag the guest takes it with;
+ * - a frame to an IEEE 802.1D link-local group address (01:80:c2:00:00:00
+ *   to 0f: LACP, STP, LLDP) from an uplink, any of them, goes on to the
+ *   driver domain's stack as it came: to no guest, counted nowhere;
  * - an interface gona does not know gets nothing past it (fail closed);
  * - the counters add up: a drop is one drop of the entry's guest or
  *   uplink, a frame sent is one more sent, each copy one more received
@@ -122,6 +126,10 @@ static const struct fguest guests[N_GUESTS] = {
 
 static const char *const uplink_devs[N_UPLINKS] = { "u0", "u1", "u2" };
 static const bool uplink_up[N_UPLINKS] = { true, true, false };
+/* Broadcast is taken from u0, the designated uplink (globals.bcast_ifindex,
+ * without GONA_UF_BCAST, as an older gonad leaves it), and from u1, of its
+ * LACP group (GONA_UF_BCAST alone). */
+static const bool uplink_bcast[N_UPLINKS] = { false, true, false };
 #define STRANGER "x0"
 
 static struct gona_test *skel;
@@ -247,11 +255,14 @@ static void fill_maps(void)
 		       sizeof(one));
 	}
 	for (uint32_t slot = 0; slot < N_UPLINKS; slot++) {
-		struct gona_uplink up = { .ifindex = (uint32_t)uplink_ifi[slot],
-					  .flags = uplink_up[slot] ? GONA_UF_UP
-								   : 0 };
+		struct gona_uplink up = { .ifindex =
+						  (uint32_t)uplink_ifi[slot] };
 		uint32_t ifindex = (uint32_t)uplink_ifi[slot];
 
+		if (uplink_up[slot])
+			up.flags |= GONA_UF_UP;
+		if (uplink_bcast[slot])
+			up.flags |= GONA_UF_BCAST;
 		update(skel->maps.uplinks, &slot, sizeof(slot), &up,
 		       sizeof(up));
 		update(skel->maps.uplink_by_ifindex, &ifindex, sizeof(ifindex),
@@ -359,6 +370,20 @@ static void note_outcome(int entry, int ret, const struct tally *before,
 static bool is_group(const uint8_t *mac)
 {
 	return mac[0] & 1;
+}
+
+/* Whether broadcast and multicast are taken from uplink S. */
+static bool bcast_from(int s)
+{
+	return s == 0 || uplink_bcast[s];
+}
+
+/* 01:80:c2:00:00:00 to 0f, which no bridge forwards. */
+static bool is_link_local(const uint8_t *mac)
+{
+	static const uint8_t base[5] = { 0x01, 0x80, 0xc2, 0, 0 };
+
+	return !memcmp(mac, base, sizeof(base)) && mac[5] < 0x10;
 }
 
 static int guest_of_mac(const uint8_t *mac)
@@ -672,13 +697,35 @@ static void from_guest(int i, const uint8_t *f, size_t len)
 	note_outcome(i, r.ret, &before.g[i], &after.g[i], r.log.n);
 }
 
+/* A link-local frame on uplink S: on to the stack as it came (the test
+ * run leaves a tag that was in the frame in skb->vlan_tci, as the
+ * receive path hands it over), to nobody else, counted nowhere. */
+static void check_link_local(int s, const uint8_t *f, size_t len, bool tagged,
+			     const struct run *r, const struct snap *before,
+			     const struct snap *after)
+{
+	size_t cut = tagged ? 4 : 0;
+
+	if (r->ret != TC_ACT_OK || r->log.n)
+		broken("a link-local frame on %s: verdict %d, %u redirects",
+		       uplink_devs[s], r->ret, r->log.n);
+	if (r->out_len != len - cut || memcmp(r->out, f, 12) ||
+	    memcmp(r->out + 12, f + 12 + cut, len - 12 - cut))
+		broken("a link-local frame on %s went on changed",
+		       uplink_devs[s]);
+	if (memcmp(before, after, sizeof(*before)))
+		broken("a link-local frame on %s moved a counter",
+		       uplink_devs[s]);
+}
+
 static void from_uplink(int s, const uint8_t *f, size_t len)
 {
 	struct snap before, after;
 	uint64_t grx[N_GUESTS] = { 0 };
 	int vid, owner = guest_of_mac(f);
 	bool tagged, group = is_group(f), own = guest_of_mac(f + 6) >= 0;
-	uint64_t srx;
+	bool link_local = is_link_local(f);
+	uint64_t srx, dup;
 	struct run r;
 
 	vid = entry_vid(f, len, &tagged);
@@ -690,10 +737,18 @@ static void from_uplink(int s, const uint8_t *f, size_t len)
 	    r.ret != TC_ACT_OK)
 		broken("gona_uplink_rx returned %d on %s", r.ret,
 		       uplink_devs[s]);
-	if (r.log.n && (vid < 0 || own || (group && s != 0)))
+	if (r.log.n && (vid < 0 || own || (group && !bcast_from(s))))
 		broken("a frame on %s (VLAN %d, %s source, %s) went to a guest",
 		       uplink_devs[s], vid, own ? "a guest's" : "a foreign",
 		       group ? "group" : "unicast");
+	if (link_local)
+		check_link_local(s, f, len, tagged, &r, &before, &after);
+	dup = after.u[s].by_reason[GONA_DROP_BCAST_DUP] -
+	      before.u[s].by_reason[GONA_DROP_BCAST_DUP];
+	if (dup && bcast_from(s))
+		broken("a group frame on %s, which broadcast is taken from, "
+		       "was dropped as a copy",
+		       uplink_devs[s]);
 	for (uint32_t k = 0; k < r.log.n; k++) {
 		const struct gona_test_event *ev = &r.log.ev[k];
 		int x = guest_at(ev->ifindex);
@@ -716,7 +771,7 @@ static void from_uplink(int s, const uint8_t *f, size_t len)
 		broken("%s: verdict %d with %u redirects", uplink_devs[s],
 		       r.ret, r.log.n);
 	/* Received: a frame for a guest, or a group frame taken from the
-	 * designated uplink (copies or none). */
+	 * uplink (copies or none). */
 	srx = after.u[s].rx - before.u[s].rx;
 	if (srx > 1 || (srx && r.ret == TC_ACT_SHOT) ||
 	    (r.ret == TC_ACT_REDIRECT && !srx) || (srx && !group && !r.log.n))
