@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "cli/cli.h"
+#include "policy/lacp.h"
 
 #define COLS_MAX 16
 #define CELL_MAX 64
@@ -263,6 +264,113 @@ static const char *uplink_state(const struct ctl_uplink *u)
 	return u->up ? "up" : "down";
 }
 
+static void json_lacp_end(struct json *j, const char *key, uint16_t sys_prio,
+			  const uint8_t *sys, uint16_t k, uint16_t port_prio,
+			  uint16_t port, uint8_t state)
+{
+	char buf[96];
+
+	json_obj_open(j, key);
+	json_u64(j, "system_priority", sys_prio);
+	snprintf(buf, sizeof(buf), "%02x:%02x:%02x:%02x:%02x:%02x", sys[0],
+		 sys[1], sys[2], sys[3], sys[4], sys[5]);
+	json_str(j, "system", buf);
+	json_u64(j, "key", k);
+	json_u64(j, "port_priority", port_prio);
+	json_u64(j, "port", port);
+	json_u64(j, "state", state);
+	json_str(j, "state_bits", lacp_state_str(state, buf, sizeof(buf)));
+	json_obj_close(j);
+}
+
+/* "lacp": null for an uplink that is no member. */
+static void json_lacp(struct json *j, const struct ctl_uplink *u)
+{
+	if (!u->lacp_group[0]) {
+		json_null(j, "lacp");
+		return;
+	}
+	json_obj_open(j, "lacp");
+	json_str(j, "group", u->lacp_group);
+	json_str(j, "rate", u->lacp_fast ? "fast" : "slow");
+	json_bool(j, "active", u->lacp_active);
+	json_bool(j, "running", u->lacp_running);
+	json_bool(j, "aggregated", u->lacp_usable);
+	json_str(j, "why", u->lacp_why);
+	if (u->lacp_running) {
+		json_str(j, "receive", u->lacp_rx);
+		json_str(j, "mux", u->lacp_mux);
+		json_lacp_end(j, "actor", u->lacp_actor_system_priority,
+			      u->lacp_actor_system, u->lacp_actor_key,
+			      u->lacp_actor_port_priority, u->lacp_actor_port,
+			      u->lacp_actor_state);
+		json_lacp_end(j, "partner", u->lacp_partner_system_priority,
+			      u->lacp_partner_system, u->lacp_partner_key,
+			      u->lacp_partner_port_priority,
+			      u->lacp_partner_port, u->lacp_partner_state);
+		json_u64(j, "pdus_in", u->lacp_rx_pdus);
+		json_u64(j, "pdus_out", u->lacp_tx_pdus);
+		if (u->lacp_heard_ago_ms != UINT64_MAX)
+			json_u64(j, "last_pdu_ms", u->lacp_heard_ago_ms);
+		json_u64(j, "expired", u->lacp_expired);
+		json_u64(j, "defaulted", u->lacp_defaulted);
+		json_u64(j, "markers_answered", u->lacp_markers);
+		json_u64(j, "refused", u->lacp_refused);
+		json_str(j, "last_refusal", u->lacp_refusal);
+	}
+	json_obj_close(j);
+}
+
+/* The LACP lines of uplink show. */
+static void lacp_lines(FILE *f, const struct ctl_uplink *u)
+{
+	char st[96];
+
+	if (!u->lacp_group[0])
+		return;
+	fprintf(f, "lacp       group %s, %s, %s: %s%s%s\n", u->lacp_group,
+		u->lacp_fast ? "fast" : "slow",
+		u->lacp_active ? "active" : "passive",
+		u->lacp_usable ? "aggregated" : "not carrying guests",
+		u->lacp_why[0] ? ": " : "", u->lacp_why);
+	if (!u->lacp_running)
+		return;
+	fprintf(f,
+		"actor      system %u,%02x:%02x:%02x:%02x:%02x:%02x key %u "
+		"port %u,%u state %s\n",
+		u->lacp_actor_system_priority, u->lacp_actor_system[0],
+		u->lacp_actor_system[1], u->lacp_actor_system[2],
+		u->lacp_actor_system[3], u->lacp_actor_system[4],
+		u->lacp_actor_system[5], u->lacp_actor_key,
+		u->lacp_actor_port_priority, u->lacp_actor_port,
+		lacp_state_str(u->lacp_actor_state, st, sizeof(st)));
+	fprintf(f,
+		"partner    system %u,%02x:%02x:%02x:%02x:%02x:%02x key %u "
+		"port %u,%u state %s\n",
+		u->lacp_partner_system_priority, u->lacp_partner_system[0],
+		u->lacp_partner_system[1], u->lacp_partner_system[2],
+		u->lacp_partner_system[3], u->lacp_partner_system[4],
+		u->lacp_partner_system[5], u->lacp_partner_key,
+		u->lacp_partner_port_priority, u->lacp_partner_port,
+		lacp_state_str(u->lacp_partner_state, st, sizeof(st)));
+	fprintf(f, "machines   receive %s, mux %s\n", u->lacp_rx, u->lacp_mux);
+	fprintf(f, "lacpdus    %llu in, %llu out",
+		(unsigned long long)u->lacp_rx_pdus,
+		(unsigned long long)u->lacp_tx_pdus);
+	if (u->lacp_heard_ago_ms != UINT64_MAX)
+		fprintf(f, ", the last in %llu ms ago",
+			(unsigned long long)u->lacp_heard_ago_ms);
+	fprintf(f,
+		"; partner timed out %llu times, defaulted %llu; %llu "
+		"markers answered\n",
+		(unsigned long long)u->lacp_expired,
+		(unsigned long long)u->lacp_defaulted,
+		(unsigned long long)u->lacp_markers);
+	if (u->lacp_refused)
+		fprintf(f, "refused    %llu frames, the last: %s\n",
+			(unsigned long long)u->lacp_refused, u->lacp_refusal);
+}
+
 static void json_counters(struct json *j, const char *key,
 			  const struct ctl_counters *c)
 {
@@ -310,6 +418,7 @@ static void json_uplink(struct json *j, const char *key,
 	json_str(j, "group", u->group);
 	json_u64(j, "load", u->load_bps);
 	json_vf(j, u);
+	json_lacp(j, u);
 	if (u->monitor[0]) {
 		json_obj_open(j, "monitor");
 		json_str(j, "type", u->monitor);
@@ -748,6 +857,7 @@ void show_uplink(FILE *f, const struct reply *r, bool json)
 		fprintf(f, "monitor    none (carrier only)\n");
 	}
 	vf_lines(f, u);
+	lacp_lines(f, u);
 	counter_lines(f, &u->c);
 	if (r->n_guests) {
 		fputc('\n', f);

@@ -192,6 +192,47 @@ out:
 	return r;
 }
 
+/*
+ * The members of a LACP group are one aggregator's ports: the partner
+ * aggregates only ports that show it one system and one key. Each uplink
+ * is held to the first of its group, so the message names that one.
+ */
+static int check_lacp_groups(const struct conf *c, const char *file,
+			     struct conf_err *err)
+{
+	for (size_t i = 1; i < c->n_uplinks; i++) {
+		const struct conf_uplink *u = &c->uplinks[i], *first = NULL;
+		const struct conf_lacp *l = &u->lacp;
+
+		if (!l->group[0])
+			continue;
+		for (size_t j = 0; j < i && !first; j++)
+			if (!strcmp(c->uplinks[j].lacp.group, l->group))
+				first = &c->uplinks[j];
+		if (!first)
+			continue;
+		if (l->key != first->lacp.key) {
+			conf_errf(err,
+				  "uplink %s: lacp.key %u differs from uplink "
+				  "%s's (%u) in LACP group %s (a group's "
+				  "members share a key)",
+				  u->name, l->key, first->name, first->lacp.key,
+				  l->group);
+			return locate(err, file, u->line, -EINVAL);
+		}
+		if (l->system_priority != first->lacp.system_priority) {
+			conf_errf(err,
+				  "uplink %s: lacp.system_priority %u differs "
+				  "from uplink %s's (%u) in LACP group %s (a "
+				  "group's members share a system priority)",
+				  u->name, l->system_priority, first->name,
+				  first->lacp.system_priority, l->group);
+			return locate(err, file, u->line, -EINVAL);
+		}
+	}
+	return 0;
+}
+
 static bool abs_path(const char *p, size_t size)
 {
 	return p[0] == '/' && memchr(p, '\0', size);
@@ -304,6 +345,9 @@ int conf_check(const struct conf *c, const char *file, struct conf_err *err)
 	for (size_t i = 0; i < c->n_uplinks; i++)
 		if (conf_uplink_check(&c->uplinks[i], err))
 			return locate(err, file, c->uplinks[i].line, -EINVAL);
+	r = check_lacp_groups(c, file, err);
+	if (r)
+		return r;
 	for (size_t i = 0; i < c->n_guests; i++) {
 		const struct conf_guest *g = &c->guests[i];
 

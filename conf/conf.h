@@ -52,6 +52,22 @@ struct conf_monitor {
 			  it; 0 untagged */
 };
 
+/* LACP (802.3ad) membership of an uplink: "" group for none. The
+ * group's members share key and system_priority (conf_check). */
+enum conf_lacp_rate {
+	CONF_LACP_FAST = 0, /* the partner is asked for a LACPDU a second */
+	CONF_LACP_SLOW, /* one every 30 s */
+};
+
+struct conf_lacp {
+	char group[CONF_NAME_MAX];
+	enum conf_lacp_rate rate;
+	bool active; /* sends LACPDUs unasked (default), or only answers */
+	uint32_t system_priority; /* 1..65535, default 65535 */
+	uint32_t port_priority; /* 1..65535, default 255 */
+	uint32_t key; /* 1..65535, default 1 */
+};
+
 struct conf_uplink {
 	char name[CONF_NAME_MAX];
 	char device[IFNAMSIZ];
@@ -61,6 +77,7 @@ struct conf_uplink {
 	 * group of its own. */
 	char group[CONF_NAME_MAX];
 	struct conf_monitor monitor;
+	struct conf_lacp lacp;
 	int line; /* where it was defined, 0 if not from a file */
 };
 
@@ -260,7 +277,9 @@ int conf_guest_set(struct conf_guest *g, const char *key, const char *value,
 int conf_guest_check(const struct conf_guest *g, struct conf_err *err);
 
 /* Uplinks take device, capacity, monitor.type, monitor.target,
- * monitor.interval_ms, monitor.missed and monitor.vlan the same way. */
+ * monitor.interval_ms, monitor.missed, monitor.vlan, lacp.group,
+ * lacp.rate, lacp.active, lacp.system_priority, lacp.port_priority and
+ * lacp.key the same way. */
 void conf_uplink_init(struct conf_uplink *u, const char *name);
 int conf_uplink_set(struct conf_uplink *u, const char *key, const char *value,
 		    struct conf_err *err);

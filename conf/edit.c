@@ -525,18 +525,31 @@ int conf_guest_check(const struct conf_guest *g, struct conf_err *err)
 	return 0;
 }
 
+/* An uplink's LACP settings until set: teamd's priorities (the lowest
+ * system priority, so that the switch chooses which ports aggregate, and
+ * port priority 255), and the first key of 1..65535. */
+#define LACP_SYSTEM_PRIORITY 65535
+#define LACP_PORT_PRIORITY 255
+#define LACP_KEY 1
+
 void conf_uplink_init(struct conf_uplink *u, const char *name)
 {
 	memset(u, 0, sizeof(*u));
 	set_name(u->name, name);
 	u->monitor.interval_ms = 100;
 	u->monitor.missed = 3;
+	u->lacp.rate = CONF_LACP_FAST;
+	u->lacp.active = true;
+	u->lacp.system_priority = LACP_SYSTEM_PRIORITY;
+	u->lacp.port_priority = LACP_PORT_PRIORITY;
+	u->lacp.key = LACP_KEY;
 }
 
 int conf_uplink_set(struct conf_uplink *u, const char *key, const char *value,
 		    struct conf_err *err)
 {
 	struct conf_monitor *m = &u->monitor;
+	struct conf_lacp *l = &u->lacp;
 	char obj[CONF_NAME_MAX + 8];
 
 	snprintf(obj, sizeof(obj), "uplink %s", u->name);
@@ -607,7 +620,77 @@ int conf_uplink_set(struct conf_uplink *u, const char *key, const char *value,
 		return set_uint(&m->missed, obj, key, value, 1, 255, err);
 	if (!strcmp(key, "monitor.vlan"))
 		return parse_vid(&m->vlan, obj, key, value, true, err);
+	if (!strcmp(key, "lacp.group")) {
+		if (!conf_name_ok(value))
+			return conf_errf(
+				err,
+				"%s: lacp.group \"%s\": a group is 1 to "
+				"%d characters of A-Z a-z 0-9 _ . -",
+				obj, value, CONF_NAME_MAX - 1);
+		snprintf(l->group, sizeof(l->group), "%s", value);
+		return 0;
+	}
+	if (!strcmp(key, "lacp.rate")) {
+		if (!strcmp(value, "fast"))
+			l->rate = CONF_LACP_FAST;
+		else if (!strcmp(value, "slow"))
+			l->rate = CONF_LACP_SLOW;
+		else
+			return conf_errf(err,
+					 "%s: lacp.rate \"%s\" is not fast or "
+					 "slow",
+					 obj, value);
+		return 0;
+	}
+	if (!strcmp(key, "lacp.active"))
+		return set_bool(&l->active, obj, key, value, err);
+	if (!strcmp(key, "lacp.system_priority"))
+		return set_uint(&l->system_priority, obj, key, value, 1, 65535,
+				err);
+	if (!strcmp(key, "lacp.port_priority"))
+		return set_uint(&l->port_priority, obj, key, value, 1, 65535,
+				err);
+	if (!strcmp(key, "lacp.key"))
+		return set_uint(&l->key, obj, key, value, 1, 65535, err);
 	return conf_unknown(err, obj, key);
+}
+
+/* The LACP settings of a struct that did not come through the setters.
+ * Without a group they are unused, and must be the defaults: else the
+ * uplink would print without them, and read back otherwise. */
+static int check_lacp(const struct conf_lacp *l, const char *obj,
+		      struct conf_err *err)
+{
+	const struct {
+		const char *key;
+		uint32_t v;
+	} nums[] = {
+		{ "system_priority", l->system_priority },
+		{ "port_priority", l->port_priority },
+		{ "key", l->key },
+	};
+
+	if (!memchr(l->group, '\0', sizeof(l->group)) ||
+	    (l->group[0] && !conf_name_ok(l->group)))
+		return conf_errf(err,
+				 "%s: lacp.group \"%.*s\": a group is 1 to %d "
+				 "characters of A-Z a-z 0-9 _ . -",
+				 obj, (int)sizeof(l->group), l->group,
+				 CONF_NAME_MAX - 1);
+	if (l->rate != CONF_LACP_FAST && l->rate != CONF_LACP_SLOW)
+		return conf_errf(err, "%s: lacp.rate %d is not fast or slow",
+				 obj, (int)l->rate);
+	for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++)
+		if (nums[i].v < 1 || nums[i].v > 65535)
+			return conf_errf(err,
+					 "%s: lacp.%s %u out of range 1..65535",
+					 obj, nums[i].key, nums[i].v);
+	if (!l->group[0] &&
+	    (l->rate != CONF_LACP_FAST || !l->active ||
+	     l->system_priority != LACP_SYSTEM_PRIORITY ||
+	     l->port_priority != LACP_PORT_PRIORITY || l->key != LACP_KEY))
+		return conf_errf(err, "%s: lacp needs a group", obj);
+	return 0;
 }
 
 int conf_uplink_check(const struct conf_uplink *u, struct conf_err *err)
@@ -634,6 +717,8 @@ int conf_uplink_check(const struct conf_uplink *u, struct conf_err *err)
 	if (!u->capacity)
 		return conf_errf(err, "%s: no capacity", obj);
 	if (check_rate(obj, "capacity", u->capacity, err))
+		return -EINVAL;
+	if (check_lacp(&u->lacp, obj, err))
 		return -EINVAL;
 	if (m->vlan > CONF_VLAN_MAX)
 		return conf_errf(err, "%s: monitor.vlan %u out of range 1..%d",

@@ -61,6 +61,8 @@ _gonactl_pairs()
 		# The word being completed is the value of the last key.
 		case ${given[n - 1]} in
 		monitor.type) _gonactl_offer 'arp ns' ;;
+		lacp.rate) _gonactl_offer 'fast slow' ;;
+		lacp.active) _gonactl_offer 'true false' ;;
 		tx.min | tx.max | rx.max) _gonactl_offer 'none' ;;
 		device) _gonactl_offer "$(_gonactl_devices)" ;;
 		esac
@@ -85,7 +87,8 @@ _gonactl()
 	local guest_keys='tx.min tx.max tx.weight tx.burst rx.max spread priority
 		vlan vlans primary'
 	local uplink_keys='group monitor.type monitor.target monitor.interval_ms
-		monitor.missed monitor.vlan'
+		monitor.missed monitor.vlan lacp.group lacp.rate lacp.active
+		lacp.system_priority lacp.port_priority lacp.key'
 
 	COMPREPLY=()
 	((COMP_CWORD > 0)) && prev=${COMP_WORDS[COMP_CWORD - 1]}

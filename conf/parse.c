@@ -56,12 +56,23 @@ static const struct key monitor_keys[] = {
 	{ .name = NULL },
 };
 
+static const struct key lacp_keys[] = {
+	{ .name = "group", .kind = K_STR },
+	{ .name = "rate", .kind = K_STR },
+	{ .name = "active", .kind = K_BOOL },
+	{ .name = "system_priority", .kind = K_INT },
+	{ .name = "port_priority", .kind = K_INT },
+	{ .name = "key", .kind = K_INT },
+	{ .name = NULL },
+};
+
 static const struct key uplink_keys[] = {
 	{ .name = "name", .kind = K_NAME },
 	{ .name = "device", .kind = K_STR },
 	{ .name = "capacity", .kind = K_NUM, .example = "10G" },
 	{ .name = "group", .kind = K_STR },
 	{ .name = "monitor", .kind = K_GROUP, .sub = monitor_keys },
+	{ .name = "lacp", .kind = K_GROUP, .sub = lacp_keys },
 	{ .name = NULL },
 };
 
@@ -383,7 +394,7 @@ static int object_name(struct parser *p, const config_setting_t *s,
 static int parse_uplink(struct parser *p, const config_setting_t *s, int index,
 			struct conf_uplink *u)
 {
-	const config_setting_t *mon;
+	const config_setting_t *mon, *lacp;
 	char obj[CONF_NAME_MAX + 8];
 	const char *name;
 	int r;
@@ -401,6 +412,13 @@ static int parse_uplink(struct parser *p, const config_setting_t *s, int index,
 	mon = config_setting_get_member(s, "monitor");
 	if (mon && u->monitor.type == CONF_MON_NONE)
 		return fail_at(p, mon, "%s: monitor needs a type (arp or ns)",
+			       obj);
+	/* Nor would a lacp group without a group: it joins nothing. */
+	lacp = config_setting_get_member(s, "lacp");
+	if (lacp && !u->lacp.group[0])
+		return fail_at(p, lacp,
+			       "%s: lacp needs a group (the link aggregation "
+			       "group's name)",
 			       obj);
 	return 0;
 }

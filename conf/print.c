@@ -37,6 +37,7 @@ static void print_addrs(FILE *f, const char *key, int af, const void *addrs,
 static void print_uplink(FILE *f, const struct conf_uplink *u, bool last)
 {
 	const struct conf_monitor *m = &u->monitor;
+	const struct conf_lacp *l = &u->lacp;
 	char buf[INET6_ADDRSTRLEN];
 
 	fprintf(f, "\t{\n");
@@ -59,6 +60,19 @@ static void print_uplink(FILE *f, const struct conf_uplink *u, bool last)
 			m->interval_ms, m->missed);
 		if (m->vlan)
 			fprintf(f, "\t\t\tvlan = %u;\n", m->vlan);
+		fprintf(f, "\t\t};\n");
+	}
+	/* Whole, defaults included, so that a group reads as it runs. */
+	if (l->group[0]) {
+		fprintf(f, "\t\tlacp = {\n");
+		print_str(f, 3, "group", l->group);
+		fprintf(f, "\t\t\trate = \"%s\";\n",
+			l->rate == CONF_LACP_SLOW ? "slow" : "fast");
+		fprintf(f, "\t\t\tactive = %s;\n",
+			l->active ? "true" : "false");
+		fprintf(f, "\t\t\tsystem_priority = %u;\n", l->system_priority);
+		fprintf(f, "\t\t\tport_priority = %u;\n", l->port_priority);
+		fprintf(f, "\t\t\tkey = %u;\n", l->key);
 		fprintf(f, "\t\t};\n");
 	}
 	fprintf(f, "\t}%s\n", last ? "" : ",");

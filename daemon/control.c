@@ -16,6 +16,7 @@
 #include "config.h"
 #include "daemon/control.h"
 #include "daemon/gonad.h"
+#include "policy/lacp.h"
 
 #define CTL_MAX_CLIENTS 64
 /* With CTL_MAX_CLIENTS connected, a new client closes the one that has
@@ -107,6 +108,53 @@ static void fill_counters(struct ctl_counters *out,
 		out->drops[i] = now->drops[i];
 }
 
+/* A member's LACP, as the machines of lacp.c have it. */
+static void lacp_fill(struct ctl_uplink *r, const struct uplink *u)
+{
+	const struct conf_lacp *cl = &u->conf.lacp;
+	struct lacp_member_stats st;
+	const struct lacp_port *p;
+
+	if (!cl->group[0])
+		return;
+	snprintf(r->lacp_group, sizeof(r->lacp_group), "%s", cl->group);
+	r->lacp_fast = cl->rate == CONF_LACP_FAST;
+	r->lacp_active = cl->active;
+	r->lacp_usable = u->lacp_ok;
+	p = lacp_port_of(u, &st);
+	if (!p) {
+		snprintf(r->lacp_why, sizeof(r->lacp_why), "%s",
+			 u->attached
+				 ? "LACP could not start on it (see the log)"
+				 : "its device is absent");
+		return;
+	}
+	r->lacp_running = 1;
+	r->lacp_actor_state = p->actor.state;
+	r->lacp_partner_state = p->partner.state;
+	memcpy(r->lacp_actor_system, p->actor.system, 6);
+	memcpy(r->lacp_partner_system, p->partner.system, 6);
+	r->lacp_actor_system_priority = p->actor.system_priority;
+	r->lacp_actor_key = p->actor.key;
+	r->lacp_actor_port_priority = p->actor.port_priority;
+	r->lacp_actor_port = p->actor.port;
+	r->lacp_partner_system_priority = p->partner.system_priority;
+	r->lacp_partner_key = p->partner.key;
+	r->lacp_partner_port_priority = p->partner.port_priority;
+	r->lacp_partner_port = p->partner.port;
+	snprintf(r->lacp_rx, sizeof(r->lacp_rx), "%s", lacp_rx_name(p->rx));
+	snprintf(r->lacp_mux, sizeof(r->lacp_mux), "%s", lacp_mux_name(p->mux));
+	snprintf(r->lacp_why, sizeof(r->lacp_why), "%s", p->why);
+	r->lacp_rx_pdus = p->rx_pdus;
+	r->lacp_tx_pdus = p->tx_pdus;
+	r->lacp_expired = p->expired;
+	r->lacp_defaulted = p->defaulted;
+	r->lacp_markers = st.markers;
+	r->lacp_refused = st.refused;
+	r->lacp_heard_ago_ms = st.heard_ago_ms;
+	snprintf(r->lacp_refusal, sizeof(r->lacp_refusal), "%s", st.refusal);
+}
+
 static int send_uplink(struct ctl_client *c, const struct uplink *u)
 {
 	struct gonad *g = c->ctl->g;
@@ -168,6 +216,7 @@ static int send_uplink(struct ctl_client *c, const struct uplink *u)
 		r.vf_pending += !!(g->guests[i]->vf_pending & (1u << u->slot));
 	}
 	snprintf(r.vf_error, sizeof(r.vf_error), "%s", u->vf_error);
+	lacp_fill(&r, u);
 	if (dp_read_uplink_stats(g->dp, u->slot, &now))
 		now = u->rates.last;
 	fill_counters(&r.c, &now, &u->rates);

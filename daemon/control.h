@@ -189,6 +189,39 @@ struct ctl_uplink {
 	uint8_t vf_checkable; /* it has an ARP monitor to check them by */
 	uint8_t pad6[3];
 	char vf_error[200];
+	/* LACP: its group ("" none) and settings; whether the member runs
+	 * the protocol (attached) and carries guests (collecting and
+	 * distributing with the group's partner), and why not ("" when it
+	 * does); the machines' states; what each end says of itself. */
+	char lacp_group[CTL_NAME_MAX];
+	uint8_t lacp_fast;
+	uint8_t lacp_active;
+	uint8_t lacp_running;
+	uint8_t lacp_usable;
+	uint8_t lacp_actor_state; /* LACP_ST_* bits */
+	uint8_t lacp_partner_state;
+	uint8_t lacp_actor_system[6];
+	uint8_t lacp_partner_system[6];
+	uint8_t pad7[2];
+	uint16_t lacp_actor_system_priority;
+	uint16_t lacp_actor_key;
+	uint16_t lacp_actor_port_priority;
+	uint16_t lacp_actor_port;
+	uint16_t lacp_partner_system_priority;
+	uint16_t lacp_partner_key;
+	uint16_t lacp_partner_port_priority;
+	uint16_t lacp_partner_port;
+	char lacp_rx[16]; /* receive machine: CURRENT, EXPIRED... */
+	char lacp_mux[32]; /* mux: COLLECTING_DISTRIBUTING... */
+	char lacp_why[160];
+	uint64_t lacp_rx_pdus;
+	uint64_t lacp_tx_pdus;
+	uint64_t lacp_expired; /* partner timeouts */
+	uint64_t lacp_defaulted; /* no partner heard */
+	uint64_t lacp_markers; /* marker PDUs answered */
+	uint64_t lacp_refused; /* frames refused */
+	uint64_t lacp_heard_ago_ms; /* the last LACPDU; UINT64_MAX none */
+	char lacp_refusal[160]; /* the last refusal's cause */
 	struct ctl_counters c;
 };
 

@@ -226,7 +226,10 @@ static int check_record(uint16_t type, const void *p, size_t plen, char *err,
 
 		if (!TERMINATED(u, name) || !TERMINATED(u, device) ||
 		    !TERMINATED(u, cause) || !TERMINATED(u, monitor) ||
-		    !TERMINATED(u, target) || !TERMINATED(u, group))
+		    !TERMINATED(u, target) || !TERMINATED(u, group) ||
+		    !TERMINATED(u, vf_error) || !TERMINATED(u, lacp_group) ||
+		    !TERMINATED(u, lacp_rx) || !TERMINATED(u, lacp_mux) ||
+		    !TERMINATED(u, lacp_why) || !TERMINATED(u, lacp_refusal))
 			return fail(err, errlen,
 				    "unterminated string in uplink");
 	} else if (type == CTL_REP_GUEST) {

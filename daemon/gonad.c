@@ -354,6 +354,11 @@ int main(int argc, char *argv[])
 	r = setup_delays(&g);
 	if (r)
 		fatalx("uplink delay timer: %s", strerror(-r));
+	/* First of all, after a restart: the LACP partners hear from us
+	 * again before the data path is loaded, which may take seconds. */
+	r = lacp_open(&g, c->daemon.socket);
+	if (r)
+		fatalx("LACP: %s", strerror(-r));
 	/* Before anything is made: a kernel gona cannot run on is told so
 	 * and left as it is. */
 	r = dp_probe_kernel(msg, sizeof(msg));
@@ -421,6 +426,7 @@ int main(int argc, char *argv[])
 	if (!r)
 		r = setup_watchdog(&g);
 	if (r) {
+		lacp_close(&g, g.adopted);
 		if (g.adopted)
 			state_leave_all(&g);
 		else
@@ -451,6 +457,7 @@ int main(int argc, char *argv[])
 	keep = g.conf->daemon.keep_datapath_on_stop || svc_restarting();
 	svc_notify("STOPPING=1\nSTATUS=%s",
 		   keep ? "stopping; the data path stays" : "stopping");
+	lacp_close(&g, keep);
 	if (keep)
 		state_leave_all(&g);
 	else

@@ -21,6 +21,9 @@ struct announcer;
 struct monitor;
 struct flows;
 struct vf_check;
+struct lacp;
+struct lacp_member;
+struct lacp_port;
 
 /* A file descriptor in the event loop and what to do when it is ready. */
 struct ev_source {
@@ -44,6 +47,7 @@ enum uplink_cause {
 	CAUSE_CARRIER, /* carrier (IFF_UP and IFF_LOWER_UP) */
 	CAUSE_ADMIN, /* gonactl uplink set NAME admin up|down */
 	CAUSE_PROBE, /* its monitor's probes went unanswered, or answered */
+	CAUSE_LACP, /* LACP: the switch aggregates it, or no longer */
 };
 const char *uplink_cause_name(enum uplink_cause c);
 
@@ -99,6 +103,14 @@ struct uplink {
 	bool qos_made; /* our QoS root qdisc is on the device */
 	bool probe_ok; /* its monitor's probes are answered (or it has none) */
 	struct monitor *mon; /* its probe monitor while attached, if any */
+	/* LACP (lacp.c): collecting and distributing with the group's
+	 * partner (always true for an uplink that is no member), and the
+	 * member's machines while attached. */
+	bool lacp_ok;
+	struct lacp_member *lacp;
+	/* Takes broadcast and multicast for the guests (GONA_UF_BCAST): the
+	 * designated uplink and the members of its LACP group. */
+	bool bcast;
 	/* A change of up waiting for policy.updelay_ms / downdelay_ms. */
 	bool pending;
 	enum uplink_cause pending_cause;
@@ -245,6 +257,7 @@ struct gonad {
 	const struct qos_ops *qos; /* the QoS backend in use */
 	char qos_why[160]; /* why it is the one */
 	struct announcer *announcer;
+	struct lacp *lacp; /* LACP's timer and state file (lacp.c) */
 	int epfd;
 	struct epoll_event *batch; /* the events being handled */
 	int batch_n;
@@ -487,6 +500,29 @@ struct monitor_stats {
 };
 void monitor_stats(const struct uplink *u, struct monitor_stats *out);
 
+/* lacp.c: LACP (802.3ad) on the uplinks that are members of a link
+ * aggregation group. lacp_open reads what a previous gonad left next to
+ * the control socket SOCK (and tells the partners it is back); a
+ * member's machines run from lacp_start (attached) to lacp_stop;
+ * lacp_carrier after its carrier may have changed. lacp_close with KEEP
+ * writes the members down for the next gonad (a restart), else forgets
+ * them. */
+int lacp_open(struct gonad *g, const char *sock);
+void lacp_close(struct gonad *g, bool keep);
+int lacp_start(struct gonad *g, struct uplink *u);
+void lacp_stop(struct gonad *g, struct uplink *u);
+void lacp_carrier(struct gonad *g, struct uplink *u);
+/* A member's machines (NULL for an uplink not running LACP) and what
+ * lacp.c counts of it. */
+struct lacp_member_stats {
+	uint64_t heard_ago_ms; /* the last LACPDU received; UINT64_MAX none */
+	uint64_t markers; /* marker PDUs answered */
+	uint64_t refused; /* frames refused as no LACPDU or marker */
+	char refusal[160]; /* the last refusal's cause */
+};
+const struct lacp_port *lacp_port_of(const struct uplink *u,
+				     struct lacp_member_stats *st);
+
 /* announce.c: telling the fabric where a guest now is. */
 int announce_open(struct gonad *g, struct announcer **out);
 void announce_close(struct announcer *an);
@@ -678,6 +714,8 @@ void state_settle(struct gonad *g);
 void state_delays_due(struct gonad *g);
 /* The uplink's monitor found its probes answered (OK) or not. */
 void state_uplink_probe(struct gonad *g, struct uplink *u, bool ok);
+/* The uplink's LACP partner aggregates it (OK) or no longer. */
+void state_uplink_lacp(struct gonad *g, struct uplink *u, bool ok);
 /* The failover self-test takes the uplink's carrier away (DOWN) or gives
  * it back: gonad and the data path take it as a carrier change. */
 void state_uplink_test_carrier(struct gonad *g, struct uplink *u, bool down);

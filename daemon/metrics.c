@@ -12,6 +12,7 @@
 #include "config.h"
 #include "daemon/control.h"
 #include "daemon/gonad.h"
+#include "policy/lacp.h"
 
 /* A label value as the format wants it: \, " and newline escaped. */
 static void label(FILE *f, const char *name, const char *v)
@@ -173,13 +174,53 @@ static void daemon_families(FILE *f, const struct gonad *g)
 	fprintf(f, "gona_rebalance_moves_total %u\n", g->rebalance_moves);
 }
 
+/* LACP members only (an uplink of its own has no such series). */
+static void lacp_families(FILE *f, const struct gonad *g,
+			  const char *const *names)
+{
+	static const char *const help[] = {
+		"1 while the switch aggregates the LACP member (collecting "
+		"and distributing): only then does it carry guests.",
+		"LACPDUs received on the member.",
+		"LACPDUs sent on the member.",
+		"Times the member's partner went silent for its timeout "
+		"(3 s fast, 90 s slow).",
+		"Times the member heard no partner at all and took the "
+		"defaults.",
+	};
+	static const char *const name[] = {
+		"gona_uplink_lacp_aggregated",
+		"gona_uplink_lacp_pdus_received_total",
+		"gona_uplink_lacp_pdus_sent_total",
+		"gona_uplink_lacp_partner_timeouts_total",
+		"gona_uplink_lacp_defaulted_total",
+	};
+
+	for (size_t k = 0; k < sizeof(name) / sizeof(name[0]); k++) {
+		family(f, name[k], k ? "counter" : "gauge", help[k]);
+		for (size_t i = 0; i < g->n_uplinks; i++) {
+			const struct uplink *u = &g->uplinks[i];
+			const struct lacp_port *p = lacp_port_of(u, NULL);
+			uint64_t v[] = {
+				u->lacp_ok,	      p ? p->rx_pdus : 0,
+				p ? p->tx_pdus : 0,   p ? p->expired : 0,
+				p ? p->defaulted : 0,
+			};
+
+			if (u->conf.lacp.group[0])
+				u64_line(f, name[k], "uplink", names[i], v[k]);
+		}
+	}
+}
+
 static void uplink_families(FILE *f, const struct gonad *g,
 			    const char *const *names)
 {
 	uint32_t n;
 
 	family(f, "gona_uplink_info", "gauge",
-	       "An uplink: its device and LACP group, if any.");
+	       "An uplink: its device, its group (what it hangs off) and "
+	       "its LACP group, if any.");
 	for (size_t i = 0; i < g->n_uplinks; i++) {
 		const struct uplink *u = &g->uplinks[i];
 
@@ -191,8 +232,11 @@ static void uplink_families(FILE *f, const struct gonad *g,
 		label(f, "device", u->conf.device);
 		fputc(',', f);
 		label(f, "group", u->conf.group);
+		fputc(',', f);
+		label(f, "lacp_group", u->conf.lacp.group);
 		fprintf(f, "} 1\n");
 	}
+	lacp_families(f, g, names);
 #define UPLINK_GAUGE(metric, help, expr)                                 \
 	do {                                                             \
 		family(f, metric, "gauge", help);                        \

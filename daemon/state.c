@@ -37,7 +37,8 @@ struct gona_uplink uplink_value(const struct uplink *u)
 {
 	struct gona_uplink v = {
 		.ifindex = u->attached ? (__u32)u->ifindex : 0,
-		.flags = u->up ? GONA_UF_UP : 0,
+		.flags = (u->up ? GONA_UF_UP : 0) |
+			 (u->bcast ? GONA_UF_BCAST : 0),
 	};
 
 	return v;
@@ -147,6 +148,36 @@ void homes_str(const struct gonad *g, uint32_t homes, char *buf, size_t len)
 	}
 }
 
+/* Which uplinks take broadcast and multicast: the designated one SLOT,
+ * and the members of its LACP group that are up (the switch sends a group
+ * frame out of any one member of the bundle; a member it does not
+ * aggregate is a link of its own to it, which gets a copy of its own). */
+static void push_bcast(struct gonad *g, unsigned int slot)
+{
+	const char *lag =
+		slot < GONA_MAX_UPLINKS ? g->uplinks[slot].conf.lacp.group : "";
+
+	for (size_t i = 0; i < g->n_uplinks; i++) {
+		struct uplink *u = &g->uplinks[i];
+		bool want = i == slot || (lag[0] && u->up &&
+					  !strcmp(u->conf.lacp.group, lag));
+		struct gona_uplink v;
+		int r;
+
+		if (want == u->bcast || !u->attached)
+			continue;
+		u->bcast = want;
+		v = uplink_value(u);
+		r = dp_set_uplink(g->dp, u->slot, u->ifindex, &v);
+		if (r) {
+			log_warnx("uplink %s (%s): cannot update the data "
+				  "path: %s (trying again each sample)",
+				  u->conf.name, u->conf.device, err_str(r));
+			u->dp_stale = true;
+		}
+	}
+}
+
 /* The globals: the designated broadcast uplink (the first that is up) and
  * how much of the flood map is in use. */
 void push_globals(struct gonad *g)
@@ -176,6 +207,7 @@ void push_globals(struct gonad *g)
 	if (r)
 		log_warnx("cannot update the data path globals: %s",
 			  err_str(r));
+	push_bcast(g, slot);
 	if (slot != g->bcast_slot && slot < GONA_MAX_UPLINKS)
 		log_info("uplink %s: takes broadcast and multicast",
 			 g->uplinks[slot].conf.name);
@@ -236,6 +268,8 @@ struct uplink *uplink_init(struct gonad *g, unsigned int slot,
 	u->slot = slot;
 	u->admin_up = true;
 	u->probe_ok = true;
+	/* A member carries guests once the switch aggregates it. */
+	u->lacp_ok = !cu->lacp.group[0];
 	if (slot >= g->n_uplinks)
 		g->n_uplinks = slot + 1;
 	return u;

@@ -19,7 +19,7 @@ const char *uplink_cause_name(enum uplink_cause c)
 	static const char *const names[] = {
 		[CAUSE_NONE] = "-",	     [CAUSE_DEVICE] = "device",
 		[CAUSE_CARRIER] = "carrier", [CAUSE_ADMIN] = "admin",
-		[CAUSE_PROBE] = "probe",
+		[CAUSE_PROBE] = "probe",     [CAUSE_LACP] = "lacp",
 	};
 
 	return c < sizeof(names) / sizeof(names[0]) && names[c] ? names[c]
@@ -28,7 +28,8 @@ const char *uplink_cause_name(enum uplink_cause c)
 
 static bool uplink_healthy(const struct uplink *u)
 {
-	return u->attached && u->carrier && u->admin_up && u->probe_ok;
+	return u->attached && u->carrier && u->admin_up && u->probe_ok &&
+	       u->lacp_ok;
 }
 
 /* Arm the delays timer for the earliest pending change, or disarm it. */
@@ -99,9 +100,16 @@ static void uplink_apply(struct gonad *g, struct uplink *u,
  */
 void uplink_update(struct gonad *g, struct uplink *u, enum uplink_cause cause)
 {
-	bool want = uplink_healthy(u);
-	uint32_t delay = want ? g->conf->policy.updelay_ms
-			      : g->conf->policy.downdelay_ms;
+	bool want;
+	uint32_t delay;
+
+	/* A member's LACP follows its carrier first: without carrier it is
+	 * no longer aggregated, and a carrier back may take it up at once
+	 * where a previous gonad left it. */
+	lacp_carrier(g, u);
+	want = uplink_healthy(u);
+	delay = want ? g->conf->policy.updelay_ms
+		     : g->conf->policy.downdelay_ms;
 
 	if (want == u->up) {
 		if (u->pending) {
@@ -114,7 +122,11 @@ void uplink_update(struct gonad *g, struct uplink *u, enum uplink_cause cause)
 		}
 		return;
 	}
-	if (!delay || cause == CAUSE_ADMIN || cause == CAUSE_DEVICE) {
+	/* LACP has its own waits (the partner's timeout, the aggregate
+	 * wait); once the partner stops collecting on a member, frames sent
+	 * there are lost. */
+	if (!delay || cause == CAUSE_ADMIN || cause == CAUSE_DEVICE ||
+	    cause == CAUSE_LACP) {
 		uplink_apply(g, u, cause);
 		arm_delays(g);
 		return;
@@ -158,6 +170,7 @@ void uplink_detach(struct gonad *g, struct uplink *u, bool gone)
 		log_warnx("uplink %s (%s): cannot update the data path: %s",
 			  u->conf.name, u->conf.device, err_str(r));
 	monitor_stop(g, u);
+	lacp_stop(g, u);
 	sriov_uplink_release(g, u, gone);
 	dp_set_owned(g->dp, old, 0);
 	/* A device that still exists (renamed away) keeps nothing of ours. */
@@ -171,6 +184,7 @@ void uplink_detach(struct gonad *g, struct uplink *u, bool gone)
 	u->made_clsact = false;
 	u->made_promisc = false;
 	u->carrier = false;
+	u->bcast = false;
 	u->ifindex = 0;
 }
 
@@ -198,6 +212,7 @@ void own_uplink(struct gonad *g, const struct uplink *u)
 	f |= u->qos_made ? GONA_OWN_QOS : 0;
 	f |= u->admin_up ? 0 : GONA_OWN_DRAINED;
 	f |= u->probe_ok ? 0 : GONA_OWN_PROBE_DOWN;
+	f |= u->lacp_ok ? 0 : GONA_OWN_LACP_DOWN;
 	f |= u->vf_made_trust ? GONA_OWN_VF_TRUST : 0;
 	f |= u->vf_made_nospoof ? GONA_OWN_VF_NOSPOOF : 0;
 	r = dp_set_owned(g->dp, u->ifindex, f);
@@ -268,7 +283,7 @@ static int uplink_attach(struct gonad *g, struct uplink *u, int ifindex,
 	 * its guests elsewhere meanwhile. */
 	if ((was & GONA_OWN_FILTER) && (flags & IFF_UP) &&
 	    (flags & IFF_LOWER_UP) && u->admin_up &&
-	    !(was & GONA_OWN_PROBE_DOWN)) {
+	    !(was & (GONA_OWN_PROBE_DOWN | GONA_OWN_LACP_DOWN))) {
 		v.ifindex = (__u32)ifindex;
 		v.flags |= GONA_UF_UP;
 	}
@@ -291,8 +306,10 @@ static int uplink_attach(struct gonad *g, struct uplink *u, int ifindex,
 	log_info("uplink %s (%s): %s, ifindex %d", u->conf.name, u->conf.device,
 		 was & GONA_OWN_FILTER ? "taken over" : "attached", ifindex);
 	/* Without its monitor the uplink still serves on carrier alone; the
-	 * warning says so. */
+	 * warning says so. A member that cannot run LACP carries nothing
+	 * (the switch would not collect its frames). */
 	monitor_start(g, u);
+	lacp_start(g, u);
 	return 0;
 err:
 	log_warnx("uplink %s (%s): cannot attach: %s", u->conf.name,
@@ -687,6 +704,13 @@ void state_uplink_probe(struct gonad *g, struct uplink *u, bool ok)
 	u->probe_ok = ok;
 	own_uplink(g, u);
 	uplink_update(g, u, CAUSE_PROBE);
+}
+
+void state_uplink_lacp(struct gonad *g, struct uplink *u, bool ok)
+{
+	u->lacp_ok = ok;
+	own_uplink(g, u);
+	uplink_update(g, u, CAUSE_LACP);
 }
 
 /*

@@ -432,6 +432,7 @@ bool state_uplink_change(struct gonad *g, struct uplink *u,
 	bool mon = memcmp(&u->conf.monitor, &nc->monitor,
 			  sizeof(nc->monitor)) != 0;
 	bool cap = u->conf.capacity != nc->capacity;
+	bool lacp = memcmp(&u->conf.lacp, &nc->lacp, sizeof(nc->lacp)) != 0;
 
 	if (relink) {
 		uplink_detach(g, u, false);
@@ -440,6 +441,10 @@ bool state_uplink_change(struct gonad *g, struct uplink *u,
 	} else {
 		if (mon)
 			monitor_stop(g, u);
+		/* A member's LACP starts afresh with its new settings (it
+		 * leaves the aggregate for the aggregate wait). */
+		if (lacp)
+			lacp_stop(g, u);
 		u->conf = *nc;
 		/* The tree is rebuilt in place; one that cannot be is gone
 		 * (qos_uplink_attach said why) and the uplink unshaped. */
@@ -450,6 +455,13 @@ bool state_uplink_change(struct gonad *g, struct uplink *u,
 		if (mon && u->attached) {
 			monitor_start(g, u);
 			state_uplink_probe(g, u, true);
+		}
+		if (lacp) {
+			u->lacp_ok = !nc->lacp.group[0];
+			if (u->attached)
+				lacp_start(g, u);
+			own_uplink(g, u);
+			uplink_update(g, u, CAUSE_LACP);
 		}
 	}
 	log_info("uplink %s (%s): changed", u->conf.name, u->conf.device);

@@ -143,11 +143,18 @@ int lacp_marker_answer(const uint8_t *b, size_t len, uint8_t *out,
 
 /* Receive machine ------------------------------------------------------ */
 
-/* What the partner is taken to be when none is heard (Partner_Admin). */
+/*
+ * What the partner is taken to be when none is heard (Partner_Admin): one
+ * that wants LACPDUs at the member's own rate. With rate fast, a member
+ * that heard nothing for long keeps sending a PDU a second: a partner that
+ * speaks again is answered at once and aggregates in seconds, not at the
+ * next slow PDU of either end (up to 30 s).
+ */
 static void record_default(struct lacp_port *p)
 {
 	memset(&p->partner, 0, sizeof(p->partner));
-	p->partner.state = LACP_ST_AGGREGATION;
+	p->partner.state =
+		LACP_ST_AGGREGATION | (p->conf.fast ? LACP_ST_TIMEOUT : 0);
 	p->actor.state |= LACP_ST_DEFAULTED;
 }
 
@@ -156,6 +163,13 @@ static bool same_port(const struct lacp_info *a, const struct lacp_info *b)
 	return a->port == b->port && a->port_priority == b->port_priority &&
 	       !memcmp(a->system, b->system, 6) &&
 	       a->system_priority == b->system_priority && a->key == b->key;
+}
+
+/* How long the partner's information lasts: the timeout we asked for. */
+static uint64_t timeout_of(const struct lacp_port *p)
+{
+	return p->actor.state & LACP_ST_TIMEOUT ? LACP_SHORT_TIMEOUT_MS
+						: LACP_LONG_TIMEOUT_MS;
 }
 
 static void rx_port_disabled(struct lacp_port *p)
@@ -226,6 +240,50 @@ void lacp_port_enable(struct lacp_port *p, bool up, uint64_t now)
 	}
 }
 
+void lacp_port_save(const struct lacp_port *p, struct lacp_saved *out)
+{
+	memset(out, 0, sizeof(*out));
+	/* Only a partner heard is worth carrying over. */
+	if (p->rx != LACP_RX_CURRENT)
+		return;
+	out->partner = p->partner;
+	out->selected = p->selected == LACP_SELECTED;
+	out->mux = p->mux;
+	out->heard = p->current_while - timeout_of(p);
+	if (p->tx_pdus)
+		out->sent = p->tx_at[(p->tx_old + LACP_TX_PER_PERIOD - 1) %
+				     LACP_TX_PER_PERIOD];
+}
+
+void lacp_port_resume(struct lacp_port *p, const struct lacp_saved *s,
+		      uint64_t now)
+{
+	const uint8_t cd = LACP_ST_COLLECTING | LACP_ST_DISTRIBUTING;
+
+	uint64_t partner_waits = s->partner.state & LACP_ST_TIMEOUT
+					 ? LACP_SHORT_TIMEOUT_MS
+					 : LACP_LONG_TIMEOUT_MS;
+
+	lacp_port_enable(p, true, now);
+	if (!s->heard || !s->sent || s->sent + partner_waits <= now)
+		return;
+	p->partner = s->partner;
+	p->actor.state &= (uint8_t) ~(LACP_ST_DEFAULTED | LACP_ST_EXPIRED);
+	p->rx = LACP_RX_CURRENT;
+	p->current_while = now + timeout_of(p);
+	p->selected = s->selected ? LACP_SELECTED : LACP_UNSELECTED;
+	p->mux = s->selected ? s->mux : LACP_MUX_DETACHED;
+	p->actor.state &= (uint8_t) ~(LACP_ST_SYNC | cd);
+	if (p->mux == LACP_MUX_WAITING)
+		p->wait_while = now + LACP_AGGREGATE_WAIT_MS;
+	else if (p->mux == LACP_MUX_ATTACHED)
+		p->actor.state |= LACP_ST_SYNC;
+	else if (p->mux == LACP_MUX_COLLECTING_DISTRIBUTING)
+		p->actor.state |= LACP_ST_SYNC | cd;
+	p->ntt = true;
+	p->why[0] = '\0';
+}
+
 void lacp_port_rx(struct lacp_port *p, const struct lacpdu *pdu, uint64_t now)
 {
 	const struct lacp_info *a = &pdu->actor, *pp = &pdu->partner;
@@ -256,9 +314,7 @@ void lacp_port_rx(struct lacp_port *p, const struct lacpdu *pdu, uint64_t now)
 		p->partner.state &= (uint8_t)~LACP_ST_SYNC;
 	p->actor.state &= (uint8_t) ~(LACP_ST_DEFAULTED | LACP_ST_EXPIRED);
 	p->rx = LACP_RX_CURRENT;
-	p->current_while =
-		now + (p->actor.state & LACP_ST_TIMEOUT ? LACP_SHORT_TIMEOUT_MS
-							: LACP_LONG_TIMEOUT_MS);
+	p->current_while = now + timeout_of(p);
 }
 
 /* current_while and the periodic machine. */

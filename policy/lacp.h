@@ -122,6 +122,33 @@ struct lacp_port {
 };
 
 void lacp_port_init(struct lacp_port *p, const struct lacp_port_conf *c);
+/*
+ * What a member was when gonad last wrote it down (a restart carries it
+ * over, so that the partner does not take the link out while gonad is
+ * replaced): the partner as heard, whether it was selected, its mux
+ * state, when the partner was last heard and when the member last sent
+ * (ms, 0 never). All zero for a member with no partner heard.
+ */
+struct lacp_saved {
+	struct lacp_info partner;
+	bool selected;
+	enum lacp_mux_state mux;
+	uint64_t heard;
+	uint64_t sent;
+};
+
+void lacp_port_save(const struct lacp_port *p, struct lacp_saved *out);
+/*
+ * Take up a member with carrier where S left it, at NOW (after
+ * lacp_port_init): its partner current (its PDUs while gonad was away
+ * were sent but not heard: it has a whole timeout from now to be heard
+ * again), its aggregator as it was, a LACPDU due at once. A member that
+ * had no partner, or that has been silent for as long as the partner
+ * waits (so the partner has taken the link out), starts afresh, as a
+ * member whose carrier came.
+ */
+void lacp_port_resume(struct lacp_port *p, const struct lacp_saved *s,
+		      uint64_t now);
 /* The port's carrier came (UP) or went. */
 void lacp_port_enable(struct lacp_port *p, bool up, uint64_t now);
 /* A LACPDU received on the port. */

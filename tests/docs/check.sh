@@ -243,7 +243,9 @@ conf() {
 	case $rest in *.*) parent=${rest%%.*} leaf=${rest#*.} ;; esac
 	[ -n "$path" ] && set="$leaf = $v;"
 	if [ -n "$parent" ]; then
-		if [ "$parent" = monitor ]; then
+		if [ "$parent" = lacp ]; then
+			set="lacp = { group = \"lag0\"; $set };"
+		elif [ "$parent" = monitor ]; then
 			set="monitor = { type = \"arp\"; target = \"192.0.2.1\"; $set };"
 		else
 			set="$parent = { $set };"

@@ -379,6 +379,46 @@ const char *monitor_target(const struct uplink *u)
 	return "";
 }
 
+/* LACP (daemon/lacp.c): no partner on the fake devices; a member is
+ * taken as aggregated from its start, so that it carries guests as an
+ * uplink of its own would (its protocol has its own fuzzer, fuzz_lacp). */
+FAKE_OK(int lacp_open(struct gonad *g, const char *sock))
+
+void lacp_close(struct gonad *g, bool keep)
+{
+	(void)keep;
+	for (size_t i = 0; i < g->n_uplinks; i++)
+		g->uplinks[i].lacp_ok = !g->uplinks[i].conf.lacp.group[0];
+}
+
+int lacp_start(struct gonad *g, struct uplink *u)
+{
+	(void)g;
+	u->lacp_ok = true;
+	return 0;
+}
+
+void lacp_stop(struct gonad *g, struct uplink *u)
+{
+	(void)g;
+	u->lacp_ok = !u->conf.lacp.group[0];
+}
+
+void lacp_carrier(struct gonad *g, struct uplink *u)
+{
+	(void)g;
+	(void)u;
+}
+
+const struct lacp_port *lacp_port_of(const struct uplink *u,
+				     struct lacp_member_stats *st)
+{
+	(void)u;
+	if (st)
+		memset(st, 0, sizeof(*st));
+	return NULL;
+}
+
 /* The event loop (daemon/gonad.c) and systemd (daemon/service.c). */
 FAKE_OK(int ev_add(struct gonad *g, struct ev_source *src, uint32_t events))
 FAKE_OK(int ev_mod(struct gonad *g, struct ev_source *src, uint32_t events))

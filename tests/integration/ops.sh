@@ -86,18 +86,6 @@ fi
 nsx g1 ping -c 1 -W 2 "$FABRIC_IP4" >/dev/null
 nsx g2 ping -c 1 -W 2 "$FABRIC_IP4" >/dev/null
 
-# trial ARGS...: udp_trial in this shell (not in $(...): a gonad it
-# starts must be this shell's child, and must not hold a pipe open), its
-# packets lost on the way and sent in $lost and $sent, the trial in words
-# in $said.
-trial() {
-	udp_trial "$@" >"$T_DIR/trial.out"
-	read -r res <"$T_DIR/trial.out"
-	lost=$(udp_lost "$res")
-	read -r _ sent _ <<<"$res"
-	said=$(udp_said "$res")
-}
-
 # gonad_restart HOW: stop gonad by HOW (KILL or TERM) and start a new one
 # at once, as systemd would.
 gonad_restart() {

@@ -176,6 +176,18 @@ udp_trial() {
 	echo "$1 $2 $(($(udp_rcvbuf_drops "$rx") - d0)) $3"
 }
 
+# trial ARGS...: udp_trial in this shell (not in $(...): a gonad it
+# starts must be this shell's child, and must not hold a pipe open), its
+# packets lost on the way and sent in $lost and $sent, the trial in words
+# in $said, its result in $res.
+trial() {
+	udp_trial "$@" >"$T_DIR/trial.out"
+	read -r res <"$T_DIR/trial.out"
+	lost=$(udp_lost "$res")
+	read -r _ sent _ <<<"$res"
+	said=$(udp_said "$res")
+}
+
 # udp_lost "LOST SENT RCVBUF TAIL": the packets lost on the way, which is
 # what an outage is measured by: iperf3's count less the receiver's
 # socket drops, of which at most LOST can be among iperf3's (the rest

@@ -17,7 +17,7 @@ t_fail() {
 }
 
 # t_check WHAT COMMAND...: ok if COMMAND succeeds; its output is shown as
-# diagnostics when it fails.
+# diagnostics when it fails, and the status is 1 then (for more).
 t_check() {
 	local what=$1 out
 	shift
@@ -26,6 +26,7 @@ t_check() {
 	else
 		t_fail "$what"
 		printf '%s\n' "$out" | sed 's/^/#   /'
+		return 1
 	fi
 }
 

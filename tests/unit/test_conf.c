@@ -307,6 +307,68 @@ static const struct bad {
 	  "\"1G\";\n"
 	  "  monitor = \"arp\"; } );\n",
 	  "2: uplink up0: monitor must be a group { ... }" },
+	/* LACP: a group needs its name; members agree on key and system
+	 * priority, refused at the second member's line. */
+	{ "uplinks = ( { name = \"up0\"; device = \"eth1\"; capacity = "
+	  "\"1G\";\n"
+	  "  lacp = { rate = \"slow\"; key = 2; }; } );\n",
+	  "2: uplink up0: lacp needs a group (the link aggregation group's "
+	  "name)" },
+	{ "uplinks = ( { name = \"up0\"; device = \"eth1\"; capacity = "
+	  "\"1G\";\n"
+	  "  lacp = { }; } );\n",
+	  "2: uplink up0: lacp needs a group (the link aggregation group's "
+	  "name)" },
+	{ "uplinks = ( { name = \"up0\"; device = \"eth1\"; capacity = "
+	  "\"1G\";\n"
+	  "  lacp = { group = \"lag0\"; rate = \"medium\"; }; } );\n",
+	  "2: uplink up0: lacp.rate \"medium\" is not fast or slow" },
+	{ "uplinks = ( { name = \"up0\"; device = \"eth1\"; capacity = "
+	  "\"1G\";\n"
+	  "  lacp = { group = \"lag 0\"; }; } );\n",
+	  "2: uplink up0: lacp.group \"lag 0\": a group is 1 to 31 characters "
+	  "of A-Z a-z 0-9 _ . -" },
+	{ "uplinks = ( { name = \"up0\"; device = \"eth1\"; capacity = "
+	  "\"1G\";\n"
+	  "  lacp = { group = \"lag0\"; active = \"yes\"; }; } );\n",
+	  "2: uplink up0: lacp.active must be true or false" },
+	{ "uplinks = ( { name = \"up0\"; device = \"eth1\"; capacity = "
+	  "\"1G\";\n"
+	  "  lacp = { group = \"lag0\"; key = 0; }; } );\n",
+	  "2: uplink up0: lacp.key 0 out of range 1..65535" },
+	{ "uplinks = ( { name = \"up0\"; device = \"eth1\"; capacity = "
+	  "\"1G\";\n"
+	  "  lacp = { group = \"lag0\"; system_priority = 65536; }; } );\n",
+	  "2: uplink up0: lacp.system_priority 65536 out of range 1..65535" },
+	{ "uplinks = ( { name = \"up0\"; device = \"eth1\"; capacity = "
+	  "\"1G\";\n"
+	  "  lacp = { group = \"lag0\"; port_priority = \"10\"; }; } );\n",
+	  "2: uplink up0: lacp.port_priority must be an integer" },
+	{ "uplinks = ( { name = \"up0\"; device = \"eth1\"; capacity = "
+	  "\"1G\";\n"
+	  "  lacp = { group = \"lag0\"; mode = \"active\"; }; } );\n",
+	  "2: uplink up0: unknown key \"lacp.mode\"" },
+	{ "uplinks = ( { name = \"up0\"; device = \"eth1\"; capacity = "
+	  "\"1G\";\n"
+	  "  lacp = \"lag0\"; } );\n",
+	  "2: uplink up0: lacp must be a group { ... }" },
+	{ "uplinks = (\n"
+	  "  { name = \"up1\"; device = \"eth1\"; capacity = \"1G\";\n"
+	  "    lacp = { group = \"lag0\"; }; },\n"
+	  "  { name = \"up2\"; device = \"eth2\"; capacity = \"1G\";\n"
+	  "    lacp = { group = \"lag1\"; key = 2; }; },\n"
+	  "  { name = \"up3\"; device = \"eth3\"; capacity = \"1G\";\n"
+	  "    lacp = { group = \"lag0\"; key = 2; }; } );\n",
+	  "6: uplink up3: lacp.key 2 differs from uplink up1's (1) in LACP "
+	  "group lag0 (a group's members share a key)" },
+	{ "uplinks = (\n"
+	  "  { name = \"up1\"; device = \"eth1\"; capacity = \"1G\";\n"
+	  "    lacp = { group = \"lag0\"; }; },\n"
+	  "  { name = \"up2\"; device = \"eth2\"; capacity = \"1G\";\n"
+	  "    lacp = { group = \"lag0\"; system_priority = 1; }; } );\n",
+	  "4: uplink up2: lacp.system_priority 1 differs from uplink up1's "
+	  "(65535) in LACP group lag0 (a group's members share a system "
+	  "priority)" },
 	{ "uplinks = ( { name = \"up0\"; device = \"eth1\"; capacity = "
 	  "\"1G\"; },\n"
 	  "  { name = \"up0\"; device = \"eth2\"; capacity = \"1G\"; } );\n",
@@ -896,6 +958,64 @@ START_TEST(print_round_trips)
 		   "admission = \"off\"; };\n"
 		   "daemon = { socket = \"/tmp/x.sock\"; pin_dir = "
 		   "\"/tmp/pins\"; };\n");
+	round_trip("uplinks = (\n"
+		   "  { name = \"a\"; device = \"e1\"; capacity = \"1G\";\n"
+		   "    lacp = { group = \"lag0\"; key = 9; }; },\n"
+		   "  { name = \"b\"; device = \"e2\"; capacity = \"1G\";\n"
+		   "    lacp = { key = 9; active = false; group = \"lag0\";\n"
+		   "      rate = \"slow\"; port_priority = 1; }; },\n"
+		   "  { name = \"c\"; device = \"e3\"; capacity = \"1G\";\n"
+		   "    lacp = { group = \"lag.2\"; key = 9; "
+		   "system_priority = 1; }; } );\n");
+}
+END_TEST
+
+/* A lacp group prints whole, defaults written out, after the monitor. */
+START_TEST(lacp_printed)
+{
+	static const char want[] = "\t\tmonitor = {\n"
+				   "\t\t\ttype = \"arp\";\n"
+				   "\t\t\ttarget = \"192.0.2.1\";\n"
+				   "\t\t\tinterval_ms = 100;\n"
+				   "\t\t\tmissed = 3;\n"
+				   "\t\t};\n"
+				   "\t\tlacp = {\n"
+				   "\t\t\tgroup = \"lag0\";\n"
+				   "\t\t\trate = \"fast\";\n"
+				   "\t\t\tactive = true;\n"
+				   "\t\t\tsystem_priority = 65535;\n"
+				   "\t\t\tport_priority = 255;\n"
+				   "\t\t\tkey = 1;\n"
+				   "\t\t};\n"
+				   "\t}\n";
+	struct conf_err err;
+	struct conf *c;
+	char *text = NULL;
+	size_t len;
+	FILE *f;
+
+	write_file("uplinks = ( { name = \"up0\"; device = \"eth1\"; "
+		   "capacity = \"1G\";\n"
+		   "  lacp = { group = \"lag0\"; };\n"
+		   "  monitor = { type = \"arp\"; target = \"192.0.2.1\"; }; "
+		   "} );\n");
+	ck_assert_msg(conf_load(path, &c, &err) == 0, "%s", err.msg);
+	f = open_memstream(&text, &len);
+	conf_print(f, c);
+	fclose(f);
+	ck_assert_msg(strstr(text, want), "%s", text);
+	free(text);
+	conf_free(c);
+
+	/* Without a group, nothing: the uplink reads back the same. */
+	write_file(UP);
+	ck_assert_msg(conf_load(path, &c, &err) == 0, "%s", err.msg);
+	f = open_memstream(&text, &len);
+	conf_print(f, c);
+	fclose(f);
+	ck_assert_ptr_null(strstr(text, "lacp"));
+	free(text);
+	conf_free(c);
 }
 END_TEST
 
@@ -1087,6 +1207,188 @@ START_TEST(live_uplink_edits)
 	ck_assert_int_eq(conf_uplink_set(&u, "name", "x", &err), -ENOENT);
 	ck_assert_str_eq(err.msg, "uplink up9: unknown key \"name\"");
 	ck_assert_mem_eq(&u, &before, sizeof(u));
+}
+END_TEST
+
+START_TEST(lacp_keys)
+{
+	struct conf_uplink u, before, ok;
+	struct conf_err err;
+
+	conf_uplink_init(&u, "up9");
+	ck_assert_str_eq(u.lacp.group, "");
+	ck_assert_int_eq(u.lacp.rate, CONF_LACP_FAST);
+	ck_assert(u.lacp.active);
+	ck_assert_uint_eq(u.lacp.system_priority, 65535);
+	ck_assert_uint_eq(u.lacp.port_priority, 255);
+	ck_assert_uint_eq(u.lacp.key, 1);
+	ck_assert_int_eq(conf_uplink_set(&u, "device", "eth9", &err), 0);
+	ck_assert_int_eq(conf_uplink_set(&u, "capacity", "10G", &err), 0);
+	ck_assert_int_eq(conf_uplink_check(&u, &err), 0);
+
+	/* A setting without a group would print as nothing. */
+	ck_assert_int_eq(conf_uplink_set(&u, "lacp.key", "2", &err), 0);
+	ck_assert_uint_eq(u.lacp.key, 2);
+	ck_assert_int_eq(conf_uplink_check(&u, &err), -EINVAL);
+	ck_assert_str_eq(err.msg, "uplink up9: lacp needs a group");
+	ck_assert_int_eq(conf_uplink_set(&u, "lacp.group", "lag0", &err), 0);
+	ck_assert_str_eq(u.lacp.group, "lag0");
+	ck_assert_int_eq(conf_uplink_check(&u, &err), 0);
+	ck_assert_int_eq(conf_uplink_set(&u, "lacp.rate", "slow", &err), 0);
+	ck_assert_int_eq(u.lacp.rate, CONF_LACP_SLOW);
+	ck_assert_int_eq(conf_uplink_set(&u, "lacp.rate", "fast", &err), 0);
+	ck_assert_int_eq(u.lacp.rate, CONF_LACP_FAST);
+	ck_assert_int_eq(conf_uplink_set(&u, "lacp.active", "no", &err), 0);
+	ck_assert(!u.lacp.active);
+	ck_assert_int_eq(conf_uplink_set(&u, "lacp.active", "true", &err), 0);
+	ck_assert(u.lacp.active);
+	ck_assert_int_eq(conf_uplink_set(&u, "lacp.system_priority", "1", &err),
+			 0);
+	ck_assert_uint_eq(u.lacp.system_priority, 1);
+	ck_assert_int_eq(
+		conf_uplink_set(&u, "lacp.port_priority", "65535", &err), 0);
+	ck_assert_uint_eq(u.lacp.port_priority, 65535);
+	ck_assert_int_eq(conf_uplink_set(&u, "lacp.key", "65535", &err), 0);
+	ck_assert_uint_eq(u.lacp.key, 65535);
+	ck_assert_int_eq(conf_uplink_check(&u, &err), 0);
+
+	/* Each refused with its message, the uplink unchanged. */
+	before = u;
+	ck_assert_int_eq(conf_uplink_set(&u, "lacp.group", "lag 0", &err),
+			 -EINVAL);
+	ck_assert_str_eq(err.msg, "uplink up9: lacp.group \"lag 0\": a group "
+				  "is 1 to 31 characters of A-Z a-z 0-9 _ . -");
+	ck_assert_int_eq(conf_uplink_set(&u, "lacp.group", "", &err), -EINVAL);
+	ck_assert_int_eq(conf_uplink_set(&u, "lacp.rate", "medium", &err),
+			 -EINVAL);
+	ck_assert_str_eq(
+		err.msg,
+		"uplink up9: lacp.rate \"medium\" is not fast or slow");
+	ck_assert_int_eq(conf_uplink_set(&u, "lacp.active", "maybe", &err),
+			 -EINVAL);
+	ck_assert_str_eq(err.msg, "uplink up9: lacp.active \"maybe\" is not "
+				  "true or false");
+	ck_assert_int_eq(conf_uplink_set(&u, "lacp.system_priority", "0", &err),
+			 -EINVAL);
+	ck_assert_str_eq(err.msg, "uplink up9: lacp.system_priority 0 out of "
+				  "range 1..65535");
+	ck_assert_int_eq(
+		conf_uplink_set(&u, "lacp.port_priority", "65536", &err),
+		-EINVAL);
+	ck_assert_str_eq(err.msg, "uplink up9: lacp.port_priority 65536 out "
+				  "of range 1..65535");
+	ck_assert_int_eq(conf_uplink_set(&u, "lacp.key", "-1", &err), -EINVAL);
+	ck_assert_str_eq(err.msg,
+			 "uplink up9: lacp.key -1 out of range 1..65535");
+	ck_assert_int_eq(conf_uplink_set(&u, "lacp.key", "one", &err), -EINVAL);
+	ck_assert_str_eq(err.msg,
+			 "uplink up9: lacp.key \"one\" is not a whole number");
+	ck_assert_int_eq(conf_uplink_set(&u, "lacp.mode", "active", &err),
+			 -ENOENT);
+	ck_assert_str_eq(err.msg, "uplink up9: unknown key \"lacp.mode\"");
+	ck_assert_int_eq(conf_uplink_set(&u, "lacp", "lag0", &err), -ENOENT);
+	ck_assert_mem_eq(&u, &before, sizeof(u));
+
+	/* Built by hand: the same limits, checked again. */
+	ok = u;
+#define SPOILED(stmt, want)                                             \
+	do {                                                            \
+		u = ok;                                                 \
+		stmt;                                                   \
+		ck_assert_int_eq(conf_uplink_check(&u, &err), -EINVAL); \
+		ck_assert_str_eq(err.msg, want);                        \
+	} while (0)
+
+	SPOILED(u.lacp.key = 0, "uplink up9: lacp.key 0 out of range 1..65535");
+	SPOILED(u.lacp.port_priority = 65536,
+		"uplink up9: lacp.port_priority 65536 out of range 1..65535");
+	SPOILED(u.lacp.system_priority = 0,
+		"uplink up9: lacp.system_priority 0 out of range 1..65535");
+	SPOILED(u.lacp.rate = 2, "uplink up9: lacp.rate 2 is not fast or slow");
+	SPOILED(strcpy(u.lacp.group, "a/b"),
+		"uplink up9: lacp.group \"a/b\": a group is 1 to 31 "
+		"characters of A-Z a-z 0-9 _ . -");
+	SPOILED(memset(u.lacp.group, 'a', sizeof(u.lacp.group)),
+		"uplink up9: lacp.group "
+		"\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\": a group is 1 to 31 "
+		"characters of A-Z a-z 0-9 _ . -");
+	/* Without a group, each setting away from its default. */
+	conf_uplink_init(&ok, "up9");
+	ck_assert_int_eq(conf_uplink_set(&ok, "device", "eth9", &err), 0);
+	ck_assert_int_eq(conf_uplink_set(&ok, "capacity", "10G", &err), 0);
+	SPOILED(u.lacp.rate = CONF_LACP_SLOW, "uplink up9: lacp needs a group");
+	SPOILED(u.lacp.active = false, "uplink up9: lacp needs a group");
+	SPOILED(u.lacp.system_priority = 1, "uplink up9: lacp needs a group");
+	SPOILED(u.lacp.port_priority = 1, "uplink up9: lacp needs a group");
+	SPOILED(u.lacp.key = 3, "uplink up9: lacp needs a group");
+#undef SPOILED
+}
+END_TEST
+
+/* The members of a group share key and system priority: an uplink added
+ * live is held to the group it joins, and the configuration stays. */
+START_TEST(lacp_group_shared)
+{
+	struct conf_uplink u;
+	struct conf_err err;
+	struct conf *c;
+
+	write_file(
+		"uplinks = (\n"
+		"  { name = \"up0\"; device = \"eth0\"; capacity = \"1G\";\n"
+		"    lacp = { group = \"lag0\"; key = 5; }; },\n"
+		"  { name = \"up1\"; device = \"eth1\"; capacity = \"1G\";\n"
+		"    lacp = { group = \"lag0\"; key = 5; port_priority = 1;\n"
+		"      rate = \"slow\"; active = false; }; },\n"
+		"  { name = \"up2\"; device = \"eth2\"; capacity = \"1G\";\n"
+		"    lacp = { group = \"lag1\"; system_priority = 7; }; } "
+		");\n");
+	ck_assert_msg(conf_load(path, &c, &err) == 0, "%s", err.msg);
+	ck_assert_str_eq(c->uplinks[1].lacp.group, "lag0");
+	ck_assert_uint_eq(c->uplinks[1].lacp.key, 5);
+	ck_assert_uint_eq(c->uplinks[1].lacp.port_priority, 1);
+	ck_assert_int_eq(c->uplinks[1].lacp.rate, CONF_LACP_SLOW);
+	ck_assert(!c->uplinks[1].lacp.active);
+	ck_assert_uint_eq(c->uplinks[2].lacp.system_priority, 7);
+
+	conf_uplink_init(&u, "up3");
+	ck_assert_int_eq(conf_uplink_set(&u, "device", "eth3", &err), 0);
+	ck_assert_int_eq(conf_uplink_set(&u, "capacity", "1G", &err), 0);
+	ck_assert_int_eq(conf_uplink_set(&u, "lacp.group", "lag0", &err), 0);
+	ck_assert_int_eq(conf_uplink_add(c, &u, &err), -EINVAL);
+	ck_assert_str_eq(err.msg, "uplink up3: lacp.key 1 differs from uplink "
+				  "up0's (5) in LACP group lag0 (a group's "
+				  "members share a key)");
+	ck_assert_uint_eq(c->n_uplinks, 3);
+	ck_assert_int_eq(conf_uplink_set(&u, "lacp.key", "5", &err), 0);
+	ck_assert_int_eq(
+		conf_uplink_set(&u, "lacp.system_priority", "100", &err), 0);
+	ck_assert_int_eq(conf_uplink_add(c, &u, &err), -EINVAL);
+	ck_assert_str_eq(err.msg, "uplink up3: lacp.system_priority 100 "
+				  "differs from uplink up0's (65535) in LACP "
+				  "group lag0 (a group's members share a "
+				  "system priority)");
+	ck_assert_uint_eq(c->n_uplinks, 3);
+	/* The other group's settings are its own. */
+	ck_assert_int_eq(conf_uplink_set(&u, "lacp.group", "lag1", &err), 0);
+	ck_assert_int_eq(conf_uplink_add(c, &u, &err), -EINVAL);
+	ck_assert_str_eq(err.msg, "uplink up3: lacp.key 5 differs from uplink "
+				  "up2's (1) in LACP group lag1 (a group's "
+				  "members share a key)");
+	ck_assert_int_eq(conf_uplink_set(&u, "lacp.key", "1", &err), 0);
+	ck_assert_int_eq(conf_uplink_set(&u, "lacp.system_priority", "7", &err),
+			 0);
+	ck_assert_int_eq(conf_uplink_add(c, &u, &err), 0);
+	ck_assert_uint_eq(c->n_uplinks, 4);
+	/* Rate, activity and port priority are each port's own. */
+	conf_uplink_init(&u, "up4");
+	ck_assert_int_eq(conf_uplink_set(&u, "device", "eth4", &err), 0);
+	ck_assert_int_eq(conf_uplink_set(&u, "capacity", "1G", &err), 0);
+	ck_assert_int_eq(conf_uplink_set(&u, "lacp.group", "lag0", &err), 0);
+	ck_assert_int_eq(conf_uplink_set(&u, "lacp.key", "5", &err), 0);
+	ck_assert_int_eq(conf_uplink_add(c, &u, &err), 0);
+	ck_assert_uint_eq(c->n_uplinks, 5);
+	conf_free(c);
 }
 END_TEST
 
@@ -1437,6 +1739,9 @@ int main(void)
 	tcase_add_test(tc, vlan_edits);
 	tcase_add_test(tc, trunk_of_every_vlan);
 	tcase_add_test(tc, live_uplink_edits);
+	tcase_add_test(tc, lacp_keys);
+	tcase_add_test(tc, lacp_group_shared);
+	tcase_add_test(tc, lacp_printed);
 	tcase_add_test(tc, guest_check_by_hand);
 	tcase_add_test(tc, check_by_hand);
 	tcase_add_test(tc, live_add_del);

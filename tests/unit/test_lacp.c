@@ -429,6 +429,30 @@ START_TEST(no_partner_defaulted)
 }
 END_TEST
 
+/* The partner's PDUs lost for long (both ends have given up on each
+ * other): once they come again, aggregated within the aggregate wait and a
+ * PDU or two, not at the next slow PDU (30 s). */
+START_TEST(long_silence_recovers_fast)
+{
+	struct lacp_port *g[2], *s[2];
+	struct world w;
+	uint64_t t;
+
+	two_links(&w, true, g, s);
+	run_for(&w, 5000);
+	w.cables[0].a_deaf = true;
+	/* Long enough for the switch's side to give up too, were gona's
+	 * member to fall back to slow PDUs. */
+	run_for(&w, 20000);
+	ck_assert_int_eq(g[0]->rx, LACP_RX_DEFAULTED);
+	w.cables[0].a_deaf = false;
+	t = until_usable(&w, g[0], true, 40000);
+	ck_assert_msg(t <= 3500, "usable again after %llu ms",
+		      (unsigned long long)t);
+	ck_assert(lacp_port_usable(s[0]));
+}
+END_TEST
+
 START_TEST(transmit_limit)
 {
 	struct lacp_port *g[2], *s[2];
@@ -480,6 +504,112 @@ START_TEST(passive_ends_stay_silent)
 }
 END_TEST
 
+/* Run W for MS with P's usability checked at every step: the steps it was
+ * not usable. */
+static uint64_t steps_unusable(struct world *w, struct lacp_port *p,
+			       uint64_t ms)
+{
+	uint64_t n = 0;
+
+	for (uint64_t end = w->now + ms; w->now < end;) {
+		run_for(w, STEP_MS);
+		n += !lacp_port_usable(p);
+	}
+	return n;
+}
+
+/* gonad restarted: its members silent for a while, then taken up from
+ * what it wrote down. The switch never takes the links out, and gona's
+ * members carry guests at once. */
+START_TEST(restart_resumes)
+{
+	struct lacp_port *g[2], *s[2];
+	struct lacp_saved saved[2];
+	struct world w;
+
+	two_links(&w, true, g, s);
+	run_for(&w, 5000);
+	for (int i = 0; i < 2; i++) {
+		lacp_port_save(g[i], &saved[i]);
+		ck_assert(saved[i].selected);
+		ck_assert_int_eq(saved[i].mux,
+				 LACP_MUX_COLLECTING_DISTRIBUTING);
+		w.cables[i].a_deaf = w.cables[i].b_deaf = true;
+	}
+	/* 1.5 s without gona (the switch's timeout is 3 s). */
+	ck_assert_uint_eq(steps_unusable(&w, s[0], 1500), 0);
+	for (int i = 0; i < 2; i++) {
+		struct lacp_port_conf c = g[i]->conf;
+
+		lacp_port_init(g[i], &c);
+		lacp_port_resume(g[i], &saved[i], w.now);
+		w.cables[i].a_deaf = w.cables[i].b_deaf = false;
+	}
+	lacp_group_run(w.grps[0].p, w.grps[0].n, w.now);
+	ck_assert_msg(lacp_port_usable(g[0]), "%s", g[0]->why);
+	ck_assert_msg(lacp_port_usable(g[1]), "%s", g[1]->why);
+	ck_assert_uint_eq(steps_unusable(&w, s[0], 10000), 0);
+	ck_assert_uint_eq(steps_unusable(&w, s[1], 10000), 0);
+	ck_assert_uint_eq(steps_unusable(&w, g[0], 10000), 0);
+	ck_assert_uint_eq(s[0]->expired + s[1]->expired, 0);
+}
+END_TEST
+
+/* A restart longer than the partner waits (3 s): the partner has taken
+ * the links out, so gona's members do not take up the old aggregate but
+ * join again, as at a first start. */
+START_TEST(restart_too_late)
+{
+	struct lacp_port *g[2], *s[2];
+	struct lacp_saved saved;
+	struct lacp_port_conf c;
+	struct world w;
+	uint64_t t;
+
+	two_links(&w, true, g, s);
+	run_for(&w, 5000);
+	lacp_port_save(g[0], &saved);
+	ck_assert_uint_gt(saved.heard, 0);
+	ck_assert_uint_gt(saved.sent, 0);
+	w.cables[0].a_deaf = w.cables[0].b_deaf = true;
+	run_for(&w, 3500);
+	ck_assert(!lacp_port_usable(s[0]));
+	c = g[0]->conf;
+	lacp_port_init(g[0], &c);
+	lacp_port_resume(g[0], &saved, w.now);
+	w.cables[0].a_deaf = w.cables[0].b_deaf = false;
+	lacp_group_run(w.grps[0].p, w.grps[0].n, w.now);
+	ck_assert(!lacp_port_usable(g[0]));
+	t = until_usable(&w, g[0], true, 5000);
+	ck_assert_msg(t >= LACP_AGGREGATE_WAIT_MS && t <= 3500,
+		      "usable after %llu ms", (unsigned long long)t);
+}
+END_TEST
+
+/* What was written down of a member with no partner heard starts it
+ * afresh: aggregated after the wait, as at a first start. */
+START_TEST(restart_without_partner)
+{
+	struct lacp_port *g[2], *s[2];
+	struct lacp_saved saved;
+	struct lacp_port_conf c;
+	struct world w;
+	uint64_t t;
+
+	two_links(&w, true, g, s);
+	lacp_port_save(g[0], &saved);
+	ck_assert(!saved.selected);
+	run_for(&w, 5000);
+	c = g[0]->conf;
+	lacp_port_init(g[0], &c);
+	lacp_port_resume(g[0], &saved, w.now);
+	ck_assert(!lacp_port_usable(g[0]));
+	t = until_usable(&w, g[0], true, 5000);
+	ck_assert_msg(t >= LACP_AGGREGATE_WAIT_MS && t <= 3000,
+		      "usable after %llu ms", (unsigned long long)t);
+}
+END_TEST
+
 START_TEST(state_names)
 {
 	char buf[128];
@@ -511,8 +641,12 @@ int main(void)
 	tcase_add_test(sm, other_key_not_aggregated);
 	tcase_add_test(sm, carrier_loss_and_return);
 	tcase_add_test(sm, no_partner_defaulted);
+	tcase_add_test(sm, long_silence_recovers_fast);
 	tcase_add_test(sm, transmit_limit);
 	tcase_add_test(sm, passive_ends_stay_silent);
+	tcase_add_test(sm, restart_resumes);
+	tcase_add_test(sm, restart_without_partner);
+	tcase_add_test(sm, restart_too_late);
 	tcase_add_test(sm, state_names);
 	tcase_set_timeout(sm, 60);
 	suite_add_tcase(s, pdu);
