@@ -264,22 +264,22 @@ static const char *uplink_state(const struct ctl_uplink *u)
 	return u->up ? "up" : "down";
 }
 
-static void json_lacp_end(struct json *j, const char *key, uint16_t sys_prio,
-			  const uint8_t *sys, uint16_t k, uint16_t port_prio,
-			  uint16_t port, uint8_t state)
+static void json_lacp_end(struct json *j, const char *key,
+			  const struct ctl_lacp_end *e)
 {
 	char buf[96];
 
 	json_obj_open(j, key);
-	json_u64(j, "system_priority", sys_prio);
-	snprintf(buf, sizeof(buf), "%02x:%02x:%02x:%02x:%02x:%02x", sys[0],
-		 sys[1], sys[2], sys[3], sys[4], sys[5]);
+	json_u64(j, "system_priority", e->system_priority);
+	snprintf(buf, sizeof(buf), "%02x:%02x:%02x:%02x:%02x:%02x",
+		 e->system[0], e->system[1], e->system[2], e->system[3],
+		 e->system[4], e->system[5]);
 	json_str(j, "system", buf);
-	json_u64(j, "key", k);
-	json_u64(j, "port_priority", port_prio);
-	json_u64(j, "port", port);
-	json_u64(j, "state", state);
-	json_str(j, "state_bits", lacp_state_str(state, buf, sizeof(buf)));
+	json_u64(j, "key", e->key);
+	json_u64(j, "port_priority", e->port_priority);
+	json_u64(j, "port", e->port);
+	json_u64(j, "state", e->state);
+	json_str(j, "state_bits", lacp_state_str(e->state, buf, sizeof(buf)));
 	json_obj_close(j);
 }
 
@@ -300,14 +300,8 @@ static void json_lacp(struct json *j, const struct ctl_uplink *u)
 	if (u->lacp_running) {
 		json_str(j, "receive", u->lacp_rx);
 		json_str(j, "mux", u->lacp_mux);
-		json_lacp_end(j, "actor", u->lacp_actor_system_priority,
-			      u->lacp_actor_system, u->lacp_actor_key,
-			      u->lacp_actor_port_priority, u->lacp_actor_port,
-			      u->lacp_actor_state);
-		json_lacp_end(j, "partner", u->lacp_partner_system_priority,
-			      u->lacp_partner_system, u->lacp_partner_key,
-			      u->lacp_partner_port_priority,
-			      u->lacp_partner_port, u->lacp_partner_state);
+		json_lacp_end(j, "actor", &u->lacp_actor);
+		json_lacp_end(j, "partner", &u->lacp_partner);
 		json_u64(j, "pdus_in", u->lacp_rx_pdus);
 		json_u64(j, "pdus_out", u->lacp_tx_pdus);
 		if (u->lacp_heard_ago_ms != UINT64_MAX)
@@ -321,11 +315,25 @@ static void json_lacp(struct json *j, const struct ctl_uplink *u)
 	json_obj_close(j);
 }
 
-/* The LACP lines of uplink show. */
-static void lacp_lines(FILE *f, const struct ctl_uplink *u)
+/* One end's line of uplink show: "LABEL system PRIO,MAC key K port
+ * PRIO,N state BITS". */
+static void lacp_end_line(FILE *f, const char *label,
+			  const struct ctl_lacp_end *e)
 {
 	char st[96];
 
+	fprintf(f,
+		"%s system %u,%02x:%02x:%02x:%02x:%02x:%02x key %u port %u,%u "
+		"state %s\n",
+		label, e->system_priority, e->system[0], e->system[1],
+		e->system[2], e->system[3], e->system[4], e->system[5], e->key,
+		e->port_priority, e->port,
+		lacp_state_str(e->state, st, sizeof(st)));
+}
+
+/* The LACP lines of uplink show. */
+static void lacp_lines(FILE *f, const struct ctl_uplink *u)
+{
 	if (!u->lacp_group[0])
 		return;
 	fprintf(f, "lacp       group %s, %s, %s: %s%s%s\n", u->lacp_group,
@@ -335,24 +343,8 @@ static void lacp_lines(FILE *f, const struct ctl_uplink *u)
 		u->lacp_why[0] ? ": " : "", u->lacp_why);
 	if (!u->lacp_running)
 		return;
-	fprintf(f,
-		"actor      system %u,%02x:%02x:%02x:%02x:%02x:%02x key %u "
-		"port %u,%u state %s\n",
-		u->lacp_actor_system_priority, u->lacp_actor_system[0],
-		u->lacp_actor_system[1], u->lacp_actor_system[2],
-		u->lacp_actor_system[3], u->lacp_actor_system[4],
-		u->lacp_actor_system[5], u->lacp_actor_key,
-		u->lacp_actor_port_priority, u->lacp_actor_port,
-		lacp_state_str(u->lacp_actor_state, st, sizeof(st)));
-	fprintf(f,
-		"partner    system %u,%02x:%02x:%02x:%02x:%02x:%02x key %u "
-		"port %u,%u state %s\n",
-		u->lacp_partner_system_priority, u->lacp_partner_system[0],
-		u->lacp_partner_system[1], u->lacp_partner_system[2],
-		u->lacp_partner_system[3], u->lacp_partner_system[4],
-		u->lacp_partner_system[5], u->lacp_partner_key,
-		u->lacp_partner_port_priority, u->lacp_partner_port,
-		lacp_state_str(u->lacp_partner_state, st, sizeof(st)));
+	lacp_end_line(f, "actor     ", &u->lacp_actor);
+	lacp_end_line(f, "partner   ", &u->lacp_partner);
 	fprintf(f, "machines   receive %s, mux %s\n", u->lacp_rx, u->lacp_mux);
 	fprintf(f, "lacpdus    %llu in, %llu out",
 		(unsigned long long)u->lacp_rx_pdus,

@@ -108,6 +108,16 @@ static void fill_counters(struct ctl_counters *out,
 		out->drops[i] = now->drops[i];
 }
 
+static void lacp_end(struct ctl_lacp_end *e, const struct lacp_info *i)
+{
+	e->system_priority = i->system_priority;
+	e->key = i->key;
+	e->port_priority = i->port_priority;
+	e->port = i->port;
+	memcpy(e->system, i->system, 6);
+	e->state = i->state;
+}
+
 /* A member's LACP, as the machines of lacp.c have it. */
 static void lacp_fill(struct ctl_uplink *r, const struct uplink *u)
 {
@@ -130,18 +140,8 @@ static void lacp_fill(struct ctl_uplink *r, const struct uplink *u)
 		return;
 	}
 	r->lacp_running = 1;
-	r->lacp_actor_state = p->actor.state;
-	r->lacp_partner_state = p->partner.state;
-	memcpy(r->lacp_actor_system, p->actor.system, 6);
-	memcpy(r->lacp_partner_system, p->partner.system, 6);
-	r->lacp_actor_system_priority = p->actor.system_priority;
-	r->lacp_actor_key = p->actor.key;
-	r->lacp_actor_port_priority = p->actor.port_priority;
-	r->lacp_actor_port = p->actor.port;
-	r->lacp_partner_system_priority = p->partner.system_priority;
-	r->lacp_partner_key = p->partner.key;
-	r->lacp_partner_port_priority = p->partner.port_priority;
-	r->lacp_partner_port = p->partner.port;
+	lacp_end(&r->lacp_actor, &p->actor);
+	lacp_end(&r->lacp_partner, &p->partner);
 	snprintf(r->lacp_rx, sizeof(r->lacp_rx), "%s", lacp_rx_name(p->rx));
 	snprintf(r->lacp_mux, sizeof(r->lacp_mux), "%s", lacp_mux_name(p->mux));
 	snprintf(r->lacp_why, sizeof(r->lacp_why), "%s", p->why);

@@ -128,6 +128,17 @@ struct ctl_status {
 	char vf_error[280];
 };
 
+/* What one end of an LACP member's link says of itself. */
+struct ctl_lacp_end {
+	uint16_t system_priority;
+	uint16_t key;
+	uint16_t port_priority;
+	uint16_t port;
+	uint8_t system[6];
+	uint8_t state; /* LACP_ST_* bits */
+	uint8_t pad;
+};
+
 struct ctl_uplink {
 	char name[CTL_NAME_MAX];
 	char device[CTL_DEV_MAX];
@@ -198,19 +209,9 @@ struct ctl_uplink {
 	uint8_t lacp_active;
 	uint8_t lacp_running;
 	uint8_t lacp_usable;
-	uint8_t lacp_actor_state; /* LACP_ST_* bits */
-	uint8_t lacp_partner_state;
-	uint8_t lacp_actor_system[6];
-	uint8_t lacp_partner_system[6];
-	uint8_t pad7[2];
-	uint16_t lacp_actor_system_priority;
-	uint16_t lacp_actor_key;
-	uint16_t lacp_actor_port_priority;
-	uint16_t lacp_actor_port;
-	uint16_t lacp_partner_system_priority;
-	uint16_t lacp_partner_key;
-	uint16_t lacp_partner_port_priority;
-	uint16_t lacp_partner_port;
+	uint8_t pad7[4];
+	struct ctl_lacp_end lacp_actor;
+	struct ctl_lacp_end lacp_partner;
 	char lacp_rx[16]; /* receive machine: CURRENT, EXPIRED... */
 	char lacp_mux[32]; /* mux: COLLECTING_DISTRIBUTING... */
 	char lacp_why[160];

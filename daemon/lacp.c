@@ -35,6 +35,8 @@
 
 #define LACP_STATE_FILE "lacp.state"
 #define LACP_STATE_MAGIC "gona-lacp 1"
+/* The widths below: IFNAMSIZ - 1, CONF_NAME_MAX - 1, a MAC's 17. */
+_Static_assert(IFNAMSIZ == 16 && CONF_NAME_MAX == 32, "state file widths");
 /* How often the file is written while only PDUs flow (ms). */
 #define WRITE_EVERY_MS 500
 
@@ -196,7 +198,7 @@ static int parse_member(const char *line, struct lacp_record *r)
 	char hex[2 * LACP_PDU_LEN + 2];
 
 	if (sscanf(line,
-		   "member %15s %d %63s %17s %u %u %u %u %llu %llu %u %17s %u "
+		   "member %15s %d %31s %17s %u %u %u %u %llu %llu %u %17s %u "
 		   "%u %u %u %221s",
 		   dev, &r->ifindex, grp, sys, &port, &key, &sel, &mux, &heard,
 		   &sent, &psp, psys, &pkey, &ppp, &pport, &pst, hex) != 17)
@@ -262,7 +264,7 @@ static void state_read(struct lacp *l)
 		n++;
 		if (!strncmp(line, "group ", 6) &&
 		    l->n_groups < GONA_MAX_UPLINKS &&
-		    sscanf(line, "group %63s %17s", name, sys) == 2) {
+		    sscanf(line, "group %31s %17s", name, sys) == 2) {
 			struct lacp_group *gr = &l->groups[l->n_groups];
 
 			if (!mac_parse(sys, gr->system))

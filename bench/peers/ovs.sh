@@ -15,33 +15,7 @@
 # by a linux-htb QoS on its port; guarantees as linux-htb queues with a
 # min-rate on the bond, one per guest, chosen by OpenFlow set_queue.
 
-ovs() { OVS_RUNDIR=$T_DIR/ovs OVS_LOGDIR=$T_DIR/ovs OVS_DBDIR=$T_DIR/ovs "$@"; }
-vsctl() { ovs ovs-vsctl --db="unix:$T_DIR/ovs/db.sock" --timeout=20 "$@"; }
-
-ovs_start() {
-	local o=$T_DIR/ovs
-	modprobe openvswitch || return 1
-	rm -rf "$o"
-	mkdir -p "$o"
-	ovs ovsdb-tool create "$o/conf.db" "$PEERS_ROOT/usr/share/openvswitch/vswitch.ovsschema" || return 1
-	ovs nsx dd ovsdb-server "$o/conf.db" --remote="punix:$o/db.sock" \
-		--pidfile="$o/ovsdb-server.pid" --log-file="$o/ovsdb-server.log" \
-		--detach || return 1
-	vsctl --no-wait init || return 1
-	ovs nsx dd ovs-vswitchd "unix:$o/db.sock" --pidfile="$o/ovs-vswitchd.pid" \
-		--log-file="$o/ovs-vswitchd.log" --detach || return 1
-}
-
-ovs_stop() {
-	local p
-	for p in ovs-vswitchd ovsdb-server; do
-		[ -s "$T_DIR/ovs/$p.pid" ] && kill -TERM "$(cat "$T_DIR/ovs/$p.pid")" 2>/dev/null
-	done
-	for p in $(seq 1 50); do
-		pgrep -f "$T_DIR/ovs/" >/dev/null || break
-		sleep 0.1
-	done
-}
+. tests/lib/ovs.sh
 
 ovs_up() {
 	local bond partner=none i
@@ -52,7 +26,7 @@ ovs_up() {
 	*) echo "ovs: no mode $1" >&2; return 1 ;;
 	esac
 	fab_partner "$partner" || return 1
-	ovs_start || return 1
+	ovs_start dd || return 1
 	vsctl add-br br0 || return 1
 	for i in 1 2 3; do
 		vsctl add-port br0 "vif$i" -- set Interface "vif$i" "ofport_request=1$i" || return 1
@@ -65,7 +39,6 @@ ovs_up() {
 }
 
 # LACP negotiated on all three members (lacp_ready, lib.sh).
-ovs_appctl() { ovs ovs-appctl -t "$T_DIR/ovs/ovs-vswitchd.$(cat "$T_DIR/ovs/ovs-vswitchd.pid").ctl" "$@"; }
 ovs_lacp_formed() {
 	[ "$(ovs_appctl bond/show bond0 2>/dev/null | grep -c 'member up[0-2]: enabled')" = 3 ]
 }

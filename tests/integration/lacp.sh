@@ -2,28 +2,36 @@
 # SPDX-License-Identifier: MIT
 # LACP (802.3ad) with the switch: the fabric's side of gona's uplinks is a
 # Linux bond in mode 802.3ad (fast LACPDUs, hashing layer 3+4) standing in
-# for a switch's link aggregation group, bridged to the fabric host. Four
-# uplinks in gona's group lag0: up0 and up1 cabled to that bond (bond0,
-# system 02:00:00:00:bb:01), up2 to a second switch (bond1, another
-# system), up3 to the first switch's system with another key (bond2).
-# Checked: up0 and up1 aggregate and carry guests, traffic both ways over
-# both members; up2 and up3 are not aggregated and say why; a member
-# whose far end stops sending LACPDUs (ethertype 0x8809 dropped there,
-# carrier up) is taken out within 3 s, with the guests' outage measured,
-# and comes back; gonad killed -9 and started again under UDP loses
-# nothing and the bond never stops collecting on either member; marker
-# PDUs are answered (the bond does not send them: answered in the unit
-# tests). Env: GONAD, GONACTL, TOOLS, GONAD_WRAP.
+# for a switch's link aggregation group, bridged to the fabric host; then
+# an Open vSwitch bond (lacp=active, fast, balance-tcp) takes over the
+# same cables. Four uplinks in gona's group lag0: up0 and up1 cabled to
+# that switch (bond0, system 02:00:00:00:bb:01, then Open vSwitch), up2
+# to another switch (bond1, another system), up3 to the first switch's
+# system with another key (bond2). Checked with each switch: up0 and up1
+# aggregate and carry guests, traffic both ways over both members; a
+# member whose far end stops sending LACPDUs (ethertype 0x8809 dropped
+# there, carrier up) is taken out within 3 s, with the guests' outage
+# measured, and comes back; gonad killed -9 and started again under UDP
+# (each way) loses nothing and the switch never stops collecting and
+# distributing on either member. And up2 and up3 are not aggregated and
+# say why. (Neither switch sends marker PDUs: their answer is checked in
+# the unit tests.) Env: GONAD, GONACTL, TOOLS, GONAD_WRAP, PEERS_ROOT
+# (Open vSwitch's Debian packages extracted, as tests/vm/fetch leaves
+# them).
 #
-# Needs the bonding module (Debian's kernels; tests/vm/suite runs it
-# there): about 70 s under the VM's software emulation, most of it the
-# aggregate waits (2 s each), the 3 s timeouts and the UDP trials.
+# Needs the bonding and openvswitch modules (Debian's kernels;
+# tests/vm/suite runs it there): some 3 minutes under the VM's software
+# emulation, most of it the aggregate waits (2 s each), the 3 s timeouts
+# and the UDP trials; what each buys is what an operator behind such a
+# switch risks: a bundle that never forms, a dead member that keeps
+# guests, an upgrade that makes the switch drop the links.
 
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib/tap.sh"
 . "$here/../lib/topo.sh"
 . "$here/../lib/iperf.sh"
+. "$here/../lib/ovs.sh"
 
 topo_init "gl$$"
 topo_fabric
@@ -112,27 +120,142 @@ wait_aggregated() {
 	done
 	awk -v d=$(($(now_ns) - t0)) 'BEGIN { printf "%.2f", d / 1e9 }'
 }
-# bond_state DEV: the bond's view of its member fDEV: its own (actor)
-# port state, as the bond sends it; 0x30 = collecting and distributing.
-bond_state() {
-	ip -n "$fab" -d link show "f$1" |
-		sed -n 's/.*ad_actor_oper_port_state \([0-9]*\).*/\1/p'
+
+# members_formed SWITCH: up0 and up1 aggregated with SWITCH and carrying
+# guests, the switch collecting and distributing on both (SWITCH_state
+# MEMBER: whether it does on fMEMBER), SWITCH's system in PARTNER_SYS.
+members_formed() {
+	local u t st
+	for u in up0 up1; do
+		t=$(wait_aggregated $u true 20)
+		t_check "$u aggregates with $1 (after $t s)" test "$t" != never
+	done
+	PARTNER_SYS=$(lacp_of up0 partner.system)
+	t_check "up0 and up1 see one partner system ($PARTNER_SYS)" \
+		test "$(lacp_of up1 partner.system)" = "$PARTNER_SYS"
+	for u in up0 up1; do
+		t_check "$1 collects and distributes on f$u" "$1_state" $u
+		st=$(gctl -j uplink show $u | jq -r .uplink.up)
+		t_check "$u carries guests (up: $st)" test "$st" = true
+	done
 }
 
-## Aggregation with the first switch.
-for u in up0 up1; do
-	t=$(wait_aggregated $u true 15)
-	t_check "$u aggregates with bond0 (after $t s)" test "$t" != never
-done
-t_check "up0 and up1 see the partner system $SYS_A" \
-	test "$(lacp_of up0 partner.system) $(lacp_of up1 partner.system)" = "$SYS_A $SYS_A"
-for u in up0 up1; do
-	st=$(bond_state $u)
-	t_check "bond0 collects and distributes on f$u (its port state $st)" \
-		test $((${st:-0} & 0x30)) = $((0x30))
-	t_check "$u carries guests (state $(gctl -j uplink show $u | jq -r .uplink.state))" \
-		test "$(gctl -j uplink show $u | jq -r .uplink.up)" = true
-done
+# both_ways SWITCH: traffic both ways over both members, TCP from each
+# guest and back: each guest sends over its own member; the switch hashes
+# what it sends back (layer 3+4) over both.
+both_ways() {
+	local u opt tx rx
+	declare -A tx0 rx0
+	for g in g1 g2; do nsx $g ping -c 1 -W 2 "$FABRIC_IP4" >/dev/null; done
+	for u in up0 up1; do
+		tx0[$u]=$(link_bytes fab f$u tx)
+		rx0[$u]=$(link_bytes fab f$u rx)
+	done
+	for opt in "" -R; do
+		iperf_bg g1 1 3 -P 4 $opt
+		iperf_bg g2 2 3 -P 4 $opt
+		iperf_wait
+	done
+	for u in up0 up1; do
+		tx=$(($(link_bytes fab f$u tx) - tx0[$u]))
+		rx=$(($(link_bytes fab f$u rx) - rx0[$u]))
+		t_cmp "$1 sent over $u (bytes)" "$tx" ">" 1000000
+		t_cmp "$1 received over $u (bytes)" "$rx" ">" 1000000
+	done
+}
+
+# silent_partner SWITCH: SWITCH stops sending LACPDUs on fup0 (dropped as
+# they leave), carrier up: up0 out within 3 s, the guests' outage
+# measured, back once the partner speaks again.
+silence() {
+	tc -n "$fab" filter add dev fup0 egress protocol 0x8809 pref 1 \
+		matchall action drop
+	# (taken once the filter is on: the last LACPDU left up to a second
+	# before)
+	date +%s%N >"$T_DIR/silent.at"
+}
+silent_partner() {
+	local out_ms t0 t n since det exp0
+	exp0=$(lacp_of up0 expired)
+	tc -n "$fab" qdisc replace dev fup0 clsact
+	trial g1 8 1 silence
+	out_ms=$(awk -v l="$lost" -v p="$UDP_PPS" 'BEGIN { printf "%.1f", l * 1000 / p }')
+	t0=$(cat "$T_DIR/silent.at")
+	t=$(wait_aggregated up0 false 10)
+	t_check "$1 silent on fup0 (carrier up): up0 out: $(lacp_of up0 why)" \
+		test "$t" != never
+	# When gonad took it out (uplink show's since_ms, how long ago,
+	# counted from just before gonactl started, so gonactl's start is
+	# taken off: up to half a second under emulation) against the drop's
+	# start.
+	n=$(now_ns)
+	since=$(gctl -j uplink show up0 | jq -r .uplink.since_ms)
+	det=$(awk -v t0="$t0" -v n="$n" -v s="$since" \
+		'BEGIN { printf "%.2f", ((n - t0) / 1e6 - s) / 1000 }')
+	t_cmp "... taken out within 3 s of the silence (fast LACPDUs; s)" "$det" "<=" 3.2
+	t_cmp "... not before 2 s, less gonactl's start (a LACPDU a second, 3 missed; s)" "$det" ">=" 1.2
+	t_cmp "... g1's outage (UDP at $UDP_PPS/s, ms; $said)" "$out_ms" "<=" 200
+	t_check "... up0's cause is lacp" test "$(gctl -j uplink show up0 | jq -r .uplink.cause)" = lacp
+	t_check "... up1 still carries guests" test "$(gctl -j uplink show up1 | jq -r .uplink.up)" = true
+	t_cmp "... the timeout is counted" "$(lacp_of up0 expired)" "==" $((exp0 + 1))
+	tc -n "$fab" filter del dev fup0 egress pref 1
+	t=$(wait_aggregated up0 true 15)
+	if ! t_check "up0 aggregated again once $1 speaks (after $t s)" test "$t" != never; then
+		t_diag "up0: $(gctl -j uplink show up0 | jq -c .uplink.lacp)"
+		t_diag "fup0's filters: $(tc -n "$fab" filter show dev fup0 egress | tr '\n' ' ')"
+	fi
+}
+
+# restarts SWITCH: gonad killed -9 and started again under UDP, each way:
+# nothing lost, and SWITCH collects and distributes on both members
+# throughout (looked at every 0.1 s).
+restart() {
+	kill -KILL "$T_GONAD_PID"
+	wait "$T_GONAD_PID" 2>/dev/null
+	T_GONAD_PID=""
+	topo_gonad "$conf"
+}
+restarts() {
+	local dir opt wpid n bad
+	: >"$T_DIR/gonad.log.$1"
+	while :; do
+		"$1_state" up0 && "$1_state" up1 && echo yes || echo no
+		sleep 0.1
+	done >"$T_DIR/watch.$1" &
+	wpid=$!
+	T_BG="$T_BG $wpid"
+	n0=$(wc -l <"$T_DIR/gonad.log")
+	for dir in tx rx; do
+		opt=""
+		[ $dir = rx ] && opt=-R
+		trial g1 5 1.5 restart $opt
+		t_cmp "gonad killed and started again, UDP $dir: packets lost ($said)" \
+			"$lost" "==" 0
+		sleep 4
+	done
+	kill "$wpid" 2>/dev/null
+	n=$(wc -l <"$T_DIR/watch.$1")
+	bad=$(grep -c no "$T_DIR/watch.$1")
+	t_cmp "$1 collected and distributed on both members throughout ($n looks, 0.1 s apart): looks without" "$bad" "==" 0
+	tail -n +$((n0 + 1)) "$T_DIR/gonad.log" >"$T_DIR/gonad.log.$1"
+	t_check "each new gonad first sent $1 the last LACPDUs of the old one" \
+		grep -q "up1: LACP: the partner reminded of us" "$T_DIR/gonad.log.$1"
+	t_check "... and took the members up where the old one left them" \
+		grep -q "LACP: taken up where the previous gonad left it (COLLECTING_DISTRIBUTING)" "$T_DIR/gonad.log.$1"
+	for u in up0 up1; do
+		t_check "$u aggregated after the restarts" test "$(lacp_of $u aggregated)" = true
+	done
+}
+
+## The first switch: a Linux bond.
+bond0_state() { # MEMBER: bond0's own port state on fMEMBER, as it sends it
+	local st
+	st=$(ip -n "$fab" -d link show "f$1" |
+		sed -n 's/.*ad_actor_oper_port_state \([0-9]*\).*/\1/p')
+	[ $((${st:-0} & 0x30)) = $((0x30)) ]
+}
+members_formed bond0
+t_check "... the bond's system ($SYS_A)" test "$PARTNER_SYS" = "$SYS_A"
 
 ## The wrong cables: another system, another key.
 why2=$(lacp_of up2 why)
@@ -150,101 +273,45 @@ t_check "gonactl uplink show prints the LACP lines" \
 t_check "gonactl's JSON names up0's mux state" \
 	test "$(lacp_of up0 mux)" = COLLECTING_DISTRIBUTING
 
-## Traffic both ways over both members: TCP from each guest, and back.
-for g in g1 g2; do nsx $g ping -c 1 -W 2 "$FABRIC_IP4" >/dev/null; done
-for u in up0 up1; do
-	tx0[${u#up}]=$(link_bytes fab f$u tx)
-	rx0[${u#up}]=$(link_bytes fab f$u rx)
-done
-# Each guest sends over its own member; the switch hashes what it sends
-# back (layer 3+4) over both.
-for opt in "" -R; do
-	iperf_bg g1 1 3 -P 4 $opt
-	iperf_bg g2 2 3 -P 4 $opt
-	iperf_wait
-done
-for u in up0 up1; do
-	tx=$(($(link_bytes fab f$u tx) - tx0[${u#up}]))
-	rx=$(($(link_bytes fab f$u rx) - rx0[${u#up}]))
-	t_cmp "the switch sent over $u (bytes)" "$tx" ">" 1000000
-	t_cmp "the switch received over $u (bytes)" "$rx" ">" 1000000
-done
+both_ways bond0
+silent_partner bond0
+restarts bond0
 
-## A silent partner: bond0 stops sending LACPDUs on fup0, carrier up.
-tc -n "$fab" qdisc add dev fup0 clsact
-# (the time taken once the filter is on: its last LACPDU left up to a
-# second before)
-silence() {
-	tc -n "$fab" filter add dev fup0 egress protocol 0x8809 pref 1 \
-		matchall action drop
-	date +%s%N >"$T_DIR/silent.at"
-}
-trial g1 8 1 silence
-out_ms=$(awk -v l="$lost" -v p="$UDP_PPS" 'BEGIN { printf "%.1f", l * 1000 / p }')
-t0=$(cat "$T_DIR/silent.at")
-t=$(wait_aggregated up0 false 10)
-t_check "up0 out once its partner fell silent (carrier up): $(lacp_of up0 why)" \
-	test "$t" != never
-# When gonad took it out (uplink show's since_ms, how long ago, counted
-# from just before gonactl started) against the time the drop began.
-n=$(now_ns)
-since=$(gctl -j uplink show up0 | jq -r .uplink.since_ms)
-det=$(awk -v t0="$t0" -v n="$n" -v s="$since" \
-	'BEGIN { printf "%.2f", ((n - t0) / 1e6 - s) / 1000 }')
-t_cmp "... taken out within 3 s of the silence (fast LACPDUs; s)" "$det" "<=" 3.2
-t_cmp "... not before 2 s (a LACPDU a second, 3 missed; s)" "$det" ">=" 1.9
-t_cmp "g1's outage (UDP at $UDP_PPS/s, ms; $(udp_said "$res"))" "$out_ms" "<=" 200
-t_check "up0's cause is lacp" test "$(gctl -j uplink show up0 | jq -r .uplink.cause)" = lacp
-t_check "up1 still carries guests" test "$(gctl -j uplink show up1 | jq -r .uplink.up)" = true
-t_check "the timeout is counted" test "$(lacp_of up0 expired)" -ge 1
-tc -n "$fab" filter del dev fup0 egress pref 1
-t=$(wait_aggregated up0 true 15)
-if ! t_check "up0 aggregated again once the partner speaks (after $t s)" test "$t" != never; then
-	t_diag "up0: $(gctl -j uplink show up0 | jq -c .uplink.lacp)"
-	t_diag "fup0's filters: $(tc -n "$fab" filter show dev fup0 egress | tr '\n' ' ')"
-	t_diag "bond0's view: $(nsx fab cat /proc/net/bonding/bond0 | tr '\n' ' ')"
+## The second switch: an Open vSwitch bond (lacp=active, fast,
+## balance-tcp) takes over up0's and up1's cables, bridged to the fabric.
+## gona's members follow the new partner, and all of the above holds.
+if ! ovs_path; then
+	t_fail "Open vSwitch runs here (PEERS_ROOT=${PEERS_ROOT:-}: tests/vm/fetch fetches it)"
+elif ! {
+	# (a bond closes a port it lets go of: up again for Open vSwitch)
+	for u in fup0 fup1; do
+		ip -n "$fab" link set $u nomaster && ip -n "$fab" link set $u up
+	done &&
+		ip -n "$fab" link add ox type veth peer name bx &&
+		ip -n "$fab" link set bx master br0 up &&
+		ip -n "$fab" link set ox up &&
+		ovs_start fab &&
+		vsctl add-br sw -- add-port sw ox \
+			-- add-bond sw lag fup0 fup1 bond_mode=balance-tcp \
+			lacp=active other_config:lacp-time=fast &&
+		ip -n "$fab" link set sw up
+}; then
+	t_fail "Open vSwitch bridges the fabric with a bond of fup0 and fup1"
+	tail -5 "$T_DIR/ovs/ovs-vswitchd.log" 2>/dev/null | sed 's/^/#   /'
+else
+	ovs_state() { # MEMBER: OVS enables fMEMBER in its bond
+		ovs_appctl bond/show lag 2>/dev/null | grep -q "member f$1: enabled"
+	}
+	members_formed ovs
+	t_check "... a system other than the bond's ($SYS_A)" test "$PARTNER_SYS" != "$SYS_A"
+	st=$(ovs_appctl bond/show lag | grep -m1 lacp_status)
+	t_check "Open vSwitch says: $st" test "${st##* }" = negotiated
+	both_ways ovs
+	silent_partner ovs
+	restarts ovs
+	vsctl del-br sw
+	ovs_stop
 fi
-
-## gonad killed -9 and started again under UDP: nothing lost, and the
-## bond collects and distributes on both members throughout.
-watch_bond() {
-	while :; do
-		echo "$(bond_state up0) $(bond_state up1)"
-		sleep 0.1
-	done >"$T_DIR/bond.watch"
-}
-watch_bond &
-wpid=$!
-T_BG="$T_BG $wpid"
-restart() {
-	kill -KILL "$T_GONAD_PID"
-	wait "$T_GONAD_PID" 2>/dev/null
-	T_GONAD_PID=""
-	topo_gonad "$conf"
-}
-for dir in tx rx; do
-	opt=""
-	[ $dir = rx ] && opt=-R
-	trial g1 5 1.5 restart $opt
-	t_cmp "gonad killed and started again, UDP $dir: packets lost ($said)" \
-		"$lost" "==" 0
-	sleep 4
-done
-kill "$wpid" 2>/dev/null
-n=$(wc -l <"$T_DIR/bond.watch")
-bad=0
-while read -r s0 s1; do
-	[ $((${s0:-0} & 0x30)) = $((0x30)) ] && [ $((${s1:-0} & 0x30)) = $((0x30)) ] ||
-		bad=$((bad + 1))
-done <"$T_DIR/bond.watch"
-t_cmp "bond0 kept collecting and distributing on both members ($n looks, 0.1 s apart)" "$bad" "==" 0
-t_check "each new gonad first sent bond0 the last LACPDUs of the old one" \
-	grep -q "up1: LACP: the partner reminded of us" "$T_DIR/gonad.log"
-t_check "the new gonad took the members up where the old one left them" \
-	grep -q "LACP: taken up where the previous gonad left it (COLLECTING_DISTRIBUTING)" "$T_DIR/gonad.log"
-for u in up0 up1; do
-	t_check "$u aggregated after the restarts" test "$(lacp_of $u aggregated)" = true
-done
 
 if topo_gonad_stop; then t_ok "gonad stops cleanly"; else t_fail "gonad stops cleanly"; fi
 topo_gonad_log_clean

@@ -191,6 +191,17 @@ vm_fetch_promtool() {
 	vm_download "$VM_CACHE/prometheus" prometheus bookworm
 }
 
+# vm_fetch_ovs: Open vSwitch (the LACP test's second switch, and a peer in
+# bench/peers), extracted into VM_CACHE/peers, and the libraries it needs
+# installed from bookworm.
+vm_fetch_ovs() {
+	local p
+	for p in openvswitch-common openvswitch-switch; do
+		vm_download "$VM_CACHE/peers" "$p"
+	done
+	vm_install_libs "$VM_CACHE/peers"
+}
+
 # The modules that mount the root: virtio PCI, 9p over virtio, overlayfs,
 # and virtio's serial ports (qemu's monitor). Those built in (6.12's
 # virtio) are not in modules.dep and need nothing.
