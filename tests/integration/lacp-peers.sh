@@ -40,19 +40,21 @@ guest() {
 guest g1 a 02:00:00:00:0a:01 10.7.0.1
 guest h1 b 02:00:00:00:0b:01 10.7.0.2
 
-# conf SIDE: gonad SIDE's configuration; B's up2 is in another group.
+# conf SIDE: gonad SIDE's configuration; B's up2 is in another group;
+# A's up1 at rate UP1_RATE with key UP1_KEY (fast, 1 unless set).
 conf() {
-	local u grp key
+	local u grp key rate
 	cat <<CONF
 daemon = { socket = "$T_DIR/$1/gonad.sock"; pin_dir = "$T_PINS/$1"; };
 policy = { admission = "off"; };
 CONF
 	echo "uplinks = ("
 	for u in up0 up1 up2; do
-		grp=lag0 key=1
+		grp=lag0 key=1 rate=fast
 		[ "$1$u" = bup2 ] && grp=lag1 key=7
+		[ "$1$u" = aup1 ] && key=${UP1_KEY:-1} rate=${UP1_RATE:-fast}
 		echo "	{ name = \"$u\"; device = \"$u\"; capacity = \"1G\";"
-		echo "	  lacp = { group = \"$grp\"; key = $key; }; }$([ $u = up2 ] || echo ,)"
+		echo "	  lacp = { group = \"$grp\"; key = $key; rate = \"$rate\"; }; }$([ $u = up2 ] || echo ,)"
 	done
 	echo ");"
 	if [ "$1" = a ]; then
@@ -130,6 +132,26 @@ t_check "gonactl uplink show's partner line" \
 ## The guests reach each other over the bundle.
 t_check "g1 pings h1 across the bundle" nsx g1 ping -c 3 -i 0.2 -W 2 10.7.0.2
 t_check "h1 pings g1" nsx h1 ping -c 3 -i 0.2 -W 2 10.7.0.1
+
+## Live changes: a reload that makes up1 slow restarts its LACP with the
+## new rate; one that gives it another key than its group's is refused,
+## naming both uplinks, and changes nothing.
+UP1_RATE=slow conf a >"$T_DIR/a.conf"
+t_check "A reloads with up1 at rate slow: $(at a reload 2>&1)" \
+	test "$(lacp_of a up1 rate)" = slow
+t=$(wait_for a up1 aggregated true 10)
+t_check "... up1 aggregated again (after $t s), asking for slow LACPDUs: $(lacp_of a up1 actor.state_bits)" \
+	test "$(lacp_of a up1 actor.state_bits)" = activity,aggregation,sync,collecting,distributing
+UP1_RATE=slow UP1_KEY=9 conf a >"$T_DIR/a.conf"
+out=$(at a reload 2>&1)
+t_check "a reload giving up1 key 9 in lag0 is refused: $out" \
+	grep -q "uplink up1: lacp.key 9 differs from uplink up0's (1) in LACP group lag0" <<<"$out"
+t_check "... and changes nothing (up1 slow, aggregated, key 1)" \
+	test "$(lacp_of a up1 rate) $(lacp_of a up1 aggregated) $(lacp_of a up1 actor.key)" = "slow true 1"
+conf a >"$T_DIR/a.conf"
+at a reload >/dev/null
+t=$(wait_for a up1 aggregated true 10)
+t_check "back to fast: up1 aggregated again (after $t s)" test "$t" != never
 
 ## B stopped: its LACPDUs stop, carrier stays; A takes its members out.
 kill -STOP "${PID[b]}"
