@@ -53,6 +53,8 @@ struct lacp_member {
 	/* The last LACPDU sent: what the partner was last told. */
 	uint8_t pdu[LACP_PDU_LEN];
 	bool has_pdu;
+	/* What the state file says of it (its times left out). */
+	struct lacp_saved written;
 	/* What the previous gonad left of it, taken up when it has
 	 * carrier. */
 	bool resume;
@@ -159,6 +161,8 @@ static void state_write(struct lacp *l)
 			continue;
 		pdus += m->port.rx_pdus + m->port.tx_pdus;
 		lacp_port_save(&m->port, &s);
+		m->written = s;
+		m->written.heard = m->written.sent = 0;
 		mac_str(m->port.actor.system, sys, sizeof(sys));
 		mac_str(s.partner.system, psys, sizeof(psys));
 		snprintf(hex, sizeof(hex), "-");
@@ -431,10 +435,9 @@ static void run(struct lacp *l, struct uplink *quiet)
 			struct lacp_member *m = ms[i];
 			struct lacpdu pdu;
 			uint8_t b[LACP_PDU_LEN];
-			struct lacp_saved before, after;
+			struct lacp_saved s;
 			bool usable;
 
-			lacp_port_save(&m->port, &before);
 			if (lacp_port_tx(&m->port, now, &pdu) &&
 			    lacpdu_encode(&pdu, b, sizeof(b))) {
 				send_pdu(m, b, sizeof(b));
@@ -443,10 +446,12 @@ static void run(struct lacp *l, struct uplink *quiet)
 			}
 			usable = lacp_port_usable(&m->port);
 			tell(m, usable);
-			lacp_port_save(&m->port, &after);
-			before.heard = after.heard;
-			before.sent = after.sent;
-			if (memcmp(&before, &after, sizeof(before)))
+			/* Partner, aggregator, mux: written at once when
+			 * they change; the times at most every
+			 * WRITE_EVERY_MS. */
+			lacp_port_save(&m->port, &s);
+			s.heard = s.sent = 0;
+			if (memcmp(&s, &m->written, sizeof(s)))
 				l->dirty = true;
 			pdus += m->port.rx_pdus + m->port.tx_pdus;
 			if (usable == m->u->lacp_ok)
