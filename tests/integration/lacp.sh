@@ -297,7 +297,7 @@ elif ! {
 		ip -n "$fab" link set sw up
 }; then
 	t_fail "Open vSwitch bridges the fabric with a bond of fup0 and fup1"
-	tail -5 "$T_DIR/ovs/ovs-vswitchd.log" 2>/dev/null | sed 's/^/#   /'
+	tail -n 5 "$T_DIR/ovs/start.log" "$T_DIR/ovs/ovs-vswitchd.log" 2>/dev/null | sed 's/^/#   /'
 else
 	ovs_state() { # MEMBER: OVS enables fMEMBER in its bond
 		ovs_appctl bond/show lag 2>/dev/null | grep -q "member f$1: enabled"

@@ -28,12 +28,13 @@ ovs_start() {
 	rm -rf "$o"
 	mkdir -p "$o"
 	ovs ovsdb-tool create "$o/conf.db" "$PEERS_ROOT/usr/share/openvswitch/vswitch.ovsschema" || return 1
+	# (what they say as they start goes to their logs, not the TAP)
 	ovs nsx "$1" ovsdb-server "$o/conf.db" --remote="punix:$o/db.sock" \
 		--pidfile="$o/ovsdb-server.pid" --log-file="$o/ovsdb-server.log" \
-		--detach || return 1
+		--detach 2>>"$o/start.log" || return 1
 	vsctl --no-wait init || return 1
 	ovs nsx "$1" ovs-vswitchd "unix:$o/db.sock" --pidfile="$o/ovs-vswitchd.pid" \
-		--log-file="$o/ovs-vswitchd.log" --detach || return 1
+		--log-file="$o/ovs-vswitchd.log" --detach 2>>"$o/start.log" || return 1
 }
 
 ovs_stop() {
