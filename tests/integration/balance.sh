@@ -73,6 +73,8 @@ t_check "gonactl rebalance with no traffic moves nothing, and says so" \
 # up); spread evenly, about 93 on each uplink.
 demand=(0 90 70 50 40 20 10)
 for i in 1 2 3 4 5 6; do iperf_bg "g$i" "$i" 12 -b "${demand[$i]}M"; done
+# The clock starts when all six send (their start takes over a second).
+iperf_flowing 5 g1 g2 g3 g4 g5 g6 || t_diag "counting from now all the same"
 t0=$(now_ns)
 
 # uplink_rates: each uplink's rate on the wire over the next second, by

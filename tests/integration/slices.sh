@@ -106,28 +106,46 @@ fi
 # gona's counters within 3% of it on the wire from 1.5 s to 4.5 s of 6
 # (after slow start, and a second before the end even where a gonactl
 # takes half a second); then rx.max with -R.
+# ceiling_run DIR CEIL: one 6 s run at the ceiling; sets goodput, rate
+# and h (what gona dropped at g1's horizon meanwhile, EDT).
+ceiling_run() {
+	local h0
+	h0=$(gctl -j guest show g1 | jq .counters.drops.horizon)
+	if [ "$1" = tx ]; then
+		iperf_bg g1 1 6
+		rate=$(counter_rate g1 tx_bytes 1.5 4.5)
+	else
+		iperf_bg g1 1 6 -R
+		rate=$(counter_rate g1 rx_bytes 1.5 4.5)
+	fi
+	iperf_wait
+	h=$(($(gctl -j guest show g1 | jq .counters.drops.horizon) - h0))
+	goodput=$(goodput g1)
+}
 for dir in tx rx; do
 	for ceil in $(mb 50) $(mb 200) $(mb 800); do
-		h0=$(gctl -j guest show g1 | jq .counters.drops.horizon)
 		if [ $dir = tx ]; then
 			gset g1 tx.max ${ceil}M rx.max none
-			iperf_bg g1 1 6
-			field=tx_bytes
 		else
 			gset g1 tx.max none rx.max ${ceil}M
-			iperf_bg g1 1 6 -R
-			field=rx_bytes
 		fi
-		rate=$(counter_rate g1 $field 1.5 4.5)
-		iperf_wait
-		h1=$(gctl -j guest show g1 | jq .counters.drops.horizon)
-		within "$dir.max ${ceil}M: iperf3 goodput" "$(goodput g1)" \
+		ceiling_run $dir "$ceil"
+		# Under software emulation the VM's speed drifts with the
+		# host's: a run short of the ceiling (never one above it)
+		# with nothing dropped at the horizon is measured once more,
+		# and what the first one saw is said.
+		if [ -n "${GONA_VM:-}" ] && [ "$h" = 0 ] &&
+			[ "$goodput" -lt $((ceil * M * 90 / 100)) ]; then
+			t_diag "$dir.max ${ceil}M short at first: goodput $goodput, gona's L2 rate $rate, $(iperf_summary g1); measured once more"
+			ceiling_run $dir "$ceil"
+		fi
+		within "$dir.max ${ceil}M: iperf3 goodput" "$goodput" \
 			$((ceil * M)) 0.90 1.00
 		within "$dir.max ${ceil}M: gona's L2 rate" "$rate" \
 			$((ceil * M)) 0.97 1.03
 		# What iperf3 saw, second by second, and what gona dropped
 		# at g1's horizon (EDT), for a failure.
-		[ "$dir" = tx ] && t_diag "$(iperf_summary g1); dropped at the horizon: $((h1 - h0))"
+		[ "$dir" = tx ] && t_diag "$(iperf_summary g1); dropped at the horizon: $h"
 	done
 done
 gset g1 rx.max none

@@ -20,6 +20,28 @@ iperf_wait() {
 	for p in $iperf_pids; do wait "$p"; done
 	iperf_pids=""
 }
+# iperf_flowing SECS GUEST...: wait until each guest's iperf3 client has
+# its data connection as well as its control one (two established TCP
+# connections in its namespace), for at most SECS seconds; from then on
+# its demand is on the wire. Says which guests were not flowing on
+# timeout (six clients starting at once take over a second here).
+iperf_flowing() {
+	local secs=$1 end=$(($(now_ns) + $1 * 1000000000)) g late
+	shift
+	while :; do
+		late=""
+		for g in "$@"; do
+			[ "$(nsx "$g" ss -Htn state established | wc -l)" -ge 2 ] ||
+				late+=" $g"
+		done
+		[ -z "$late" ] && return 0
+		if [ "$(now_ns)" -ge "$end" ]; then
+			echo "iperf3 not sending after $secs s from:$late" >&2
+			return 1
+		fi
+		sleep 0.05
+	done
+}
 goodput() { jq '.end.sum_received.bits_per_second | floor' "$T_DIR/$1.json"; }
 retransmits() { jq '.end.sum_sent.retransmits' "$T_DIR/$1.json"; }
 # what guest $1's last iperf3 run did, in a line
