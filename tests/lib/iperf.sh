@@ -159,7 +159,8 @@ udp_buffers() {
 # (in flight at the end, or dropped when it had stopped reading). Its
 # socket holds 4 MiB (some 200 ms of the stream) to make drops rare.
 # Every other drop counter on the way, before and after, is compared in
-# $T_DIR/udp.drops (udp_said tells them).
+# $T_DIR/udp.drops (udp_said tells them). The stream's start (epoch ms)
+# is in $T_DIR/udp.start.
 # In the VM harness software emulation cannot carry 20,000 packets/s
 # through gona, the sender and the receiver at once: 5,000 there (an
 # outage is still measured to 0.2 ms).
@@ -173,6 +174,9 @@ udp_trial() {
 	hop_points "$g" "$T_DIR/udp.points0" "$T_DIR/udp.pass0"
 	wc -l <"$T_DIR/gonad.log" >"$T_DIR/udp.log0" 2>/dev/null
 	d0=$(udp_rcvbuf_drops "$rx")
+	# When the stream starts, after the readings (epoch ms), for a
+	# caller timing its ACTION against the stream's end.
+	date +%s%3N >"$T_DIR/udp.start"
 	# A control connection broken by a bug must not hang the test.
 	nsx "$g" timeout $((secs + 20)) iperf3 -c "$FABRIC_IP4" -u -b $((UDP_PPS * 1000)) \
 		-l 125 -w 2M -t "$secs" -J "$@" >"$T_DIR/udp-$g.json" 2>&1 &
