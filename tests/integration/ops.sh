@@ -115,6 +115,12 @@ for CAP0 in 800M 1G; do
 done
 
 ## A crash: SIGKILL, then a new gonad, under traffic both ways.
+# The sender must have sent through the restart (at 1.5 s of 4): 3.5 s
+# of its rate natively; 3 s under software emulation, where the VM's
+# sender falls behind its rate when the host is busy (16,092 and 16,973
+# of 20,000 in one run here, nothing lost) and still spans the restart.
+min_sent=$((UDP_PPS * 35 / 10))
+[ -n "${GONA_VM:-}" ] && min_sent=$((UDP_PPS * 3))
 before=$(counter g1 tx_packets)
 for dir in tx rx; do
 	opt=""
@@ -122,15 +128,20 @@ for dir in tx rx; do
 	trial g1 4 1.5 'gonad_restart KILL' $opt
 	t_cmp "gonad killed and started again, UDP $dir at $UDP_PPS packets/s: packets lost ($said)" \
 		"$lost" "==" 0
-	t_cmp "... of packets sent" "$sent" ">=" $((UDP_PPS * 35 / 10))
+	t_cmp "... of packets sent" "$sent" ">=" "$min_sent"
+	[ $dir = tx ] && sent_tx=$sent
 done
+# (no result from the tx trial: failed above; counted as none sent here)
+[[ $sent_tx =~ ^[0-9]+$ ]] || sent_tx=0
 st=$(gctl -j status)
 t_check "the new gonad reports the data path it took over (2 guests, 2 uplinks)" \
 	test "$(jq -c .adopted <<<"$st")" = '{"guests":2,"uplinks":2}'
 gctl status | grep -q "^started   took over" &&
 	t_ok "status says it took over" || t_fail "status says it took over"
 after=$(counter g1 tx_packets)
-t_cmp "g1's counters were kept across the restarts" "$after" ">" "$((before + UDP_PPS * 35 / 10))"
+# (g1's sent datagrams all crossed gona: none was lost)
+t_cmp "g1's counters were kept across the restarts (before, and the $sent_tx datagrams it sent)" \
+	"$after" ">=" "$((before + sent_tx))"
 t_check "the log says each device was taken over" \
 	grep -q "guest g1 (vif1): taken over" "$T_DIR/gonad.log"
 n=$(nsx dd tc filter show dev vif1 ingress | grep -c "gona_guest_tx")
