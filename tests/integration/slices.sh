@@ -215,13 +215,24 @@ t_diag "retransmissions under contention ($used): $(for i in 1 2 3; do printf 'g
 gset g1 tx.min "$(mb 100)M" tx.weight 1
 gset g2 tx.min "$(mb 100)M" tx.weight 3
 gset g3 tx.min 0
-iperf_bg g1 1 6
-iperf_bg g2 2 6
-iperf_wait
+steady() { jq '[.intervals[1:][] | .sum.bits_per_second] | add / length | floor' "$T_DIR/$1.json"; }
+weights_run() {
+	iperf_bg g1 1 6
+	iperf_bg g2 2 6
+	iperf_wait
+	g1=$(steady g1) g2=$(steady g2)
+}
+weights_run
+# Weights share the spare capacity of a full uplink: where the two did
+# not fill it (under 0.9 of it in TCP goodput, 0.956 when full), the
+# machine was the bottleneck (under the sanitizers and in the VM when
+# the host is busy), and the pair is measured once more, the first said.
+if [ $((g1 + g2)) -lt $(($(mb 1000) * M * 90 / 100)) ]; then
+	t_diag "weights: g1 and g2 filled $((g1 + g2)) of the $(mb 1000)M uplink: $(iperf_summary g1); $(iperf_summary g2); measured once more"
+	weights_run
+fi
 t_diag "$(iperf_summary g1)"
 t_diag "$(iperf_summary g2)"
-steady() { jq '[.intervals[1:][] | .sum.bits_per_second] | add / length | floor' "$T_DIR/$1.json"; }
-g1=$(steady g1) g2=$(steady g2)
 g0=$((95 * sc * M / 100))
 within "weights 1:3: spare of g2 over spare of g1" $((g2 - g0)) \
 	$(((g1 - g0) * 3)) 0.90 1.10
