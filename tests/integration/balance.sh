@@ -67,10 +67,11 @@ t_check "all six guests start on up0" \
 t_check "gonactl rebalance with no traffic moves nothing, and says so" \
 	bash -c "'$GONACTL' -s '$T_SOCK' rebalance | grep -q '^nothing to move: loads up0 0%, up1 0%, up2 0% (threshold 20%)'"
 
-# Demands 90, 70, 50, 40, 20 and 10 Mbit/s (TCP paced by iperf3): 280,
-# which up0 alone still carries, so what gonad measures is the demand (on
-# a full uplink TCP's share is, and iperf3 then sends in bursts to catch
-# up); spread evenly, about 93 on each uplink.
+# Demands 90, 70, 50, 40, 20 and 10 Mbit/s (TCP paced by the kernel,
+# --fq-rate: iperf3's own pacing, -b, sends in bursts to catch up after a
+# stall, which overflowed the wire's queue): 280, which up0 alone still
+# carries, so what gonad measures is the demand (on a full uplink TCP's
+# share is); spread evenly, about 93 on each uplink.
 demand=(0 90 70 50 40 20 10)
 for i in 1 2 3 4 5 6; do iperf_bg "g$i" "$i" 12 --fq-rate "${demand[$i]}M"; done
 # The clock starts when all six send (their start takes over a second).
@@ -204,8 +205,8 @@ flow_keys() {
 # A machine of 2 CPUs reorders a flow by itself now and then: a veth
 # queues each frame on the backlog of the CPU that sent it, and the
 # shapers' queues are emptied by either CPU; then both g1's flow and g2's,
-# which crosses no flow table, show it (CI saw 9 reorderings and 226
-# retransmissions from g1 with 292 from g2, nothing dropped anywhere). So
+# which crosses no flow table, show it (a run here saw 9 reorderings and
+# 226 retransmissions from g1 with 292 from g2, nothing dropped anywhere). So
 # where g2's flow too was reordered or retransmitted, the pair is
 # measured once more, and what the first pair saw is said.
 # disturbed: whether the reference flow (g2) was reordered or retransmitted.

@@ -137,18 +137,22 @@ t_check "up1 went down twice (once a stream), g1 (primary up1) moved with it" \
 	test "$(gctl -j uplink show up1 | jq .uplink.downs)" = $((g1_downs0 + 2))
 t_check "... and is back on up1" test "$(gctl -j guest show g1 | jq -r '.homes[0]')" = up1
 t_check "... nothing of the test left" nothing_left
-# A machine of 2 CPUs stalls the stream now and then (CI once saw 8.5
-# ms on up1 rx, where failover.sh's trials here measure 1 to 3): an
-# outage of 5 ms or more is measured once more on its uplink, the first
-# said, and the second checked. A failover that is slow every time fails.
-for a in "${again[@]}"; do
-	read -r h d r <<<"$a"
+# A machine of 2 CPUs stalls the stream now and then (a fresh-clone run
+# here saw 8.5 ms on up1 rx, where failover.sh's trials measure 1 to 3):
+# an uplink with an outage of 5 ms or more is measured once more, its
+# first results said, and the second run's checked. A failover that is
+# slow every time fails.
+for h in up0 up1; do
+	firsts=$(printf '%s\n' "${again[@]}" | awk -v h=$h '$1 == h { $1 = ""; print }')
+	[ -n "$firsts" ] || continue
 	fd0=$(udp_rcvbuf_drops fab)
 	tf -j test failover --server "$FABRIC_IP4" --rate 8M --mode carrier --uplinks "$h"
 	fd1=$(udp_rcvbuf_drops fab)
-	r2=$(jq -c --arg d "$d" '.results[]? | select(.direction == $d)' "$T_DIR/tf.out" 2>/dev/null)
-	t_cmp "$h $d: outage in ms, measured again (first $r; again ${r2:-no result: $(head -2 "$T_DIR/tf.err")}, when $((fd1 - fd0)) datagrams found the fabric's server socket full)" \
-		"$(jq .outage_ms <<<"${r2:-null}" 2>/dev/null)" "<" 5
+	while read -r d r; do
+		r2=$(jq -c --arg d "$d" '.results[]? | select(.direction == $d)' "$T_DIR/tf.out" 2>/dev/null)
+		t_cmp "$h $d: outage in ms, measured again (first $r; again ${r2:-no result: $(head -2 "$T_DIR/tf.err")}, when $((fd1 - fd0)) datagrams found the fabric's server socket full)" \
+			"$(jq .outage_ms <<<"${r2:-null}" 2>/dev/null)" "<" 5
+	done <<<"$firsts"
 done
 
 # Drain mode, one uplink, table output.
