@@ -222,13 +222,18 @@ weights_run() {
 	iperf_wait
 	g1=$(steady g1) g2=$(steady g2)
 }
+g0=$((95 * sc * M / 100))
 weights_run
 # Weights share the spare capacity of a full uplink: where the two did
 # not fill it (under 0.9 of it in TCP goodput, 0.956 when full), the
 # machine was the bottleneck (under the sanitizers and in the VM when
 # the host is busy), and the pair is measured once more, the first said.
-if [ $((g1 + g2)) -lt $(($(mb 1000) * M * 90 / 100)) ]; then
-	t_diag "weights: g1 and g2 filled $((g1 + g2)) of the $(mb 1000)M uplink: $(iperf_summary g1); $(iperf_summary g2); measured once more"
+# So is a split outside the band: two TCP flows on a busy machine drift
+# (CI's VM split 0.889 while the pair filled the uplink); a weight gona
+# gets wrong splits wrong twice.
+if [ $((g1 + g2)) -lt $(($(mb 1000) * M * 90 / 100)) ] ||
+	! in_ratio $((g2 - g0)) $(((g1 - g0) * 3)) 0.90 1.10; then
+	t_diag "weights: g1 and g2 filled $((g1 + g2)) of the $(mb 1000)M uplink, spare split $((g2 - g0)) of $(((g1 - g0) * 3)): $(iperf_summary g1); $(iperf_summary g2); measured once more"
 	weights_run
 fi
 t_diag "$(iperf_summary g1)"
@@ -236,7 +241,6 @@ t_diag "$(iperf_summary g2)"
 # (a pair that leaves the uplink part empty twice is gona's doing)
 t_cmp "weights: g1 and g2 together fill >= 0.90 of the $(mb 1000)M uplink" \
 	$((g1 + g2)) ">=" $(($(mb 1000) * M * 90 / 100))
-g0=$((95 * sc * M / 100))
 within "weights 1:3: spare of g2 over spare of g1" $((g2 - g0)) \
 	$(((g1 - g0) * 3)) 0.90 1.10
 gset g1 tx.weight 1 tx.min 0
@@ -248,10 +252,30 @@ gset g2 tx.weight 1 tx.min 0
 # it (timed from the socket, not counting a process start, which under
 # software emulation alone takes some 100 ms), and the kernel is read
 # after.
-gset g1 tx.max "$(mb 800)M"
-iperf_bg g1 1 6 --get-server-output -i 1
-sleep 2.5
-applied=$("$TOOLS/ctlsend" "$T_SOCK" guest-set g1 tx.max "$(mb 200)M" | cut -d' ' -f1)
+# The servers log text: one line per interval, "... 1.00-2.00 sec ...
+# 957 Mbits/sec".
+server_intervals() {
+	jq -r .server_output_text "$T_DIR/g1.json" | awk '
+	/ sec .*bits\/sec/ && !/sender|receiver/ {
+		for (i = 1; i < NF; i++)
+			if ($(i + 1) ~ /bits\/sec$/) {
+				m = substr($(i + 1), 1, 1)
+				v = $i * (m == "G" ? 1e9 : m == "M" ? 1e6 : m == "K" ? 1e3 : 1)
+				printf "%s%d", n++ ? "," : "[", v
+			}
+	}
+	END { print (n ? "]" : "[]") }'
+}
+# lower_run: g1 at tx.max 800M, lowered to 200M 2.5 s into a 6 s run;
+# sets applied (gonad's answer time, ms) and iv (the server's seconds).
+lower_run() {
+	gset g1 tx.max "$(mb 800)M"
+	iperf_bg g1 1 6 --get-server-output -i 1
+	sleep 2.5
+	applied=$("$TOOLS/ctlsend" "$T_SOCK" guest-set g1 tx.max "$(mb 200)M" | cut -d' ' -f1)
+	iperf_wait
+	iv=$(server_intervals)
+}
 if [ "$used" = htb ]; then
 	in_kernel() { tc -n "$T_P-dd" class show dev up0 | grep -q "60a:100 .*ceil $(mb 200)Mbit"; }
 else
@@ -263,22 +287,17 @@ else
 				reverse | reduce .[] as $b (0; . * 256 + $b)')" = $(($(mb 200) * M))
 	}
 fi
-iperf_wait
+lower_run
+# The lowering must meet a flow running near its old ceiling: a second
+# before the change that fell short (CI's VM: 174M of 200M, the host
+# busy) is measured once more, the first said.
+if [ "$(jq '.[1] // 0' <<<"$iv")" -le $(($(mb 700) * M)) ]; then
+	t_diag "server intervals (bit/s) at first: $(jq -c . <<<"$iv"), gonad answered in $applied ms; measured once more"
+	lower_run
+fi
 t_cmp "tx.max $(mb 200)M: gonad answered, the change made, within (ms)" \
 	"$applied" "<=" 100
 t_check "... and the kernel has it" in_kernel
-# The servers log text: one line per interval, "... 1.00-2.00 sec ...
-# 957 Mbits/sec".
-iv=$(jq -r .server_output_text "$T_DIR/g1.json" | awk '
-	/ sec .*bits\/sec/ && !/sender|receiver/ {
-		for (i = 1; i < NF; i++)
-			if ($(i + 1) ~ /bits\/sec$/) {
-				m = substr($(i + 1), 1, 1)
-				v = $i * (m == "G" ? 1e9 : m == "M" ? 1e6 : m == "K" ? 1e3 : 1)
-				printf "%s%d", n++ ? "," : "[", v
-			}
-	}
-	END { print "]" }')
 t_diag "server intervals (bit/s): $(jq -c . <<<"$iv")"
 t_cmp "second 1-2 before the change runs near $(mb 800)M" "$(jq '.[1]' <<<"$iv")" ">" $(($(mb 700) * M))
 t_cmp "second 3-4, the first after the change, within $(mb 200)M + 5%" \
@@ -288,17 +307,33 @@ gset g1 tx.max none
 # Admission: promising more than the uplink carries is refused with the
 # arithmetic, and a running guest does not notice.
 gset g2 tx.min "$(mb 300)M"
-iperf_bg g2 2 5 -i 0.5
-sleep 1.5
-out=$(gctl guest set g1 tx.min "$(mb 800)M" 2>&1)
-rc=$?
-iperf_wait
+# admission_run: g2 alone for 5 s, half-second intervals, g1 over-promised
+# at 1.5 s; sets out and rc (gonactl's), lo (g2's slowest half-second
+# after its first) and halves (all of them, Mbit/s).
+admission_run() {
+	iperf_bg g2 2 5 -i 0.5
+	sleep 1.5
+	rc=0
+	out=$(gctl guest set g1 tx.min "$(mb 800)M" 2>&1) || rc=$?
+	iperf_wait
+	lo=$(jq '[.intervals[1:][] | .sum.bits_per_second] | min | floor' "$T_DIR/g2.json")
+	halves=$(jq -c '[.intervals[].sum.bits_per_second / 1e6 | floor]' "$T_DIR/g2.json")
+}
+admission_run
+# A half-second below the mark is measured once more, the first said:
+# under emulation a process start takes the VM's CPU from the flow (a run
+# here: 170M in one half-second, the host busy). A refusal that disturbs
+# g2 does so each time.
+if [ "$lo" -le $(($(mb 800) * M)) ]; then
+	t_diag "g2 meanwhile at first (Mbit/s per half-second): $halves; measured once more"
+	admission_run
+fi
+t_diag "g2 meanwhile (Mbit/s per half-second): $halves"
 t_cmp "over-promising tx.min refused with exit status 1" "$rc" == 1
 t_check "... with the arithmetic: $out" test "$out" = \
 	"gonactl: guest g1: refused: guaranteed $(rate_name $(mb 1100)) exceeds $(rate_name $(mb 1000)) of all uplinks together"
 t_check "... and g1 keeps its guarantee of 0" \
 	test "$(gctl -j guest show g1 | jq .tx.min)" = 0
-lo=$(jq '[.intervals[1:][] | .sum.bits_per_second] | min | floor' "$T_DIR/g2.json")
 t_cmp "g2's traffic meanwhile: no half-second interval below $(mb 800)M" "$lo" ">" $(($(mb 800) * M))
 
 # Bad input: refused, named, and nothing changes.

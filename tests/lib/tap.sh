@@ -62,10 +62,16 @@ t_wait_file() {
 }
 
 # within WHAT VALUE TARGET LO HI: ok if VALUE/TARGET is within [LO, HI].
+# in_ratio V T LO HI: whether V / T lies within [LO, HI] (no check).
+in_ratio() {
+	awk -v v="$1" -v t="$2" -v lo="$3" -v hi="$4" \
+		'BEGIN { r = sprintf("%.4f", v / t); exit !(r >= lo && r <= hi) }'
+}
+
 within() {
 	local r
 	r=$(awk -v v="$2" -v t="$3" 'BEGIN { printf "%.4f", v / t }')
-	if awk -v r="$r" -v lo="$4" -v hi="$5" 'BEGIN { exit !(r >= lo && r <= hi) }'; then
+	if in_ratio "$2" "$3" "$4" "$5"; then
 		t_ok "$1: $2 of $3 = $r, within [$4, $5]"
 	else
 		t_fail "$1: $2 of $3 = $r, not within [$4, $5]"
