@@ -6,10 +6,13 @@
 # lowered under load, admission, and refused bad input.
 # Needs root. Env: GONAD, GONACTL, TOOLS, GONAD_WRAP; GONA_QOS_BACKEND
 # (policy.qos_backend: htb, the default, edt or auto). In the VM harness
-# (GONA_VM) every rate is scaled to 25%: software emulation carries some
-# 280 Mbit/s in one TCP flow through gona, and a flow near that loses
-# packets outside gona; the top ceiling, 200M, is 0.7 of it. A slower
-# machine scales further down (below).
+# (GONA_VM) every rate is scaled to 20%: software emulation carried some
+# 280 Mbit/s in one TCP flow through gona, but on a busy host the VM's
+# speed drifts (one flow at a 200M ceiling ran 145 to 184 Mbit/s, second
+# by second, in a run here and 174M in CI's, with nothing dropped by
+# gona), and a flow near what the VM carries loses packets outside gona;
+# the top ceiling, 160M, leaves room for that. A machine slower at the
+# start scales further down (below).
 
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -20,7 +23,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 M=1000000
 backend=${GONA_QOS_BACKEND:-htb}
 sc=100
-[ -n "${GONA_VM:-}" ] && sc=25
+[ -n "${GONA_VM:-}" ] && sc=20
 # mb N: N Mbit/s as this run scales it, in Mbit/s.
 mb() { echo $(($1 * sc / 100)); }
 # rate_name N: N Mbit/s as gonad writes it (300M, 1.1G).
