@@ -119,6 +119,10 @@ CONF
 }
 write_conf 400M
 topo_gonad "$conf" || exit 1
+declare -A ifindex
+for gn in $GUESTS; do
+	ifindex[$gn]=$(ip -n "$T_P-dd" -j link show "v$gn" | jq '.[0].ifindex')
+done
 start_s=$SECONDS
 end_s=$((SECONDS + minutes * 60))
 half_s=$((SECONDS + minutes * 30))
@@ -167,6 +171,23 @@ sample() {
 	fds=$(ls "/proc/$pid/fd" 2>/dev/null | wc -l)
 	rm -f "$T_DIR/pause"
 	[ -n "$rss" ] && echo "$((SECONDS - start_s)) $pid $rss $fds" >>"$T_DIR/samples"
+	macs_check
+}
+
+# macs_check: g1..g6 are never deleted: at every sample the data path must
+# know each one's MAC, as its own interface. What it found otherwise goes
+# to macs-wrong, by the fault log's clock (a wrong frame at another guest
+# most likely follows such a state).
+macs_check() {
+	local now got want gn
+	read -r now _ < <("$TOOLS/pkt" clock)
+	got=$(bpftool -j map dump pinned "$T_PINS/guest_by_mac" 2>/dev/null |
+		jq -r '.[].formatted | "\(.key.addr | map(. % 256 | tostring) | join(".")) \(.value.ifindex)"' 2>/dev/null)
+	for gn in g1 g2 g3 g4 g5 g6; do
+		want="2.0.0.0.0.${gn#g} ${ifindex[$gn]}"
+		grep -qx "$want" <<<"$got" ||
+			echo "$now $gn: want $want; the map: $(tr '\n' ',' <<<"$got")" >>"$T_DIR/macs-wrong"
+	done
 }
 
 # died WHAT: the soak cannot go on; what happened and gonad's last words.
@@ -346,6 +367,8 @@ if [ "$wrong" != 0 ]; then
 		"$T_DIR/faults" | tr '\n' '|')"
 fi
 [ $refused_bad = 0 ] || bad "$refused_bad broken files were taken: $(head -3 "$T_DIR/broken")"
+[ -s "$T_DIR/macs-wrong" ] &&
+	bad "the data path's MAC entries of the guests were wrong at $(wc -l <"$T_DIR/macs-wrong") samples: $(head -3 "$T_DIR/macs-wrong" | tr '\n' '|')"
 
 summary="$minutes min, seed $seed; $faults faults ($(for k in "${!did[@]}"; do printf '%s %s, ' "$k" "${did[$k]}"; done | sed 's/, $//')), gonad killed $kills times, $refused_ok broken files refused"
 # The first gonad's samples from its warm-up (a minute, or a quarter of
