@@ -26,7 +26,9 @@
 # gonad stops cleanly on SIGTERM (exit status 0) and gonad's log has no
 # crash. And the RSS and descriptors of the first half's gonad (never
 # killed), sampled about every 10 s: their growth after a minute of
-# warm-up (a quarter of the run if shorter).
+# warm-up (a quarter of the run if shorter). At each of those samples,
+# during the faults: the data path's MAC entries of g1..g6 name their own
+# interfaces.
 #
 # Prints what it found; exits 1 when an invariant broke. With --tap, as
 # TAP, for a short run under the sanitizers (where a leak makes the last
