@@ -61,13 +61,14 @@ t_wait_file() {
 	[ -s "$1" ]
 }
 
-# within WHAT VALUE TARGET LO HI: ok if VALUE/TARGET is within [LO, HI].
-# in_ratio V T LO HI: whether V / T lies within [LO, HI] (no check).
+# in_ratio V T LO HI: whether V / T, to 4 places, lies within [LO, HI]
+# (no check).
 in_ratio() {
 	awk -v v="$1" -v t="$2" -v lo="$3" -v hi="$4" \
-		'BEGIN { r = sprintf("%.4f", v / t); exit !(r >= lo && r <= hi) }'
+		'BEGIN { r = sprintf("%.4f", v / t) + 0; exit !(r >= lo && r <= hi) }'
 }
 
+# within WHAT VALUE TARGET LO HI: ok if VALUE/TARGET is within [LO, HI].
 within() {
 	local r
 	r=$(awk -v v="$2" -v t="$3" 'BEGIN { printf "%.4f", v / t }')
