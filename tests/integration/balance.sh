@@ -206,9 +206,15 @@ flow_keys() {
 # queues each frame on the backlog of the CPU that sent it, and the
 # shapers' queues are emptied by either CPU; then both g1's flow and g2's,
 # which crosses no flow table, show it (a run here saw 9 reorderings and
-# 226 retransmissions from g1 with 292 from g2, nothing dropped anywhere). So
-# where g2's flow too was reordered or retransmitted, the pair is
-# measured once more, and what the first pair saw is said.
+# 226 retransmissions from g1 with 292 from g2, nothing dropped anywhere).
+# It also comes alone, once in a flow: 12 pairs here saw one reordering in
+# g2's flow and none in g1's, and 5 runs of this test one in g1's flow and
+# none in g2's, each time with nothing moved and no retransmission (a
+# fresh-clone run here failed on that). One such event in either flow is
+# the machine's as likely as gona's, so where g1's flow was reordered
+# the pair is measured again, up to twice, and what each earlier pair saw
+# is said: a flow that gona splits over two uplinks is reordered every
+# time, the machine's one event of 5 s rarely three times running.
 # disturbed: whether the reference flow (g2) was reordered or retransmitted.
 disturbed() { [ "$ro2" -gt 0 ] || [ "$(retransmits g2)" -gt "${1:-0}" ]; }
 single_pair() {
@@ -232,11 +238,13 @@ single_pair() {
 	moves_said=$(tail -n +$((l0 + 1)) "$T_DIR/gonad.log" | grep "rebalancing: moved")
 }
 single_pair
-if [ $((o1 - o0)) != 0 ] && disturbed; then
-	t_diag "first: $pair_said"
-	t_diag "g2's flow, over one uplink, was disturbed too: measured once more"
+for again in 1 2; do
+	[ $((o1 - o0)) != 0 ] || break
+	t_diag "pair $again: $pair_said"
+	[ -n "$moves_said" ] && t_diag "pair $again: gonad moved meanwhile: $moves_said"
+	t_diag "g1's flow was reordered: measured once more"
 	single_pair
-fi
+done
 t_diag "$pair_said"
 [ -n "$moves_said" ] && t_diag "gonad moved meanwhile: $moves_said"
 t_cmp "one flow of the spread guest: reorderings its sender saw" $((o1 - o0)) == 0
