@@ -52,9 +52,17 @@ static const char base_conf[] =
 	"daemon = { socket = \"/nonexistent/gona.sock\"; };\n";
 
 static char conf_path[64];
+static char conf_bak[sizeof(conf_path) + 4];
 /* FUZZ_CONTROL_SHOW set: each request and its answer on stderr, to see
  * what an input does. */
 static bool show;
+
+/* The file and the backup "save" makes of it go with the fuzzer. */
+static void conf_files_remove(void)
+{
+	unlink(conf_path);
+	unlink(conf_bak);
+}
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -69,6 +77,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		abort();
 	}
 	close(fd);
+	snprintf(conf_bak, sizeof(conf_bak), "%s.bak", conf_path);
+	atexit(conf_files_remove);
 	show = getenv("FUZZ_CONTROL_SHOW") != NULL;
 	return 0;
 }
