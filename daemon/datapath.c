@@ -70,6 +70,13 @@ struct dp {
 	bool mac_filter_warned; /* a failed rebuild was logged */
 };
 
+/* Set while gonad makes a clsact qdisc that may exist already (gonad's
+ * own, taken over at a restart, or an operator's): libbpf's warnings are
+ * held in clsact_said meanwhile, and logged only if the making failed
+ * otherwise (the kernel's "Exclusivity flag on" is no news). */
+static bool clsact_may_exist;
+static char clsact_said[256];
+
 static int libbpf_log(enum libbpf_print_level level, const char *fmt,
 		      va_list ap)
 {
@@ -82,7 +89,9 @@ static int libbpf_log(enum libbpf_print_level level, const char *fmt,
 	if (n && buf[n - 1] == '\n')
 		buf[n - 1] = '\0';
 	/* libbpf names itself at the start of its messages. */
-	if (level == LIBBPF_WARN)
+	if (level == LIBBPF_WARN && clsact_may_exist)
+		snprintf(clsact_said, sizeof(clsact_said), "%s", buf);
+	else if (level == LIBBPF_WARN)
 		log_warnx("%s", buf);
 	else
 		log_debug("%s", buf);
@@ -542,7 +551,12 @@ int dp_attach(struct dp *dp, int ifindex, enum dp_role role, bool *made_clsact)
 		    .prog_fd = bpf_program__fd(prog));
 	int r;
 
+	clsact_may_exist = true;
+	clsact_said[0] = '\0';
 	r = bpf_tc_hook_create(&hook);
+	clsact_may_exist = false;
+	if (r && r != -EEXIST && clsact_said[0])
+		log_warnx("%s", clsact_said);
 	if (r && r != -EEXIST)
 		return r;
 	*made_clsact = r == 0;
