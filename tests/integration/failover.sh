@@ -5,8 +5,8 @@
 # receiving, iperf3 -R) UDP at 20,000 packets/s through gona; the outage of
 # each event is its lost packets / 20,000. Carrier loss of the carrying
 # uplink and the failback when it returns (5 trials each way natively, 2
-# under the sanitizers and in the VM harness, where a trial with its
-# failback costs some 20 s, 1 on the VM's second kernel); silent failure
+# in the VM harness, where a trial with its failback costs some 20 s, 1
+# on the VM's second kernel); silent failure
 # (off the bridge, carrier up) found by the probes (2 trials each way, 1
 # in the VM harness), which other hosts' ARP does not fool;
 # administrative drain and return (no loss); the fabric relearning a
@@ -41,13 +41,13 @@ here=$(cd "$(dirname "$0")" && pwd)
 probe_ms=10 silent_periods=5 trials=5
 [ -n "${GONA_VM:-}" ] && probe_ms=100 silent_periods=8 trials=2
 # GONA_FAILOVER_TRIALS: fewer carrier-loss trials where the repetitions
-# buy less than their time (tests/run: under the sanitizers, which check
-# gonad's memory along a path that 2 trials walk as 5 do, the outages
-# being the native run's to measure; tests/vm/suite: on the second kernel).
+# buy less than their time (tests/vm/suite: on the second kernel; run
+# by hand under the sanitizers, 2 check gonad's memory along the path as
+# 5 do).
 trials=${GONA_FAILOVER_TRIALS:-$trials}
 # Silent failures: 2 each way, 1 in the VM (some 12 s each there): what
-# the probes find and when is gonad's, measured twice each way natively
-# and under the sanitizers; the VM adds Debian's kernel answering them.
+# the probes find and when is gonad's, measured twice each way natively;
+# the VM adds Debian's kernel answering them.
 silent_trials=2
 [ -n "${GONA_VM:-}" ] && silent_trials=1
 topo_init "gf$$"
