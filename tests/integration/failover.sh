@@ -245,7 +245,9 @@ t_check "... and up again on the bridge" \
 
 # Only an answer to the probe counts: with up0 off the bridge, gratuitous
 # ARP from the probe target and its replies to another MAC, a frame every
-# 2 ms on up0's link, do not keep it up.
+# 2 ms on up0's link (every 100 or so in the VM, where each costs a
+# process), do not keep it up. They stop once up0 is down: in the VM the
+# 100 rounds took 20 s more.
 [ "$(home)" = up0 ] || gctl uplink set up1 admin down
 gctl uplink set up1 admin up
 ip -n "$T_P-fab" link set fup0 nomaster
@@ -264,7 +266,8 @@ until_state up0 '"\(.uplink.state) \(.uplink.cause)"' "down probe"
 t_check "up0 off the bridge goes down though the target's ARP keeps coming" \
 	test "$(gctl -j uplink show up0 | jq -r '"\(.uplink.state) \(.uplink.cause)"')" = \
 	"down probe"
-wait $forger
+kill "$forger" 2>/dev/null
+wait "$forger" 2>/dev/null
 ip -n "$T_P-fab" link set fup0 master br0
 until_state up0 .uplink.state up
 t_check "... and up again once it is back" \
@@ -272,23 +275,27 @@ t_check "... and up again once it is back" \
 
 # Administrative drain: the guest moves off with nothing lost, both ways;
 # admin up brings the uplink back (and, with failback, the guest).
-for dir in tx rx; do
-	opt=""
-	[ $dir = rx ] && opt=-R
-	h=$(home)
-	res=$(udp_trial g1 3 1.5 "gctl uplink set $h admin down" $opt)
-	udp_check "drain $h, $dir: packets lost ($(udp_said "$res"))" \
-		"$res" == 0
-	t_check "... the guest left $h" test "$(home)" != "$h"
-	t_check "... $h shows drained, cause admin" test \
-		"$(gctl -j uplink show "$h" | jq -r '"\(.uplink.state) \(.uplink.cause)"')" = \
-		"drained admin"
-	res=$(udp_trial g1 2 1 "gctl uplink set $h admin up" $opt)
-	udp_check "admin up $h, $dir: packets lost ($(udp_said "$res"))" \
-		"$res" == 0
-	t_check "... $h is up and the guest back on it" test \
-		"$(gctl -j uplink show "$h" | jq -r .uplink.state) $(home)" = "up $h"
-done
+# GONA_FAILOVER_DRAINS=0 leaves them out: they are gonad's and the data
+# path's alone (tests/vm/suite: not on the VM's second kernel, 33 s).
+if [ "${GONA_FAILOVER_DRAINS:-1}" != 0 ]; then
+	for dir in tx rx; do
+		opt=""
+		[ $dir = rx ] && opt=-R
+		h=$(home)
+		res=$(udp_trial g1 3 1.5 "gctl uplink set $h admin down" $opt)
+		udp_check "drain $h, $dir: packets lost ($(udp_said "$res"))" \
+			"$res" == 0
+		t_check "... the guest left $h" test "$(home)" != "$h"
+		t_check "... $h shows drained, cause admin" test \
+			"$(gctl -j uplink show "$h" | jq -r '"\(.uplink.state) \(.uplink.cause)"')" = \
+			"drained admin"
+		res=$(udp_trial g1 2 1 "gctl uplink set $h admin up" $opt)
+		udp_check "admin up $h, $dir: packets lost ($(udp_said "$res"))" \
+			"$res" == 0
+		t_check "... $h is up and the guest back on it" test \
+			"$(gctl -j uplink show "$h" | jq -r .uplink.state) $(home)" = "up $h"
+	done
+fi
 
 # Switches relearn at once: with the guest silent, the fabric bridge's
 # entry for its MAC follows a drain to the new uplink's port by gonad's

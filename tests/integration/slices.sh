@@ -108,7 +108,12 @@ fi
 # Ceilings: one guest alone, iperf3 goodput within 0.90..1.00 of tx.max,
 # gona's counters within 3% of it on the wire from 1.5 s to 4.5 s of 6
 # (after slow start, and a second before the end even where a gonactl
-# takes half a second); then rx.max with -R.
+# takes half a second); then rx.max with -R. Three ceilings each way; in
+# the VM harness the lowest and the highest, the two ends of the range
+# for Debian's kernel (the middle one, which the build machine's run
+# measures, cost 15 s in each of the VM's three runs).
+ceilings="$(mb 50) $(mb 200) $(mb 800)"
+[ -n "${GONA_VM:-}" ] && ceilings="$(mb 50) $(mb 800)"
 # ceiling_run DIR: one 6 s run at g1's ceiling that way; sets got (its
 # goodput), rate and h (what gona dropped at g1's horizon meanwhile, EDT).
 ceiling_run() {
@@ -126,7 +131,7 @@ ceiling_run() {
 	got=$(goodput g1)
 }
 for dir in tx rx; do
-	for ceil in $(mb 50) $(mb 200) $(mb 800); do
+	for ceil in $ceilings; do
 		if [ $dir = tx ]; then
 			gset g1 tx.max ${ceil}M rx.max none
 		else
