@@ -22,7 +22,7 @@
 # received a frame of another guest's MAC (no ARP or neighbour discovery
 # runs, so every frame carrying a guest's MAC is that guest's: each
 # guest's namespace counts, with a sniffer per other guest, frames
-# carrying another guest's MAC); no broken file was ever taken; the last
+# naming another guest's MAC as an address); no broken file was ever taken; the last
 # gonad stops cleanly on SIGTERM (exit status 0) and gonad's log has no
 # crash. And the RSS and descriptors of the first half's gonad (never
 # killed), sampled about every 10 s: their growth after a minute of
@@ -141,7 +141,8 @@ for gn in g1 g2 g3 g4 g5 g6; do
 	i=$((i + 1))
 done
 # Sniffers: in each guest, one per other guest, counting frames that
-# carry that guest's MAC.
+# name that guest's MAC as an address (not its six bytes anywhere, which
+# a router solicitation's checksum and zeros can spell: sniffer.sh).
 sniffers=""
 for gn in $GUESTS; do
 	for other in $GUESTS; do

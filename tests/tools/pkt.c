@@ -12,6 +12,7 @@
 #include <netinet/udp.h>
 #include <poll.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,10 +35,11 @@ static void usage(void)
 		"       pkt clock\n"
 		"sniff prints how many frames the interface received (or sent: "
 		"out) in\nMILLISECONDS (or until a SIGTERM) carried MARKER: a "
-		"string, or "
-		"an IPv4 or IPv6\naddress or a MAC in binary (for arp: the "
-		"sender IP), and when the first and\nthe last came "
-		"(CLOCK_MONOTONIC, us; 0 if none), then how many of them "
+		"string, or an IPv4 or IPv6\naddress in binary (for arp: the "
+		"sender IP), or a MAC where the frame names\none (its "
+		"destination or source, ARP's sender or target, a neighbour\n"
+		"discovery option), and when the first and the last came "
+		"(CLOCK_MONOTONIC,\nus; 0 if none), then how many of them "
 		"carried a\n"
 		"VLAN tag and the VID of the last (0 if none); with "
 		"PKT_SHOW=N\n"
@@ -232,6 +234,7 @@ static uint64_t real_us(void)
 struct sniff {
 	const uint8_t *pat;
 	size_t plen;
+	bool mac; /* PAT is a MAC, matched where the frame names an address */
 	bool out;
 	int64_t real_to_mono;
 	int n, tagged, vid;
@@ -240,6 +243,83 @@ struct sniff {
 };
 
 static volatile sig_atomic_t stop_sniff;
+
+/*
+ * Where frame F (LEN bytes) names MAC as an address, -1 if nowhere: its
+ * destination or source, an ARP sender or target, or a link-layer
+ * address option of neighbour discovery. Not anywhere in its bytes: an
+ * ICMPv6 checksum ending in 02 and the zeros after it spell
+ * 02:00:00:00:00:01 (a router solicitation of one device in some 280,
+ * which a guest is sent as any multicast, at byte 57).
+ */
+static ptrdiff_t mac_at(const uint8_t *f, size_t len, const uint8_t *mac)
+{
+	const uint8_t *icmp;
+	size_t off = 14, o, ilen;
+	uint16_t type;
+
+	if (len < off)
+		return -1;
+	if (!memcmp(f, mac, 6) || !memcmp(f + 6, mac, 6))
+		return memcmp(f, mac, 6) ? 6 : 0;
+	type = (uint16_t)(f[12] << 8 | f[13]);
+	/* Tags the receive path left in the frame (all but the outer). */
+	while ((type == ETH_P_8021Q || type == ETH_P_8021AD) &&
+	       off + 4 <= len) {
+		type = (uint16_t)(f[off + 2] << 8 | f[off + 3]);
+		off += 4;
+	}
+	if (type == ETH_P_ARP) {
+		/* Ethernet and IPv4: the sender at 8, the target at 18. */
+		if (off + 28 > len || f[off + 4] != 6 || f[off + 5] != 4)
+			return -1;
+		if (!memcmp(f + off + 8, mac, 6))
+			return (ptrdiff_t)off + 8;
+		if (!memcmp(f + off + 18, mac, 6))
+			return (ptrdiff_t)off + 18;
+		return -1;
+	}
+	if (type != ETH_P_IPV6 || off + 40 + 4 > len ||
+	    f[off + 6] != IPPROTO_ICMPV6)
+		return -1;
+	icmp = f + off + 40;
+	ilen = len - off - 40;
+	/* Where the options start after each message's fixed part. */
+	switch (icmp[0]) {
+	case 133: /* router solicitation */
+		o = 8;
+		break;
+	case 134: /* router advertisement */
+		o = 16;
+		break;
+	case 135: /* neighbour solicitation */
+	case 136: /* neighbour advertisement */
+		o = 24;
+		break;
+	case 137: /* redirect */
+		o = 40;
+		break;
+	default:
+		return -1;
+	}
+	for (; o + 8 <= ilen && icmp[o + 1]; o += (size_t)icmp[o + 1] * 8)
+		/* Source (1) or target (2) link-layer address. */
+		if ((icmp[o] == 1 || icmp[o] == 2) &&
+		    !memcmp(icmp + o + 2, mac, 6))
+			return (ptrdiff_t)(off + 40 + o + 2);
+	return -1;
+}
+
+/* Where frame F (LEN bytes) carries the sniff's marker, -1 if nowhere. */
+static ptrdiff_t marker_at(const struct sniff *s, const uint8_t *f, size_t len)
+{
+	const uint8_t *m;
+
+	if (s->mac)
+		return mac_at(f, len, s->pat);
+	m = memmem(f, len, s->pat, s->plen);
+	return m ? m - f : -1;
+}
 
 static void on_stop(int sig)
 {
@@ -265,6 +345,7 @@ static uint64_t sniff_one(int fd, struct sniff *s, int flags)
 			     .msg_controllen = sizeof(cbuf) };
 	ssize_t len = recvmsg(fd, &mh, flags);
 	bool tagged = false;
+	ptrdiff_t where;
 	uint64_t at;
 	int vid = 0;
 
@@ -288,8 +369,10 @@ static uint64_t sniff_one(int fd, struct sniff *s, int flags)
 			vid = aux.tp_vlan_tci & 0xfff;
 		}
 	/* What the interface received, or what it sent. */
-	if ((from.sll_pkttype == PACKET_OUTGOING) != s->out ||
-	    !memmem(buf, (size_t)len, s->pat, s->plen))
+	if ((from.sll_pkttype == PACKET_OUTGOING) != s->out)
+		return at;
+	where = marker_at(s, buf, (size_t)len);
+	if (where < 0)
 		return at;
 	if (tagged) {
 		s->tagged++;
@@ -299,11 +382,9 @@ static uint64_t sniff_one(int fd, struct sniff *s, int flags)
 	if (!s->n++)
 		s->first = at;
 	if (s->show > 0) {
-		const uint8_t *m = memmem(buf, (size_t)len, s->pat, s->plen);
-
 		s->show--;
 		fprintf(stderr, "%llu us: %zd bytes, marker at %td:",
-			(unsigned long long)at, len, m - buf);
+			(unsigned long long)at, len, where);
 		for (ssize_t i = 0; i < len && i < 96; i++)
 			fprintf(stderr, "%s%02x", i % 4 ? "" : " ", buf[i]);
 		fputc('\n', stderr);
@@ -312,8 +393,9 @@ static uint64_t sniff_one(int fd, struct sniff *s, int flags)
 }
 
 /* Count frames containing MARKER (raw bytes, or an IPv4 address in
- * dotted form, matched as its four bytes, for ARP) for MILLISECONDS, or
- * until a SIGTERM: either way what the kernel queued before is counted. */
+ * dotted form, matched as its four bytes, for ARP; a MAC where the frame
+ * names an address) for MILLISECONDS, or until a SIGTERM: either way what
+ * the kernel queued before is counted. */
 static int do_sniff(int argc, char **argv)
 {
 	struct sigaction sa = { .sa_handler = on_stop };
@@ -339,6 +421,7 @@ static int do_sniff(int argc, char **argv)
 	} else if (strlen(argv[2]) == 17 && argv[2][2] == ':') {
 		parse_mac(argv[2], pat);
 		s.plen = 6;
+		s.mac = true;
 	} else if (inet_pton(AF_INET6, argv[2], &a6) == 1) {
 		memcpy(pat, &a6, 16);
 		s.plen = 16;
