@@ -21,8 +21,14 @@
  * preallocated: a preallocated element replaced or deleted goes back to
  * the free list at once, and may hold another key's value while a
  * program on another CPU still reads it (a guest's frame judged by
- * another guest's entry). Without preallocation it is freed after an RCU
- * grace period. The rare writes pay an allocation.
+ * another guest's entry). Before Linux 6.1 an element not preallocated
+ * was freed after an RCU grace period. Since 6.1 (hash maps on
+ * bpf_mem_alloc, Debian 12's kernel included) it goes to the per-CPU
+ * free list of the CPU that freed it, which that CPU's next allocation
+ * takes at once: gonad's next insert on the same CPU may reuse it while
+ * a program still reads it, a window of one program's reads as with
+ * preallocation. Not closed yet (a program's reads of an entry are not
+ * checked against a reuse). The rare writes pay an allocation.
  */
 
 struct {
