@@ -19,12 +19,12 @@
 # fabric; the data path's maps hold exactly the six guests, every guest
 # interface has its program and the deleted g7's none, every guest class
 # of the uplinks' HTB trees is one of theirs; no guest ever
-# received a frame of another guest's MAC (no ARP or neighbour discovery
-# runs, so every frame carrying a guest's MAC is that guest's: each
-# guest's namespace counts, with a sniffer per other guest, frames
-# naming another guest's MAC as an address); no broken file was ever taken; the last
-# gonad stops cleanly on SIGTERM (exit status 0) and gonad's log has no
-# crash. And the RSS and descriptors of the first half's gonad (never
+# received a frame of another guest's MAC (the guests run no ARP or
+# neighbour discovery, so every frame naming a guest's MAC as an address
+# is that guest's: each guest's namespace counts, with a sniffer per
+# other guest, frames naming another guest's MAC); no broken file was
+# ever taken; the last gonad stops cleanly on SIGTERM (exit status 0)
+# and gonad's log has no crash. And the RSS and descriptors of the first half's gonad (never
 # killed), sampled about every 10 s: their growth after a minute of
 # warm-up (a quarter of the run if shorter). At each of those samples,
 # during the faults: the data path's MAC entries of g1..g6 name their own
