@@ -44,6 +44,7 @@
 static int fill_guest(struct gona_bench *skel, __u32 i, __u32 ifindex)
 {
 	struct gona_guest g = { .id = i,
+				.ifindex = ifindex,
 				.priority = 0x10000 | (i + 1),
 				.flags = GONA_GF_PLACED,
 				.n_uplinks = 1 };
@@ -68,8 +69,8 @@ static int fill_guest(struct gona_bench *skel, __u32 i, __u32 ifindex)
 	k6.addr[14] = (__u8)((i + 1) >> 8);
 	k6.addr[15] = (__u8)(i + 1);
 
-	r = bpf_map__update_elem(skel->maps.guests, &ifindex, sizeof(ifindex),
-				 &g, sizeof(g), BPF_ANY);
+	r = bpf_map__update_elem(skel->maps.guests, &i, sizeof(i), &g,
+				 sizeof(g), BPF_ANY);
 	r = r ?: mac_filter_add(skel->maps.guest_mac_filter, g.mac);
 	r = r
 		    ?: bpf_map__update_elem(skel->maps.guest_by_mac, &mk,
@@ -201,15 +202,15 @@ static int measure(struct bpf_program *prog, int ifindex, const __u8 *frame,
 
 /* Guest 0 spread over every uplink; flow table on (its flow's entry found
  * at every packet but the first) or off (GONA_GLF_HASH_FLOWS). */
-static int set_spread(struct gona_bench *skel, int guest_ifindex, __u32 glflags)
+static int set_spread(struct gona_bench *skel, __u32 glflags)
 {
-	__u32 ifindex = (__u32)guest_ifindex, zero = 0;
+	__u32 zero = 0;
 	struct gona_globals gl;
 	struct gona_guest g;
 	int r;
 
-	r = bpf_map__lookup_elem(skel->maps.guests, &ifindex, sizeof(ifindex),
-				 &g, sizeof(g), 0);
+	r = bpf_map__lookup_elem(skel->maps.guests, &zero, sizeof(zero), &g,
+				 sizeof(g), 0);
 	r = r
 		    ?: bpf_map__lookup_elem(skel->maps.globals, &zero,
 					    sizeof(zero), &gl, sizeof(gl), 0);
@@ -220,8 +221,8 @@ static int set_spread(struct gona_bench *skel, int guest_ifindex, __u32 glflags)
 	for (unsigned int s = 0; s < GONA_SPREAD_SLOTS; s++)
 		g.slots[s] = (__u8)(s % N_UPLINKS);
 	gl.flags = glflags;
-	r = bpf_map__update_elem(skel->maps.guests, &ifindex, sizeof(ifindex),
-				 &g, sizeof(g), BPF_ANY);
+	r = bpf_map__update_elem(skel->maps.guests, &zero, sizeof(zero), &g,
+				 sizeof(g), BPF_ANY);
 	return r
 		       ?: bpf_map__update_elem(skel->maps.globals, &zero,
 					       sizeof(zero), &gl, sizeof(gl),
@@ -233,12 +234,12 @@ static int spread_costs(struct gona_bench *skel, int guest, const __u8 *frame,
 {
 	double t_table, t_hash;
 
-	if (set_spread(skel, guest, 0) ||
-	    measure(skel->progs.gona_guest_tx, guest, frame, len,
-		    TC_ACT_REDIRECT, &t_table) ||
-	    set_spread(skel, guest, GONA_GLF_HASH_FLOWS) ||
-	    measure(skel->progs.gona_guest_tx, guest, frame, len,
-		    TC_ACT_REDIRECT, &t_hash)) {
+	if (set_spread(skel, 0) ||
+	    measure(skel->progs.bench_tx, guest, frame, len, TC_ACT_REDIRECT,
+		    &t_table) ||
+	    set_spread(skel, GONA_GLF_HASH_FLOWS) ||
+	    measure(skel->progs.bench_tx, guest, frame, len, TC_ACT_REDIRECT,
+		    &t_hash)) {
 		fprintf(stderr, "bpf_cost: cannot measure a spread guest\n");
 		return -1;
 	}
@@ -257,16 +258,16 @@ static int set_vlan(struct gona_bench *skel, int guest_ifindex, __u16 vid)
 	struct gona_mac_key mk = { 0 };
 	int r;
 
-	r = bpf_map__lookup_elem(skel->maps.guests, &ifindex, sizeof(ifindex),
-				 &g, sizeof(g), 0);
+	r = bpf_map__lookup_elem(skel->maps.guests, &id, sizeof(id), &g,
+				 sizeof(g), 0);
 	if (r)
 		return r;
 	memcpy(mk.addr, g.mac, 6);
 	g.vlan = vid;
 	port = (struct gona_port){ .ifindex = ifindex, .id = id, .vlan = vid };
 	skel->bss->bench_rx_vid = vid;
-	r = bpf_map__update_elem(skel->maps.guests, &ifindex, sizeof(ifindex),
-				 &g, sizeof(g), BPF_ANY);
+	r = bpf_map__update_elem(skel->maps.guests, &id, sizeof(id), &g,
+				 sizeof(g), BPF_ANY);
 	r = r ?: mac_filter_add(skel->maps.guest_mac_filter, g.mac);
 	return r
 		       ?: bpf_map__update_elem(skel->maps.guest_by_mac, &mk,
@@ -368,7 +369,7 @@ static int breakdown(struct gona_bench *skel, int guest, const __u8 *frame,
 		struct bpf_program *prog;
 		const char *what;
 	} stage[] = {
-		{ skel->progs.stage_guest, "the guest's entry (by ifindex)" },
+		{ skel->progs.stage_guest, "the guest's entry (by classid)" },
 		{ skel->progs.stage_checks, "+ VLAN and anti-spoofing checks" },
 		{ skel->progs.stage_dest, "+ destination among the guests" },
 	};
@@ -419,7 +420,7 @@ static int among(__u32 n, int guest, const int *uplink, const __u8 *frame,
 			"bpf_cost: %u guests: cannot load or fill: %s\n", n,
 			strerror(r < 0 ? -r : r));
 	else
-		r = measure(skel->progs.gona_guest_tx, guest, frame, len,
+		r = measure(skel->progs.bench_tx, guest, frame, len,
 			    TC_ACT_REDIRECT, t);
 	gona_bench__destroy(skel);
 	return r;
@@ -472,8 +473,8 @@ int main(void)
 		goto out;
 	}
 
-	if (measure(skel->progs.gona_guest_tx, guest, frame, len,
-		    TC_ACT_REDIRECT, &t_gona) ||
+	if (measure(skel->progs.bench_tx, guest, frame, len, TC_ACT_REDIRECT,
+		    &t_gona) ||
 	    measure(ro->progs.redirect_only, guest, frame, len, TC_ACT_REDIRECT,
 		    &t_ro))
 		goto out;

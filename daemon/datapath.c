@@ -25,8 +25,11 @@
 /* The programs read these layouts; a change here must be a change there. */
 _Static_assert(sizeof(struct gona_counters) == 32 + 8 * GONA_DROP_SLOTS,
 	       "gona_counters layout");
-_Static_assert(sizeof(struct gona_guest) == 28 + GONA_SPREAD_SLOTS,
+_Static_assert(sizeof(struct gona_guest) == 32 + GONA_SPREAD_SLOTS,
 	       "gona_guest layout");
+_Static_assert(offsetof(struct gona_guest, ifindex) == 28 + GONA_SPREAD_SLOTS,
+	       "gona_guest.ifindex");
+_Static_assert(GONA_GUESTS_LIMIT < 0xffff, "a guest's id in a classid minor");
 _Static_assert(offsetof(struct gona_guest, ip4) == 24 + GONA_SPREAD_SLOTS,
 	       "gona_guest.ip4");
 _Static_assert(offsetof(struct gona_guest, mac) == 8, "gona_guest.mac");
@@ -537,20 +540,47 @@ void dp_close(struct dp *dp, bool keep_pins)
 	free(dp);
 }
 
-int dp_attach(struct dp *dp, int ifindex, enum dp_role role, bool *made_clsact)
+/* PROG's filter on the clsact ingress of IFINDEX: a guest's through TC,
+ * with its classid; an uplink's through libbpf. */
+static int attach_filter(struct tc *tc, int ifindex, struct bpf_program *prog,
+			 enum dp_role role, uint32_t id)
+{
+	/* REPLACE: a filter a previous gonad left is swapped atomically for
+	 * ours, so no frame passes unfiltered during a takeover. */
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+		    .attach_point = BPF_TC_INGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = GONA_TC_HANDLE,
+		    .priority = GONA_TC_PRIO, .flags = BPF_TC_F_REPLACE,
+		    .prog_fd = bpf_program__fd(prog));
+	struct bpf_prog_info info = { 0 };
+	__u32 len = sizeof(info);
+	char name[BPF_OBJ_NAME_LEN + 16];
+	int r;
+
+	if (role == DP_UPLINK)
+		return bpf_tc_attach(&hook, &opts);
+	/* Named as libbpf names the uplinks', for tc filter show. */
+	r = bpf_obj_get_info_by_fd(opts.prog_fd, &info, &len);
+	if (r)
+		return r;
+	snprintf(name, sizeof(name), "%s:[%u]", bpf_program__name(prog),
+		 info.id);
+	return tc_bpf_ingress(tc, ifindex, GONA_TC_HANDLE, GONA_TC_PRIO,
+			      opts.prog_fd, name, GONA_GUEST_CLASSID(id));
+}
+
+int dp_attach(struct dp *dp, struct tc *tc, int ifindex, enum dp_role role,
+	      uint32_t id, bool *made_clsact)
 {
 	struct bpf_program *prog = role == DP_GUEST
 					   ? dp->skel->progs.gona_guest_tx
 					   : dp->skel->progs.gona_uplink_rx;
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
 		    .attach_point = BPF_TC_INGRESS);
-	/* REPLACE: a filter a previous gonad left is swapped atomically for
-	 * ours, so no frame passes unfiltered during a takeover. */
-	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = GONA_TC_HANDLE,
-		    .priority = GONA_TC_PRIO, .flags = BPF_TC_F_REPLACE,
-		    .prog_fd = bpf_program__fd(prog));
 	int r;
 
+	if (role == DP_GUEST && id >= dp->max_guests)
+		return -ERANGE;
 	clsact_may_exist = true;
 	clsact_said[0] = '\0';
 	r = bpf_tc_hook_create(&hook);
@@ -560,7 +590,7 @@ int dp_attach(struct dp *dp, int ifindex, enum dp_role role, bool *made_clsact)
 	if (r && r != -EEXIST)
 		return r;
 	*made_clsact = r == 0;
-	r = bpf_tc_attach(&hook, &opts);
+	r = attach_filter(tc, ifindex, prog, role, id);
 	if (r && *made_clsact) {
 		hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
 		bpf_tc_hook_destroy(&hook);
@@ -649,18 +679,19 @@ int dp_set_globals(struct dp *dp, const struct gona_globals *gl)
 		      sizeof(*gl));
 }
 
-int dp_set_guest(struct dp *dp, int ifindex, const struct gona_guest *v)
+int dp_set_guest(struct dp *dp, uint32_t id, const struct gona_guest *v)
 {
-	__u32 key = (__u32)ifindex;
-
-	return update(dp->skel->maps.guests, &key, sizeof(key), v, sizeof(*v));
+	if (id >= dp->max_guests)
+		return -ERANGE;
+	return update(dp->skel->maps.guests, &id, sizeof(id), v, sizeof(*v));
 }
 
-int dp_del_guest(struct dp *dp, int ifindex)
+/* An entry of no interface: a frame its filter still runs for drops. */
+int dp_del_guest(struct dp *dp, uint32_t id)
 {
-	__u32 key = (__u32)ifindex;
+	struct gona_guest none = { .id = id };
 
-	return delete (dp->skel->maps.guests, &key, sizeof(key));
+	return dp_set_guest(dp, id, &none);
 }
 
 static struct gona_mac_key mac_key(const uint8_t mac[6])
@@ -1001,24 +1032,58 @@ static int zero_percpu(struct dp *dp, struct bpf_map *map, __u32 from, __u32 to)
 	return r;
 }
 
+/* Every entry of `guests`, max_guests of them, in batches: NULL, or
+ * what the kernel refused (*ERR). */
+static struct gona_guest *read_guests(struct dp *dp, int *err)
+{
+	size_t n = dp->max_guests;
+	struct gona_guest *v = calloc(n, sizeof(*v));
+	__u32 *keys = calloc(n, sizeof(*keys));
+	__u32 batch = 0, count;
+	size_t got = 0;
+	int fd = bpf_map__fd(dp->skel->maps.guests), r = 0;
+
+	if (!v || !keys) {
+		r = -ENOMEM;
+		goto out;
+	}
+	while (got < n) {
+		LIBBPF_OPTS(bpf_map_batch_opts, opts);
+
+		count = (__u32)(n - got);
+		r = bpf_map_lookup_batch(fd, got ? &batch : NULL, &batch,
+					 keys + got, v + got, &count, &opts);
+		got += count;
+		if (r == -ENOENT) {
+			r = 0;
+			break;
+		}
+		if (r)
+			break;
+	}
+out:
+	free(keys);
+	if (r) {
+		free(v);
+		v = NULL;
+	}
+	*err = r;
+	return v;
+}
+
 int dp_read_guest_homes(struct dp *dp, uint32_t *homes)
 {
-	struct bpf_map *map = dp->skel->maps.guests;
-	__u32 key, next;
-	bool first = true;
+	struct gona_guest *v;
+	int r;
 
 	memset(homes, 0, dp->max_guests * sizeof(*homes));
-	while (!bpf_map__get_next_key(map, first ? NULL : &key, &next,
-				      sizeof(next))) {
-		struct gona_guest v;
-
-		key = next;
-		first = false;
-		if (!bpf_map__lookup_elem(map, &key, sizeof(key), &v, sizeof(v),
-					  0) &&
-		    v.id < dp->max_guests)
-			homes[v.id] = v.homes;
-	}
+	v = read_guests(dp, &r);
+	if (!v)
+		return r;
+	for (uint32_t id = 0; id < dp->max_guests; id++)
+		if (v[id].ifindex)
+			homes[id] = v[id].homes;
+	free(v);
 	return 0;
 }
 
@@ -1164,13 +1229,35 @@ int dp_prune_guests(struct dp *dp, const struct gonad *g)
 	return r;
 }
 
+/* The entries of `guests` that name an interface no guest of that id is
+ * attached to now are cleared. */
+static int prune_guests(struct dp *dp, const struct gonad *g)
+{
+	__u32 *ifindex = calloc(dp->max_guests, sizeof(*ifindex));
+	struct gona_guest *v;
+	int r = -ENOMEM;
+
+	v = ifindex ? read_guests(dp, &r) : NULL;
+	for (size_t i = 0; v && i < g->n_guests; i++) {
+		const struct guest *gu = g->guests[i];
+
+		if (gu->attached && gu->id < dp->max_guests)
+			ifindex[gu->id] = (__u32)gu->ifindex;
+	}
+	for (uint32_t id = 0; v && id < dp->max_guests && !r; id++)
+		if (v[id].ifindex && v[id].ifindex != ifindex[id])
+			r = dp_del_guest(dp, id);
+	free(ifindex);
+	free(v);
+	return r;
+}
+
 int dp_prune(struct dp *dp, const struct gonad *g)
 {
 	struct gona_skel_maps {
 		struct bpf_map *map;
 		bool (*owns)(const struct gonad *, const void *);
 	} maps[] = {
-		{ dp->skel->maps.guests, owns_guest_ifindex },
 		{ dp->skel->maps.guest_by_mac, owns_mac },
 		{ dp->skel->maps.guest_ip4, owns_ip4 },
 		{ dp->skel->maps.guest_ip6, owns_ip6 },
@@ -1181,6 +1268,7 @@ int dp_prune(struct dp *dp, const struct gonad *g)
 	int r = 0;
 
 	dp->mac_filter_stale = true;
+	r = prune_guests(dp, g);
 	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]) && !r; i++)
 		r = prune(maps[i].map, g, maps[i].owns);
 	return r;

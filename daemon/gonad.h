@@ -350,7 +350,11 @@ int dp_zero_uplink_stats(struct dp *dp, unsigned int slot);
 /* The uplinks the data path sends each guest to, by guest id (HOMES has
  * dp_max_guests entries, 0 where the data path has no guest). */
 int dp_read_guest_homes(struct dp *dp, uint32_t *homes);
-int dp_attach(struct dp *dp, int ifindex, enum dp_role role, bool *made_clsact);
+/* The data path's filter on IFINDEX's ingress, replacing one a previous
+ * gonad left; a clsact qdisc made for it sets *MADE_CLSACT. A guest's
+ * filter (TC given) carries its id, ID, as its classid. */
+int dp_attach(struct dp *dp, struct tc *tc, int ifindex, enum dp_role role,
+	      uint32_t id, bool *made_clsact);
 int dp_detach(struct dp *dp, int ifindex, bool destroy_clsact);
 int dp_set_uplink(struct dp *dp, unsigned int slot, int old_ifindex,
 		  const struct gona_uplink *u);
@@ -358,8 +362,10 @@ int dp_set_globals(struct dp *dp, const struct gona_globals *gl);
 /* The uplink SLOTS (a bit each) that are VFs of PF PF_IFINDEX, whose
  * carrier the tracer follows for them; 0 removes it. */
 int dp_set_vf_pf(struct dp *dp, int pf_ifindex, uint32_t slots);
-int dp_set_guest(struct dp *dp, int ifindex, const struct gona_guest *v);
-int dp_del_guest(struct dp *dp, int ifindex);
+/* Guest ID's entry, V->ifindex its interface; deleting it leaves an
+ * entry of no interface, whose filter drops every frame. */
+int dp_set_guest(struct dp *dp, uint32_t id, const struct gona_guest *v);
+int dp_del_guest(struct dp *dp, uint32_t id);
 int dp_set_mac(struct dp *dp, const uint8_t mac[6], const struct gona_port *p);
 int dp_del_mac(struct dp *dp, const uint8_t mac[6]);
 /* Clear the data path's MAC filter of the bits of MACs deleted since it
@@ -555,6 +561,15 @@ int tc_root_qdisc(struct tc *tc, int ifindex, uint32_t handle, const char *kind,
 int tc_root_del(struct tc *tc, int ifindex);
 /* Whether the device's root qdisc is of KIND with HANDLE. */
 bool tc_root_is(struct tc *tc, int ifindex, uint32_t handle, const char *kind);
+/*
+ * A BPF filter on IFINDEX's clsact ingress with HANDLE and PRIO: program
+ * PROG_FD, named NAME as tc shows it, in direct-action mode, with
+ * CLASSID, which cls_bpf gives the program in skb->tc_classid (libbpf's
+ * bpf_tc_attach sets none). One there with that handle and priority is
+ * replaced atomically.
+ */
+int tc_bpf_ingress(struct tc *tc, int ifindex, uint32_t handle, uint32_t prio,
+		   int prog_fd, const char *name, uint32_t classid);
 
 /*
  * qos.c: the slices, enforced by one backend chosen at start (qos_htb.c,

@@ -85,7 +85,7 @@ struct gona_port guest_port(const struct guest *gu, int ifindex)
  * 0, or what the kernel refused it with. */
 int state_push_guest(struct gonad *g, struct guest *gu)
 {
-	struct gona_guest v = { .id = gu->id };
+	struct gona_guest v = { .id = gu->id, .ifindex = (__u32)gu->ifindex };
 	int r;
 
 	if (!gu->ifindex)
@@ -113,7 +113,7 @@ int state_push_guest(struct gonad *g, struct guest *gu)
 	if (gu->pushed_ifindex == gu->ifindex &&
 	    !memcmp(&gu->pushed, &v, sizeof(v)))
 		return 0;
-	r = dp_set_guest(g->dp, gu->ifindex, &v);
+	r = dp_set_guest(g->dp, gu->id, &v);
 	if (r) {
 		/* Said once; state_retry writes it again at each sample. */
 		if (!gu->push_failed)

@@ -290,7 +290,7 @@ static int uplink_attach(struct gonad *g, struct uplink *u, int ifindex,
 	r = dp_set_uplink(g->dp, u->slot, 0, &v);
 	if (r)
 		goto err;
-	r = dp_attach(g->dp, ifindex, DP_UPLINK, &u->made_clsact);
+	r = dp_attach(g->dp, NULL, ifindex, DP_UPLINK, 0, &u->made_clsact);
 	if (r)
 		goto err;
 	u->made_clsact |= (was & GONA_OWN_CLSACT) != 0;
@@ -445,7 +445,7 @@ void guest_detach(struct gonad *g, struct guest *gu, bool gone)
 	gu->ifindex = 0;
 	dp_set_mac(g->dp, gu->conf.mac, &p);
 	push_flood(g, gu);
-	dp_del_guest(g->dp, old);
+	dp_del_guest(g->dp, gu->id);
 	gu->pushed_ifindex = 0;
 }
 
@@ -484,7 +484,8 @@ static void guest_attach(struct gonad *g, struct guest *gu, int ifindex)
 	if (!r)
 		r = dp_set_mac(g->dp, gu->conf.mac, &p);
 	if (!r)
-		r = dp_attach(g->dp, ifindex, DP_GUEST, &gu->made_clsact);
+		r = dp_attach(g->dp, g->tc, ifindex, DP_GUEST, gu->id,
+			      &gu->made_clsact);
 	if (r) {
 		/* Said once; state_retry tries again at each sample. */
 		if (gu->retry_ifindex != ifindex)
@@ -494,7 +495,7 @@ static void guest_attach(struct gonad *g, struct guest *gu, int ifindex)
 		gu->retry_ifindex = ifindex;
 		p.ifindex = 0;
 		dp_set_mac(g->dp, gu->conf.mac, &p);
-		dp_del_guest(g->dp, ifindex);
+		dp_del_guest(g->dp, gu->id);
 		gu->pushed_ifindex = 0;
 		gu->ifindex = 0;
 		return;

@@ -1,10 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /* Traffic control objects through libnl: the qdiscs and classes gonad's
- * QoS backends build, created, changed and removed without running tc. */
+ * QoS backends build, and the data path's filter of a guest, created,
+ * changed and removed without running tc. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <linux/if_ether.h>
+#include <linux/pkt_cls.h>
 #include <linux/pkt_sched.h>
+#include <linux/rtnetlink.h>
 
 #include <netlink/netlink.h>
 #include <netlink/attr.h>
@@ -246,4 +251,39 @@ int tc_class_minors(struct tc *tc, int ifindex, uint32_t major, uint32_t from,
 	}
 	nl_cache_free(cache);
 	return 0;
+}
+
+int tc_bpf_ingress(struct tc *tc, int ifindex, uint32_t handle, uint32_t prio,
+		   int prog_fd, const char *name, uint32_t classid)
+{
+	struct tcmsg t = {
+		.tcm_family = AF_UNSPEC,
+		.tcm_ifindex = ifindex,
+		.tcm_handle = handle,
+		.tcm_parent = TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS),
+		.tcm_info = TC_H_MAKE(prio << 16, htons(ETH_P_ALL)),
+	};
+	/* REPLACE: an existing filter of that handle and priority (a
+	 * previous gonad's) is swapped atomically, never absent meanwhile. */
+	struct nl_msg *m = nlmsg_alloc_simple(RTM_NEWTFILTER,
+					      NLM_F_CREATE | NLM_F_REPLACE);
+	struct nlattr *opts = NULL;
+	int r = -EMSGSIZE;
+
+	if (!m)
+		return -ENOMEM;
+	if (nlmsg_append(m, &t, sizeof(t), NLMSG_ALIGNTO) < 0 ||
+	    nla_put_string(m, TCA_KIND, "bpf") < 0 ||
+	    !(opts = nla_nest_start(m, TCA_OPTIONS)) ||
+	    nla_put_u32(m, TCA_BPF_FD, (uint32_t)prog_fd) < 0 ||
+	    nla_put_string(m, TCA_BPF_NAME, name) < 0 ||
+	    nla_put_u32(m, TCA_BPF_FLAGS, TCA_BPF_FLAG_ACT_DIRECT) < 0 ||
+	    nla_put_u32(m, TCA_BPF_CLASSID, classid) < 0 ||
+	    nla_nest_end(m, opts) < 0) {
+		nlmsg_free(m);
+		return r;
+	}
+	/* Sent, acknowledged and freed. */
+	r = nl_send_sync(tc->sk, m);
+	return r < 0 ? nl_err(r) : 0;
 }

@@ -8,6 +8,7 @@
 #include <bpf/bpf_helpers.h>
 
 #include "ebpf/gona_shared.h"
+#include "ebpf/parse.h"
 
 /* What one frame is on the wire: a GSO packet is several frames. */
 struct gona_wire {
@@ -18,16 +19,18 @@ struct gona_wire {
 /*
  * HTB charges a GSO packet its length plus the headers of every segment
  * after the first (qdisc_pkt_len_init), so gona's rates count the same way.
- * HDR_LEN is the L2+L3+L4 header length, read only for GSO packets.
+ * The L2+L3+L4 header length is parsed only for GSO packets, whose headers
+ * the stack (or GRO) made linear.
  */
-static __always_inline void gona_wire_set(struct gona_wire *w,
-					  const struct __sk_buff *skb,
-					  __u32 segs, __u32 hdr_len)
+static __always_inline void gona_wire_read(struct __sk_buff *skb,
+					   struct gona_wire *w)
 {
+	__u32 segs = skb->gso_segs;
+
 	w->bytes = skb->len;
 	w->packets = 1;
 	if (segs > 1) {
-		w->bytes += (__u64)(segs - 1) * hdr_len;
+		w->bytes += (__u64)(segs - 1) * gona_hdr_len(skb);
 		w->packets = segs;
 	}
 }
@@ -73,8 +76,14 @@ static __always_inline int gona_verdict(void *stats, __u32 idx, int ret)
 		return ret;
 	reason = -ret;
 	c = bpf_map_lookup_elem(stats, &idx);
-	if (c && reason < GONA_DROP_SLOTS)
-		c->drops[reason]++;
+	if (c && reason < GONA_DROP_SLOTS) {
+		/* Masked too, the compiler kept from knowing it is a no-op:
+		 * Linux 6.1's verifier loses the upper half of a register
+		 * negated in 32 bits (-mcpu=v3), which a 32-bit comparison
+		 * does not bound, and would refuse the index. */
+		asm volatile("" : "+r"(reason));
+		c->drops[reason & (GONA_DROP_SLOTS - 1)]++;
+	}
 	return TC_ACT_SHOT;
 }
 

@@ -323,8 +323,7 @@ static __always_inline int gona_to_guest(struct __sk_buff *skb,
 
 /* The guest's own MAC and addresses, checked on the linear bytes. */
 static __always_inline int gona_guest_check(struct __sk_buff *skb,
-					    const struct gona_guest *g,
-					    __u32 *l4_off, __u8 *l4_proto)
+					    const struct gona_guest *g)
 {
 	void *data = (void *)(long)skb->data;
 	void *data_end = (void *)(long)skb->data_end;
@@ -341,9 +340,9 @@ static __always_inline int gona_guest_check(struct __sk_buff *skb,
 	case bpf_htons(ETH_P_8021AD):
 		return -GONA_DROP_VLAN;
 	case bpf_htons(ETH_P_IP):
-		return gona_check_ip4(data, data_end, g, l4_off, l4_proto);
+		return gona_check_ip4(data, data_end, g);
 	case bpf_htons(ETH_P_IPV6):
-		return gona_check_ip6(data, data_end, g, l4_off, l4_proto);
+		return gona_check_ip6(data, data_end, g);
 	case bpf_htons(ETH_P_ARP):
 		return gona_check_arp(data, data_end, g);
 	default:
@@ -360,31 +359,25 @@ static __always_inline int gona_guest_tx_frame(struct __sk_buff *skb,
 	struct gona_wire wire;
 	void *data, *data_end;
 	struct ethhdr *eth;
-	__u32 l4_off = ETH_HLEN, segs, hdr_len;
-	__u8 l4_proto = 0;
 	bool group;
 	int ret, vid;
 
 	vid = gona_guest_vid(skb, g);
 	if (vid < 0)
 		return vid;
-	ret = gona_guest_check(skb, g, &l4_off, &l4_proto);
+	ret = gona_guest_check(skb, g);
 	/* Headers cut short in the linear area, with more in the frame. */
 	if (ret == -GONA_DROP_MALFORMED && gona_pull_more(skb))
-		ret = gona_guest_check(skb, g, &l4_off, &l4_proto);
+		ret = gona_guest_check(skb, g);
 	if (ret < 0)
 		return ret;
 
+	gona_wire_read(skb, &wire);
 	data = (void *)(long)skb->data;
 	data_end = (void *)(long)skb->data_end;
 	eth = data;
 	if ((void *)(eth + 1) > data_end)
 		return -GONA_DROP_MALFORMED;
-	segs = skb->gso_segs;
-	hdr_len = 0;
-	if (segs > 1)
-		hdr_len = gona_l4_hdr_end(data, data_end, l4_off, l4_proto);
-	gona_wire_set(&wire, skb, segs, hdr_len);
 	group = gona_mac_is_group(eth->h_dest);
 	gona_mac_key_set(&dst, eth->h_dest);
 	if (group) {
@@ -402,30 +395,51 @@ static __always_inline int gona_guest_tx_frame(struct __sk_buff *skb,
 }
 
 /*
- * tc ingress of a guest interface: what the guest sends. gonad attaches
- * this program only after the guest's entry is written and removes it
- * before the entry, so an interface it does not know is one whose entry
- * could not be written: its frames are dropped (fail closed), never let
- * past the anti-spoofing checks into the fabric or the driver domain.
+ * The classid of the filter the program runs from, which cls_bpf puts in
+ * skb->tc_classid. BPF_PROG_TEST_RUN cannot set that field, so the
+ * GONA_TEST build takes it from cb[0], where its tests put it.
  */
-SEC("tc")
-int gona_guest_tx(struct __sk_buff *skb)
+static __always_inline __u32 gona_classid(const struct __sk_buff *skb)
 {
-	struct gona_guest *g;
-	__u32 ifindex = skb->ifindex;
+#ifdef GONA_TEST
+	return skb->cb[0];
+#else
+	return skb->tc_classid;
+#endif
+}
 
-	g = bpf_map_lookup_elem(&guests, &ifindex);
+/* The guest whose filter runs the program, by the filter's classid;
+ * NULL if that guest's entry is not this interface's. */
+static __always_inline struct gona_guest *gona_guest_of(
+	const struct __sk_buff *skb)
+{
+	__u32 id = GONA_GUEST_OF_CLASSID(gona_classid(skb));
+	struct gona_guest *g = bpf_map_lookup_elem(&guests, &id);
+
+	return g && g->ifindex == skb->ifindex ? g : NULL;
+}
+
+/*
+ * tc ingress of a guest interface: what the guest sends. gonad writes the
+ * guest's entry before it attaches this program and clears it after it
+ * removes it, so a frame whose entry is not found is one of an interface
+ * whose entry could not be written, or was cleared: it is dropped (fail
+ * closed), never let past the anti-spoofing checks into the fabric or
+ * the driver domain.
+ */
+static __always_inline int gona_guest_tx_run(struct __sk_buff *skb)
+{
+	struct gona_guest *g = gona_guest_of(skb);
+
 	if (!g)
 		return TC_ACT_SHOT;
 	return gona_verdict(&guest_stats, g->id, gona_guest_tx_frame(skb, g));
 }
 
-static __always_inline void gona_rx_wire(struct __sk_buff *skb,
-					 struct gona_wire *w)
+SEC("tc")
+int gona_guest_tx(struct __sk_buff *skb)
 {
-	__u32 segs = skb->gso_segs;
-
-	gona_wire_set(w, skb, segs, segs > 1 ? gona_hdr_len(skb) : 0);
+	return gona_guest_tx_run(skb);
 }
 
 /*
@@ -484,7 +498,7 @@ static __always_inline int gona_uplink_rx_frame(struct __sk_buff *skb,
 		gl = gona_globals();
 		if (!gl || !gona_bcast_from(gl, skb->ifindex, slot))
 			return -GONA_DROP_BCAST_DUP;
-		gona_rx_wire(skb, &wire);
+		gona_wire_read(skb, &wire);
 		gona_flood(skb, gl->n_flood, 0, &wire, vid);
 		gona_count_rx(&uplink_stats, slot, &wire);
 		/* On to the driver domain's stack, tagged as it came. */
@@ -504,7 +518,7 @@ static __always_inline int gona_uplink_rx_frame(struct __sk_buff *skb,
 		return -GONA_DROP_GUEST_ABSENT;
 	if (gona_vlan_set(skb, tagged, vid))
 		return -GONA_DROP_VLAN;
-	gona_rx_wire(skb, &wire);
+	gona_wire_read(skb, &wire);
 	gona_count_rx(&uplink_stats, slot, &wire);
 	gona_count_rx(&guest_stats, port->id, &wire);
 	return gona_redirect(skb, port->ifindex, false);

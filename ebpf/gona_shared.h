@@ -64,7 +64,13 @@ struct gona_counters {
 #define GONA_GF_PLACED 0x01 /* the guest has at least one uplink */
 #define GONA_GF_PACED 0x02 /* EDT: stamp its frames from the pacing map */
 
-/* guests: key __u32 ifindex of the guest interface. */
+/*
+ * guests: an array indexed by guest id. The filter on a guest's interface
+ * carries GONA_GUEST_CLASSID(id), which cls_bpf puts in skb->tc_classid
+ * before the program runs: an indexed read, not a hash look-up, finds the
+ * entry, and the entry's ifindex must be the interface the frame came in
+ * on (an id's entry cleared or given to another interface drops it).
+ */
 struct gona_guest {
 	__u32 id; /* index into guest_stats and the address maps */
 	__u32 priority; /* skb->priority given to its frames (HTB class), 0 none
@@ -82,6 +88,7 @@ struct gona_guest {
 	 * most of its frames, checked without a look-up. gonad writes it
 	 * before the address leaves guest_ip4. */
 	__be32 ip4;
+	__u32 ifindex; /* its interface; 0: no interface, its frames dropped */
 };
 
 /*
@@ -132,16 +139,26 @@ struct gona_mac_filter {
 	__u64 bits[GONA_MAC_FILTER_BITS / 64];
 };
 
-/* The filter's bit for K (pad zero): its 48 bits folded to 32 and mixed
- * by a multiplication (Fibonacci hashing), whose top bits are the index.
- * The same in the data path and in gonad (one byte order: one host). */
+/* The filter's bit for a MAC whose first four bytes read as LO and last
+ * two as HI (in the host's byte order: one host): its 48 bits folded to
+ * 32 and mixed by a multiplication (Fibonacci hashing), whose top bits
+ * are the index. */
+static inline __u32 gona_mac_hash_words(__u32 lo, __u16 hi)
+{
+	return (lo ^ hi) * 2654435761u >> (32 - GONA_MAC_FILTER_SHIFT);
+}
+
+/* ... of key K, read as the stores that made it wrote it: a 64-bit read
+ * of a key just written in 4 and 2 bytes would wait for the stores to
+ * complete (no store forwarding), a cost of several nanoseconds a frame. */
 static inline __u32 gona_mac_hash(const struct gona_mac_key *k)
 {
-	__u64 v;
+	__u32 lo;
+	__u16 hi;
 
-	__builtin_memcpy(&v, k, sizeof(v));
-	return ((__u32)v ^ (__u32)(v >> 32)) * 2654435761u >>
-	       (32 - GONA_MAC_FILTER_SHIFT);
+	__builtin_memcpy(&lo, k->addr, sizeof(lo));
+	__builtin_memcpy(&hi, k->addr + 4, sizeof(hi));
+	return gona_mac_hash_words(lo, hi);
 }
 
 static inline int gona_mac_filter_has(const struct gona_mac_filter *f, __u32 h)
@@ -283,6 +300,11 @@ struct gona_pacing {
 /* Handle and priority of gona's tc filters, so gonad can find its own. */
 #define GONA_TC_HANDLE 0x60a
 #define GONA_TC_PRIO 0x60a
+/* The classid of guest ID's filter (shown by tc as flowid 60a:ID+1). The
+ * kernel keeps its minor, 16 bits, in skb->tc_classid: 0 is a filter
+ * without one. */
+#define GONA_GUEST_CLASSID(id) (((__u32)GONA_TC_HANDLE << 16) | ((id) + 1))
+#define GONA_GUEST_OF_CLASSID(c) ((__u32)((c)&0xffff) - 1)
 
 #ifdef GONA_TEST
 /*

@@ -17,12 +17,12 @@
  * maps sized by the number of guests have GONA_GUESTS_DEFAULT here and
  * daemon.max_guests after gonad sized them (daemon/datapath.c).
  *
- * The hash maps gonad writes while the programs read them are not
- * preallocated: a preallocated element replaced or deleted goes back to
- * the free list at once, and may hold another key's value while a
- * program on another CPU still reads it (a guest's frame judged by
- * another guest's entry). Before Linux 6.1 an element not preallocated
- * was freed after an RCU grace period. Since 6.1 (hash maps on
+ * The hash maps gonad writes while the programs read them (the guests by
+ * MAC, their addresses) are not preallocated: a preallocated element
+ * replaced or deleted goes back to the free list at once, and may hold
+ * another key's value while a program on another CPU still reads it (a
+ * frame judged by another guest's entry). Before Linux 6.1 an element not
+ * preallocated was freed after an RCU grace period. Since 6.1 (hash maps on
  * bpf_mem_alloc, Debian 12's kernel included) it goes to the per-CPU
  * free list of the CPU that freed it, which that CPU's next allocation
  * takes at once: gonad's next insert on the same CPU may reuse it while
@@ -31,11 +31,18 @@
  * checked against a reuse). The rare writes pay an allocation.
  */
 
+/*
+ * By guest id (the filter's classid), written in place: a frame read on
+ * another CPU during gonad's write of its guest's entry may mix the
+ * entry's old and new fields, each a value the guest had or has (a MAC
+ * changed live could be read torn for the copy's nanoseconds). An id
+ * given to another guest loses its filter first; a frame still carrying
+ * it is dropped when the entry's ifindex is not its interface's.
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, GONA_GUESTS_DEFAULT);
-	__type(key, __u32); /* ifindex of the guest interface */
+	__type(key, __u32); /* guest id */
 	__type(value, struct gona_guest);
 } guests SEC(".maps");
 

@@ -71,11 +71,9 @@ static __always_inline bool gona_ip6_is_guest(const struct gona_guest *g,
 /*
  * IPv4: the source must be one of the guest's addresses, except a DHCP
  * client, which has none yet (0.0.0.0, UDP 68 -> 67, first fragment).
- * Stores where the L4 header starts and its protocol.
  */
 static __always_inline int gona_check_ip4(void *data, void *data_end,
-					  const struct gona_guest *g,
-					  __u32 *l4_off, __u8 *l4_proto)
+					  const struct gona_guest *g)
 {
 	struct iphdr *ip = data + ETH_HLEN;
 	struct udphdr *udp;
@@ -88,8 +86,6 @@ static __always_inline int gona_check_ip4(void *data, void *data_end,
 	off = ETH_HLEN + ip->ihl * 4;
 	if (data + off > data_end)
 		return -GONA_DROP_MALFORMED;
-	*l4_off = off;
-	*l4_proto = ip->protocol;
 	if (ip->saddr != 0) {
 		if (gona_ip4_is_guest(g, ip->saddr))
 			return 0;
@@ -114,8 +110,7 @@ static __always_inline int gona_check_ip4(void *data, void *data_end,
  * only announce the same addresses, so a guest cannot claim another's.
  */
 static __always_inline int gona_check_ip6(void *data, void *data_end,
-					  const struct gona_guest *g,
-					  __u32 *l4_off, __u8 *l4_proto)
+					  const struct gona_guest *g)
 {
 	struct ipv6hdr *ip6 = data + ETH_HLEN;
 	struct icmp6hdr *icmp;
@@ -132,8 +127,6 @@ static __always_inline int gona_check_ip6(void *data, void *data_end,
 	if (!gona_ip6_is_guest(g, &ip6->saddr) &&
 	    !(proto == IPPROTO_ICMPV6 && gona_ip6_is_any(&ip6->saddr)))
 		return -GONA_DROP_SRC_IP6;
-	*l4_off = off;
-	*l4_proto = proto;
 	if (proto != IPPROTO_ICMPV6)
 		return 0;
 	icmp = data + off;

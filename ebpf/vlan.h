@@ -97,8 +97,9 @@ static __always_inline int gona_guest_vid(struct __sk_buff *skb,
 {
 	int vid = gona_frame_vid(skb);
 
-	if (vid == 0 && !skb->vlan_present)
-		return g->vlan;
+	/* Untagged, the common case: vlan_present is read once. */
+	if (vid == 0)
+		return skb->vlan_present ? -GONA_DROP_VLAN : g->vlan;
 	if (vid <= 0 || !(g->port_flags & GONA_PORT_TRUNK) ||
 	    !gona_trunk_has(g->id, vid))
 		return -GONA_DROP_VLAN;

@@ -154,6 +154,7 @@ static void fill_maps(void)
 		__u32 ifindex = t->dev == D_N ? 0 : (__u32)ifi[t->dev];
 		__u16 pflags = t->trunk ? GONA_PORT_TRUNK : 0;
 		struct gona_guest g = { .id = t->id,
+					.ifindex = ifindex,
 					.priority = t->priority,
 					.vlan = t->vlan,
 					.port_flags = pflags };
@@ -177,7 +178,7 @@ static void fill_maps(void)
 		for (unsigned int s = 0; s < GONA_SPREAD_SLOTS; s++)
 			g.slots[s] = t->spread ? spread_slot(s) : t->home;
 		if (ifindex) {
-			update(skel->maps.guests, &ifindex, sizeof(ifindex), &g,
+			update(skel->maps.guests, &t->id, sizeof(t->id), &g,
 			       sizeof(g));
 			key = gl.n_flood++;
 			update(skel->maps.flood, &key, sizeof(key), &port,
@@ -435,6 +436,12 @@ static void run_ctx(struct bpf_program *prog, enum dev dev,
 	int err;
 
 	ctx->ifindex = (__u32)ifi[dev];
+	/* The classid of the guest's filter on DEV, as gonad attaches it
+	 * (the test build reads cb[0] for skb->tc_classid), unless the test
+	 * gave one; none on a device of no guest. */
+	for (size_t i = 0; i < ARRAY_SIZE(tguests) && !ctx->cb[0]; i++)
+		if (tguests[i].dev == dev)
+			ctx->cb[0] = GONA_GUEST_CLASSID(tguests[i].id);
 	update(skel->maps.test_log, &zero, sizeof(zero), &empty, sizeof(empty));
 	memset(r, 0, sizeof(*r));
 	err = bpf_prog_test_run_opts(bpf_program__fd(prog), &opts);
@@ -459,6 +466,15 @@ static void run(struct bpf_program *prog, enum dev dev, const struct frame *f,
 static void guest_tx(enum dev dev, const struct frame *f, struct run *r)
 {
 	run(skel->progs.gona_guest_tx, dev, f, r);
+}
+
+/* A frame on DEV through a filter carrying guest ID's classid. */
+static void guest_tx_as(enum dev dev, __u32 id, const struct frame *f,
+			struct run *r)
+{
+	struct __sk_buff ctx = { .cb = { GONA_GUEST_CLASSID(id) } };
+
+	run_ctx(skel->progs.gona_guest_tx, dev, f, &ctx, r);
 }
 
 static void uplink_rx(enum dev dev, const struct frame *f, struct run *r)
@@ -754,15 +770,14 @@ static void pace_g1(__u64 rate, __u64 next)
 	struct gona_pacing p = { .rate_bps = rate,
 				 .next_ns = next,
 				 .horizon_ns = HORIZON_NS };
-	__u32 ifindex = (__u32)ifi[D_G1], id = ID_G1;
+	__u32 id = ID_G1;
 	struct gona_guest g;
 
-	ck_assert_int_eq(bpf_map__lookup_elem(skel->maps.guests, &ifindex,
-					      sizeof(ifindex), &g, sizeof(g),
-					      0),
+	ck_assert_int_eq(bpf_map__lookup_elem(skel->maps.guests, &id,
+					      sizeof(id), &g, sizeof(g), 0),
 			 0);
 	g.flags |= GONA_GF_PACED;
-	update(skel->maps.guests, &ifindex, sizeof(ifindex), &g, sizeof(g));
+	update(skel->maps.guests, &id, sizeof(id), &g, sizeof(g));
 	update(skel->maps.pacing, &id, sizeof(id), &p, sizeof(p));
 }
 
@@ -906,7 +921,42 @@ START_TEST(test_not_a_guest)
 	guest_tx(D_U0, &f, &r);
 	ck_assert_int_eq(r.ret, TC_ACT_SHOT);
 	ck_assert_uint_eq(r.log.n, 0);
+	/* A filter carrying g1's id on another interface (g1's id given to
+	 * a guest elsewhere while a frame still carried it): g1's entry
+	 * names g1's interface, not this one. */
+	guest_tx_as(D_X, ID_G1, &f, &r);
+	ck_assert_int_eq(r.ret, TC_ACT_SHOT);
+	ck_assert_uint_eq(r.log.n, 0);
+	guest_tx_as(D_G2, ID_G1, &f, &r);
+	ck_assert_int_eq(r.ret, TC_ACT_SHOT);
+	ck_assert_uint_eq(r.log.n, 0);
+	/* An id beyond the map. */
+	guest_tx_as(D_G1, GONA_GUESTS_DEFAULT + 5, &f, &r);
+	ck_assert_int_eq(r.ret, TC_ACT_SHOT);
 	snap_expect(&want);
+}
+END_TEST
+
+START_TEST(test_guest_entry_cleared)
+{
+	struct gona_guest g, none = { .id = ID_G1 };
+	__u32 id = ID_G1;
+	struct frame f;
+	struct run r;
+
+	/* g1's entry cleared as gonad clears it (no interface) while its
+	 * filter still runs: its frames drop; written again, they pass. */
+	build_g1_tcp(&f);
+	ck_assert_int_eq(bpf_map__lookup_elem(skel->maps.guests, &id,
+					      sizeof(id), &g, sizeof(g), 0),
+			 0);
+	update(skel->maps.guests, &id, sizeof(id), &none, sizeof(none));
+	guest_tx(D_G1, &f, &r);
+	ck_assert_int_eq(r.ret, TC_ACT_SHOT);
+	ck_assert_uint_eq(r.log.n, 0);
+	update(skel->maps.guests, &id, sizeof(id), &g, sizeof(g));
+	guest_tx(D_G1, &f, &r);
+	ck_assert_int_eq(r.ret, TC_ACT_REDIRECT);
 }
 END_TEST
 
@@ -1511,7 +1561,7 @@ START_TEST(test_spread_guest)
 	__u64 bytes0[N_SLOTS];
 	struct snap want;
 	struct frame f;
-	__u32 turn0 = g3_turn(), ifindex = (__u32)ifi[D_G3];
+	__u32 turn0 = g3_turn(), id = ID_G3;
 	struct gona_guest g;
 
 	for (unsigned int s = 0; s < N_SLOTS; s++)
@@ -1539,12 +1589,11 @@ START_TEST(test_spread_guest)
 
 	/* A flow keeps its uplink when the turns change: all on uplink 1
 	 * now for new flows, the old ones stay. */
-	ck_assert_int_eq(bpf_map__lookup_elem(skel->maps.guests, &ifindex,
-					      sizeof(ifindex), &g, sizeof(g),
-					      0),
+	ck_assert_int_eq(bpf_map__lookup_elem(skel->maps.guests, &id,
+					      sizeof(id), &g, sizeof(g), 0),
 			 0);
 	memset(g.slots, 1, sizeof(g.slots));
-	update(skel->maps.guests, &ifindex, sizeof(ifindex), &g, sizeof(g));
+	update(skel->maps.guests, &id, sizeof(id), &g, sizeof(g));
 	for (unsigned int flow = 0; flow < 48; flow++) {
 		g3_flow(&f, (__u16)(30000 + flow));
 		ck_assert_uint_eq(g3_sent(&f), first[flow]);
@@ -1554,7 +1603,7 @@ START_TEST(test_spread_guest)
 
 	/* Uplink 0 no longer the guest's: its flows take new turns. */
 	g.homes = 0x2;
-	update(skel->maps.guests, &ifindex, sizeof(ifindex), &g, sizeof(g));
+	update(skel->maps.guests, &id, sizeof(id), &g, sizeof(g));
 	for (unsigned int flow = 0; flow < 48; flow++) {
 		g3_flow(&f, (__u16)(30000 + flow));
 		ck_assert_uint_eq(g3_sent(&f), 1);
@@ -1563,7 +1612,7 @@ START_TEST(test_spread_guest)
 	for (unsigned int s = 0; s < GONA_SPREAD_SLOTS; s++)
 		g.slots[s] = spread_slot(s);
 	g.homes = 0x3;
-	update(skel->maps.guests, &ifindex, sizeof(ifindex), &g, sizeof(g));
+	update(skel->maps.guests, &id, sizeof(id), &g, sizeof(g));
 }
 END_TEST
 
@@ -2496,6 +2545,7 @@ static Suite *datapath_suite(void)
 	tcase_add_test(tx, test_edt_horizon_counts_the_frame);
 	tcase_add_test(tx, test_edt_unpaced_untouched);
 	tcase_add_test(tx, test_not_a_guest);
+	tcase_add_test(tx, test_guest_entry_cleared);
 
 	tcase_add_test(spoof, test_forged_src_mac);
 	tcase_add_test(spoof, test_forged_ip4);

@@ -273,15 +273,15 @@ int dp_get_owned(struct dp *dp, int ifindex, uint32_t *flags)
 	{                 \
 		return 0; \
 	}
-FAKE_OK(int dp_attach(struct dp *dp, int ifindex, enum dp_role role,
-		      bool *made_clsact))
+FAKE_OK(int dp_attach(struct dp *dp, struct tc *tc, int ifindex,
+		      enum dp_role role, uint32_t id, bool *made_clsact))
 FAKE_OK(int dp_detach(struct dp *dp, int ifindex, bool destroy_clsact))
 FAKE_OK(int dp_set_uplink(struct dp *dp, unsigned int slot, int old_ifindex,
 			  const struct gona_uplink *u))
 FAKE_OK(int dp_set_globals(struct dp *dp, const struct gona_globals *gl))
-FAKE_OK(int dp_set_guest(struct dp *dp, int ifindex,
+FAKE_OK(int dp_set_guest(struct dp *dp, uint32_t id,
 			 const struct gona_guest *v))
-FAKE_OK(int dp_del_guest(struct dp *dp, int ifindex))
+FAKE_OK(int dp_del_guest(struct dp *dp, uint32_t id))
 FAKE_OK(int dp_set_addrs(struct dp *dp, uint32_t id,
 			 const struct conf_guest *cg))
 FAKE_OK(int dp_del_addrs(struct dp *dp, uint32_t id,

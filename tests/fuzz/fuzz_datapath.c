@@ -6,8 +6,9 @@
  * its own with veth devices for the guests and uplinks. Needs root.
  *
  * An input is one byte naming where the frame enters (a guest, an uplink,
- * or an interface gona does not know) and the frame. After each run it
- * checks, against the guests, uplinks and VLANs it wrote into the maps:
+ * or an interface gona does not know, through a filter with no guest's
+ * id or with one's) and the frame. After each run it checks, against the
+ * guests, uplinks and VLANs it wrote into the maps:
  *
  * - nothing leaves a guest with a source MAC, IPv4 or IPv6 source, ARP
  *   sender or neighbour advertisement target that is not the guest's
@@ -23,7 +24,8 @@
  * - a frame to an IEEE 802.1D link-local group address (01:80:c2:00:00:00
  *   to 0f: LACP, STP, LLDP) from an uplink, any of them, goes on to the
  *   driver domain's stack as it came: to no guest, counted nowhere;
- * - an interface gona does not know gets nothing past it (fail closed);
+ * - an interface gona does not know gets nothing past it (fail closed),
+ *   even through a filter carrying a guest's id;
  * - the counters add up: a drop is one drop of the entry's guest or
  *   uplink, a frame sent is one more sent, each copy one more received
  *   by its guest, and no other counter moves.
@@ -226,7 +228,8 @@ static void fill_maps(void)
 					       : t->home > 0 ? t->home
 							     : 0);
 		if (ifindex) {
-			update(skel->maps.guests, &ifindex, sizeof(ifindex), &g,
+			g.ifindex = ifindex;
+			update(skel->maps.guests, &t->id, sizeof(t->id), &g,
 			       sizeof(g));
 			key = gl.n_flood++;
 			update(skel->maps.flood, &key, sizeof(key), &port,
@@ -548,10 +551,12 @@ struct run {
 
 /* Whether the kernel ran PROG on frame F (it refuses some before the
  * program: an IPv4 or IPv6 ethertype with less than that header). */
-static bool run(struct bpf_program *prog, int ifindex, const uint8_t *f,
-		size_t len, struct run *r)
+static bool run(struct bpf_program *prog, int ifindex, uint32_t classid,
+		const uint8_t *f, size_t len, struct run *r)
 {
-	struct __sk_buff ctx = { .ifindex = (uint32_t)ifindex };
+	/* The test build reads the filter's classid from cb[0]. */
+	struct __sk_buff ctx = { .ifindex = (uint32_t)ifindex,
+				 .cb = { classid } };
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = f,
 		    .data_size_in = (uint32_t)len, .data_out = r->out,
 		    .data_size_out = sizeof(r->out), .ctx_in = &ctx,
@@ -625,7 +630,8 @@ static void from_guest(int i, const uint8_t *f, size_t len)
 	if (!tagged)
 		vid = guests[i].vlan;
 	snap_take(&before);
-	if (!run(skel->progs.gona_guest_tx, guest_ifi[i], f, len, &r))
+	if (!run(skel->progs.gona_guest_tx, guest_ifi[i],
+		 GONA_GUEST_CLASSID(guests[i].id), f, len, &r))
 		return;
 	snap_take(&after);
 	if (r.ret != TC_ACT_SHOT && r.ret != TC_ACT_REDIRECT)
@@ -730,7 +736,7 @@ static void from_uplink(int s, const uint8_t *f, size_t len)
 
 	vid = entry_vid(f, len, &tagged);
 	snap_take(&before);
-	if (!run(skel->progs.gona_uplink_rx, uplink_ifi[s], f, len, &r))
+	if (!run(skel->progs.gona_uplink_rx, uplink_ifi[s], 0, f, len, &r))
 		return;
 	snap_take(&after);
 	if (r.ret != TC_ACT_SHOT && r.ret != TC_ACT_REDIRECT &&
@@ -786,14 +792,17 @@ static void from_uplink(int s, const uint8_t *f, size_t len)
 	note_outcome(4 + s, r.ret, &before.u[s], &after.u[s], r.log.n);
 }
 
-/* An interface gona does not know: nothing passes, nothing is counted. */
-static void from_stranger(const uint8_t *f, size_t len)
+/* An interface gona does not know, through a filter with no classid or
+ * with guest AS's (-1: none; an id given to a guest elsewhere while a
+ * frame still carried it): nothing passes, nothing is counted. */
+static void from_stranger(int as, const uint8_t *f, size_t len)
 {
+	uint32_t classid = as < 0 ? 0 : GONA_GUEST_CLASSID(guests[as].id);
 	struct snap before, after;
 	struct run r;
 
 	snap_take(&before);
-	if (!run(skel->progs.gona_guest_tx, stranger_ifi, f, len, &r))
+	if (!run(skel->progs.gona_guest_tx, stranger_ifi, classid, f, len, &r))
 		return;
 	snap_take(&after);
 	if (r.ret != TC_ACT_SHOT || r.log.n)
@@ -808,10 +817,12 @@ static void from_stranger(const uint8_t *f, size_t len)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	unsigned int entry;
+	int as;
 
 	if (size < 1 + ETH_HLEN || size > 1 + 1514)
 		return 0;
 	entry = data[0] % ENTRIES;
+	as = (int)(data[0] / ENTRIES % (N_GUESTS + 1)) - 1;
 	data++;
 	size--;
 	if (entry < 4)
@@ -819,6 +830,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	else if (entry < 7)
 		from_uplink((int)entry - 4, data, size);
 	else
-		from_stranger(data, size);
+		from_stranger(as, data, size);
 	return 0;
 }
