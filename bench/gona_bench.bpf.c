@@ -113,7 +113,6 @@ int stage_checks(struct __sk_buff *skb)
 SEC("tc")
 int stage_dest(struct __sk_buff *skb)
 {
-	struct gona_mac_key dst;
 	struct ethhdr *eth;
 
 	if (!bench_checked(skb))
@@ -121,8 +120,7 @@ int stage_dest(struct __sk_buff *skb)
 	eth = (void *)(long)skb->data;
 	if ((void *)(eth + 1) > (void *)(long)skb->data_end)
 		return TC_ACT_SHOT;
-	gona_mac_key_set(&dst, eth->h_dest);
-	if (gona_port_of(&dst))
+	if (gona_port_of(eth->h_dest))
 		return TC_ACT_SHOT;
 	return bpf_redirect(bench_target, 0);
 }

@@ -570,6 +570,10 @@ bool tc_root_is(struct tc *tc, int ifindex, uint32_t handle, const char *kind);
  */
 int tc_bpf_ingress(struct tc *tc, int ifindex, uint32_t handle, uint32_t prio,
 		   int prog_fd, const char *name, uint32_t classid);
+/* The kernel's message for the last request it refused since
+ * tc_said_reset, "" if none or it said nothing. */
+const char *tc_said(const struct tc *tc);
+void tc_said_reset(struct tc *tc);
 
 /*
  * qos.c: the slices, enforced by one backend chosen at start (qos_htb.c,

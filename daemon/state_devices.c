@@ -478,6 +478,7 @@ static void guest_attach(struct gonad *g, struct guest *gu, int ifindex)
 	}
 	/* Maps before the filter: its first frame must find the guest. */
 	gu->ifindex = ifindex;
+	tc_said_reset(g->tc);
 	/* No filter without the entry it reads (it would drop every frame:
 	 * the data path fails closed). */
 	r = state_push_guest(g, gu);
@@ -489,9 +490,11 @@ static void guest_attach(struct gonad *g, struct guest *gu, int ifindex)
 	if (r) {
 		/* Said once; state_retry tries again at each sample. */
 		if (gu->retry_ifindex != ifindex)
-			log_warnx("guest %s (%s): cannot attach: %s (trying "
-				  "again each sample)",
-				  gu->conf.name, gu->conf.device, err_str(r));
+			log_warnx("guest %s (%s): cannot attach: %s%s%s%s "
+				  "(trying again each sample)",
+				  gu->conf.name, gu->conf.device, err_str(r),
+				  tc_said(g->tc)[0] ? " (the kernel: " : "",
+				  tc_said(g->tc), tc_said(g->tc)[0] ? ")" : "");
 		gu->retry_ifindex = ifindex;
 		p.ifindex = 0;
 		dp_set_mac(g->dp, gu->conf.mac, &p);

@@ -10,6 +10,7 @@
 #include <linux/pkt_cls.h>
 #include <linux/pkt_sched.h>
 #include <linux/rtnetlink.h>
+#include <sys/socket.h>
 
 #include <netlink/netlink.h>
 #include <netlink/attr.h>
@@ -24,12 +25,38 @@
 
 struct tc {
 	struct nl_sock *sk;
+	char said[256]; /* the kernel's message for the last refusal */
 };
+
+/* A refusal: the kernel's message, if it sent one (NETLINK_EXT_ACK),
+ * kept for tc_said; the error stands (NL_STOP). */
+static int on_error(struct sockaddr_nl *who, struct nlmsgerr *e, void *arg)
+{
+	struct nlmsghdr *h = (struct nlmsghdr *)((char *)e - NLMSG_HDRLEN);
+	struct nlattr *tb[NLMSGERR_ATTR_MAX + 1];
+	struct tc *tc = arg;
+	size_t off = sizeof(*e);
+
+	(void)who;
+	if (!(h->nlmsg_flags & NLM_F_ACK_TLVS))
+		return NL_STOP;
+	if (!(h->nlmsg_flags & NLM_F_CAPPED))
+		off += e->msg.nlmsg_len - NLMSG_HDRLEN;
+	if (NLMSG_HDRLEN + off >= h->nlmsg_len ||
+	    nla_parse(tb, NLMSGERR_ATTR_MAX, (struct nlattr *)((char *)e + off),
+		      (int)(h->nlmsg_len - NLMSG_HDRLEN - off), NULL) < 0)
+		return NL_STOP;
+	if (tb[NLMSGERR_ATTR_MSG])
+		snprintf(tc->said, sizeof(tc->said), "%.*s",
+			 nla_len(tb[NLMSGERR_ATTR_MSG]),
+			 (const char *)nla_data(tb[NLMSGERR_ATTR_MSG]));
+	return NL_STOP;
+}
 
 int tc_open(struct tc **out)
 {
 	struct tc *tc = calloc(1, sizeof(*tc));
-	int r;
+	int r, one = 1;
 
 	if (!tc)
 		return -ENOMEM;
@@ -44,8 +71,22 @@ int tc_open(struct tc **out)
 		free(tc);
 		return nl_err(r);
 	}
+	/* Without the kernel's messages a refusal is an errno alone. */
+	setsockopt(nl_socket_get_fd(tc->sk), SOL_NETLINK, NETLINK_EXT_ACK, &one,
+		   sizeof(one));
+	nl_socket_modify_err_cb(tc->sk, NL_CB_CUSTOM, on_error, tc);
 	*out = tc;
 	return 0;
+}
+
+const char *tc_said(const struct tc *tc)
+{
+	return tc->said;
+}
+
+void tc_said_reset(struct tc *tc)
+{
+	tc->said[0] = '\0';
 }
 
 void tc_close(struct tc *tc)

@@ -72,18 +72,21 @@ static __always_inline struct gona_globals *gona_globals(void)
 	return bpf_map_lookup_elem(&globals, &zero);
 }
 
-/* The guest whose MAC is K, NULL for none: a clear bit in the MAC filter
- * answers without a hash look-up (gona_shared.h). */
-static __always_inline struct gona_port *gona_port_of(
-	const struct gona_mac_key *k)
+/* The guest whose MAC is at MAC (in the frame), NULL for none: a clear
+ * bit in the MAC filter answers without a hash look-up (gona_shared.h),
+ * from the MAC read into registers; only a look-up builds its key. */
+static __always_inline struct gona_port *gona_port_of(const __u8 *mac)
 {
-	__u32 zero = 0;
+	__u32 zero = 0, lo = *(const __u32 *)mac;
+	__u16 hi = *(const __u16 *)(mac + 4);
 	struct gona_mac_filter *f;
+	struct gona_mac_key k;
 
 	f = bpf_map_lookup_elem(&guest_mac_filter, &zero);
-	if (f && !gona_mac_filter_has(f, gona_mac_hash(k)))
+	if (f && !gona_mac_filter_has(f, gona_mac_hash_words(lo, hi)))
 		return NULL;
-	return bpf_map_lookup_elem(&guest_by_mac, k);
+	gona_mac_key_set(&k, mac);
+	return bpf_map_lookup_elem(&guest_by_mac, &k);
 }
 
 /*
@@ -353,7 +356,6 @@ static __always_inline int gona_guest_check(struct __sk_buff *skb,
 static __always_inline int gona_guest_tx_frame(struct __sk_buff *skb,
 					       const struct gona_guest *g)
 {
-	struct gona_mac_key dst;
 	struct gona_globals *gl;
 	struct gona_port *port;
 	struct gona_wire wire;
@@ -379,7 +381,6 @@ static __always_inline int gona_guest_tx_frame(struct __sk_buff *skb,
 	if ((void *)(eth + 1) > data_end)
 		return -GONA_DROP_MALFORMED;
 	group = gona_mac_is_group(eth->h_dest);
-	gona_mac_key_set(&dst, eth->h_dest);
 	if (group) {
 		gl = gona_globals();
 		if (gl && !gona_storm_ok(g->id, gl->bcast_pps))
@@ -387,7 +388,7 @@ static __always_inline int gona_guest_tx_frame(struct __sk_buff *skb,
 		if (gl)
 			gona_flood(skb, gl->n_flood, skb->ifindex, &wire, vid);
 	} else {
-		port = gona_port_of(&dst);
+		port = gona_port_of(eth->h_dest);
 		if (port)
 			return gona_to_guest(skb, g, port, &wire, vid);
 	}
@@ -464,7 +465,6 @@ static __always_inline bool gona_bcast_from(const struct gona_globals *gl,
 static __always_inline int gona_uplink_rx_frame(struct __sk_buff *skb,
 						__u32 slot)
 {
-	struct gona_mac_key src, dst;
 	struct gona_globals *gl;
 	struct gona_port *port;
 	struct gona_wire wire;
@@ -483,8 +483,6 @@ static __always_inline int gona_uplink_rx_frame(struct __sk_buff *skb,
 	if ((void *)(eth + 1) > data_end)
 		return TC_ACT_OK;
 	group = gona_mac_is_group(eth->h_dest);
-	gona_mac_key_set(&src, eth->h_source);
-	gona_mac_key_set(&dst, eth->h_dest);
 
 	if (group) {
 		/* The link's own protocols, from every uplink: gonad's LACP
@@ -493,7 +491,7 @@ static __always_inline int gona_uplink_rx_frame(struct __sk_buff *skb,
 		 * them. */
 		if (gona_mac_is_link_local(eth->h_dest))
 			return TC_ACT_OK;
-		if (gona_port_of(&src))
+		if (gona_port_of(eth->h_source))
 			return -GONA_DROP_LOOP;
 		gl = gona_globals();
 		if (!gl || !gona_bcast_from(gl, skb->ifindex, slot))
@@ -506,10 +504,10 @@ static __always_inline int gona_uplink_rx_frame(struct __sk_buff *skb,
 		return TC_ACT_OK;
 	}
 
-	port = gona_port_of(&dst);
+	port = gona_port_of(eth->h_dest);
 	if (!port)
 		return TC_ACT_OK;
-	if (gona_port_of(&src))
+	if (gona_port_of(eth->h_source))
 		return -GONA_DROP_LOOP;
 	tagged = gona_vlan_member(port->vlan, port->flags, port->id, vid);
 	if (tagged < 0)

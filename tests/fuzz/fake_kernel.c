@@ -317,6 +317,17 @@ FAKE_OK(int tc_root_del(struct tc *tc, int ifindex))
 FAKE_OK(int tc_root_qdisc(struct tc *tc, int ifindex, uint32_t handle,
 			  const char *kind, bool exclusive))
 
+const char *tc_said(const struct tc *tc)
+{
+	(void)tc;
+	return "";
+}
+
+void tc_said_reset(struct tc *tc)
+{
+	(void)tc;
+}
+
 int tc_class_minors(struct tc *tc, int ifindex, uint32_t major, uint32_t from,
 		    uint8_t *seen, size_t n)
 {

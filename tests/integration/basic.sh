@@ -180,6 +180,8 @@ t_check "an operator's filter at gona's priority: g4 plugged in is not attached"
 	test "$(gctl -j guest show g4 | jq .attached)" = false
 t_cmp "... said once in 2.5 s (two samples)" \
 	"$(tail -n +$((log0 + 1)) "$T_DIR/gonad.log" | grep -c 'guest g4 (vif4): cannot attach')" == 1
+t_check "... with the kernel's own words" \
+	grep -q 'guest g4 (vif4): cannot attach: .* (the kernel: [A-Za-z]' "$T_DIR/gonad.log"
 t_check "... no filter of gona's on its interface" \
 	bash -c "! ip netns exec '$T_P-dd' tc filter show dev vif4 ingress | grep -q gona_"
 t_cmp "... and no entry of the data path names it" "$(guest_entries "$ifi4")" == 0
