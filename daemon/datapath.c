@@ -68,6 +68,8 @@ struct dp {
 	int ncpus;
 	uint32_t max_guests; /* what the maps are sized for */
 	bool adopted; /* the maps are those a previous gonad pinned */
+	bool inherited; /* pins of another layout replaced, what their gonad
+			   owned carried over (dp_inherited) */
 	struct gona_mac_filter mac_filter; /* what guest_mac_filter holds */
 	bool mac_filter_stale; /* a MAC left guest_by_mac since it was made */
 	bool mac_filter_warned; /* a failed rebuild was logged */
@@ -283,8 +285,9 @@ static uint32_t pinned_guests(const char *path)
 
 static int load(struct dp *dp)
 {
+	uint32_t pinned, want = dp->max_guests;
 	char path[PATH_MAX];
-	uint32_t pinned;
+	bool resized;
 	int r;
 
 	dp->skel = gona__open();
@@ -302,22 +305,29 @@ static int load(struct dp *dp)
 	pin_path(dp, dp->skel->maps.guests, path);
 	dp->adopted = exists(path);
 	pinned = dp->adopted ? pinned_guests(path) : 0;
-	if (pinned && pinned != dp->max_guests && pinned <= GONA_GUESTS_LIMIT) {
-		log_warnx(
-			"daemon.max_guests %u waits: the data path pinned in "
-			"%s, which this gonad takes over, has room for %u "
-			"guests; a stop with keep_datapath_on_stop = false "
-			"(systemctl stop, not restart) and a start rebuild it",
-			dp->max_guests, dp->pin_dir, pinned);
+	resized = pinned && pinned != want && pinned <= GONA_GUESTS_LIMIT;
+	if (resized) {
 		dp->max_guests = pinned;
 		r = size_maps(dp);
 		if (r)
 			return r;
 	}
 	r = gona__load(dp->skel);
-	if (r)
+	if (r) {
+		/* Pins that cannot be taken over are replaced (dp_open),
+		 * with the room the configuration asks for. */
 		dp->adopted = false;
-	return r;
+		dp->max_guests = want;
+		return r;
+	}
+	if (resized)
+		log_warnx(
+			"daemon.max_guests %u waits: the data path pinned in "
+			"%s, which this gonad takes over, has room for %u "
+			"guests; a stop with keep_datapath_on_stop = false "
+			"(systemctl stop, not restart) and a start rebuild it",
+			want, dp->pin_dir, pinned);
+	return 0;
 }
 
 /* What the programs call and the maps they use, with the Linux release
@@ -426,6 +436,59 @@ static int mac_filter_rebuild(struct dp *dp)
 	return r;
 }
 
+/*
+ * What the gonad of pins this one cannot load owned (the `owned` map, a
+ * layout every gonad has had): its interfaces' clsact qdiscs, trees and
+ * promiscuous mode stay its successor's to give back, as at a takeover.
+ * Nothing if that map cannot be read.
+ */
+static void read_pinned_owned(struct dp *dp, struct dp_owned **out, size_t *n)
+{
+	size_t cap = GONA_GUESTS_LIMIT + GONA_MAX_UPLINKS, k = 0;
+	struct bpf_map_info info = { 0 };
+	__u32 len = sizeof(info), key, next, flags;
+	char path[PATH_MAX];
+	struct dp_owned *v;
+	int fd;
+
+	*out = NULL;
+	*n = 0;
+	fd = bpf_obj_get(pin_path(dp, dp->skel->maps.owned, path));
+	if (fd < 0)
+		return;
+	v = calloc(cap, sizeof(*v));
+	if (v && !bpf_obj_get_info_by_fd(fd, &info, &len) &&
+	    info.key_size == sizeof(key) && info.value_size == sizeof(flags))
+		for (int r = bpf_map_get_next_key(fd, NULL, &next);
+		     !r && k < cap; r = bpf_map_get_next_key(fd, &key, &next)) {
+			key = next;
+			if (!bpf_map_lookup_elem(fd, &key, &flags))
+				v[k++] = (struct dp_owned){ .ifindex = (int)key,
+							    .flags = flags };
+		}
+	close(fd);
+	*out = v;
+	*n = k;
+}
+
+static void carry_owned(struct dp *dp, const struct dp_owned *own, size_t n)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		k += !dp_set_owned(dp, own[i].ifindex, own[i].flags);
+	dp->inherited = k > 0;
+	if (n)
+		log_info("the replaced data path's gonad served %zu devices; "
+			 "this one gives back those it does not serve",
+			 k);
+}
+
+bool dp_inherited(const struct dp *dp)
+{
+	return dp->inherited;
+}
+
 int dp_open(struct dp **out, const char *pin_dir, uint32_t max_guests)
 {
 	struct dp *dp;
@@ -466,20 +529,27 @@ int dp_open(struct dp **out, const char *pin_dir, uint32_t max_guests)
 		return r;
 	}
 	if (r) {
+		struct dp_owned *own = NULL;
+		size_t n_own = 0;
+
 		/* Most likely pins of an incompatible gonad: start afresh. */
 		log_warnx("cannot load the data path with the maps pinned in "
 			  "%s (%s); replacing them",
 			  pin_dir, strerror(-r));
 		if (dp->skel) {
+			read_pinned_owned(dp, &own, &n_own);
 			unpin_all(dp);
 			gona__destroy(dp->skel);
 		}
 		r = load(dp);
 		if (r) {
+			free(own);
 			log_warnx("cannot load the data path: %s",
 				  strerror(-r));
 			goto err;
 		}
+		carry_owned(dp, own, n_own);
+		free(own);
 	}
 	/* The filter as guest_by_mac says, a taken-over one included (made
 	 * by an older gonad, or not at all). */

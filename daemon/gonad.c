@@ -415,7 +415,7 @@ int main(int argc, char *argv[])
 		r = nlmon_resync(g.nl);
 	if (!r)
 		carrier_open(&g, &g.carrier);
-	if (!r && g.adopted)
+	if (!r && (g.adopted || dp_inherited(g.dp)))
 		state_release_leftovers(&g);
 	if (!r)
 		r = dp_prune(g.dp, &g);

@@ -330,6 +330,11 @@ void dp_close(struct dp *dp, bool keep_pins);
 int dp_map_fd(const struct dp *dp, const char *name);
 /* Whether dp_open found and reused the maps a previous gonad pinned. */
 bool dp_adopted(const struct dp *dp);
+/* Pins of another layout were replaced, and what their gonad owned (its
+ * devices' qdiscs, trees, promiscuous mode) carried over: the devices it
+ * served and this configuration does not are given back as after a
+ * takeover (state_release_leftovers). */
+bool dp_inherited(const struct dp *dp);
 /* The guests its maps have room for (daemon.max_guests at its load). */
 uint32_t dp_max_guests(const struct dp *dp);
 /* The guest id the data path has for MAC (-ENOENT: none). */

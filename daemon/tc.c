@@ -127,7 +127,8 @@ static int qdisc_add(struct tc *tc, struct rtnl_qdisc *q, int flags)
 	return r < 0 ? nl_err(r) : 0;
 }
 
-int tc_htb_qdisc(struct tc *tc, int ifindex, uint32_t handle, uint32_t defcls)
+static int htb_root_add(struct tc *tc, int ifindex, uint32_t handle,
+			uint32_t defcls)
 {
 	struct rtnl_qdisc *q = qdisc_new(ifindex, TC_H_ROOT, handle, "htb");
 
@@ -135,6 +136,19 @@ int tc_htb_qdisc(struct tc *tc, int ifindex, uint32_t handle, uint32_t defcls)
 		rtnl_htb_set_defcls(q, defcls);
 	/* REPLACE: whatever root qdisc the device had gives way to ours. */
 	return qdisc_add(tc, q, NLM_F_CREATE | NLM_F_REPLACE);
+}
+
+int tc_htb_qdisc(struct tc *tc, int ifindex, uint32_t handle, uint32_t defcls)
+{
+	int r = htb_root_add(tc, ifindex, handle, defcls);
+
+	/* Except an HTB root of the same handle (a previous gonad's that
+	 * this one did not take over, its pins of another layout): the
+	 * kernel would change it in place, which HTB refuses. It goes. */
+	if (r && tc_root_is(tc, ifindex, handle, "htb") &&
+	    !tc_root_del(tc, ifindex))
+		r = htb_root_add(tc, ifindex, handle, defcls);
+	return r;
 }
 
 int tc_htb_class(struct tc *tc, int ifindex, uint32_t parent, uint32_t classid,

@@ -497,6 +497,39 @@ t_check "... $ov, set down and up again meanwhile, is up (the queued stale event
 	test "$(gctl -j uplink show "$ov" | jq .uplink.up)" = true
 nsx dd ip link del noise0
 
+## Pins of another layout (a gonad of another version, whose maps this
+# one cannot load): gonad killed, its `guests` pin replaced by a map of
+# another size, as a change of the guest entry makes it, and $gone taken
+# out of the file. The next gonad replaces the data path, takes on what
+# the killed one owned (clsact qdiscs, trees, promiscuous mode), gives
+# $gone back and serves the guests; HTB trees of gona's handle, which the
+# kernel cannot replace in place, are made anew (before, every uplink
+# failed to attach: "cannot build its HTB tree"). The clean stop below
+# finds nothing of either gonad left.
+gone=${UPLINKS##* }
+kill -KILL "$T_GONAD_PID"
+wait "$T_GONAD_PID" 2>/dev/null
+T_GONAD_PID=""
+rm "$T_PINS/guests"
+bpftool map create "$T_PINS/guests" type array key 4 value 8 entries 1 name guests
+log0=$(wc -l <"$T_DIR/gonad.log")
+UPLINKS=${UPLINKS% *} write_conf 250M "" ""
+topo_gonad "$conf" >/dev/null
+tail -n +$((log0 + 1)) "$T_DIR/gonad.log" >"$T_DIR/layout.log"
+t_check "pins of another layout: replaced, and said so" \
+	grep -q "cannot load the data path with the maps pinned in .*; replacing them" "$T_DIR/layout.log"
+t_check "... what their gonad owned taken on" \
+	grep -q "the replaced data path's gonad served [1-9][0-9]* devices" "$T_DIR/layout.log"
+t_check "... $gone, out of the file, given back" \
+	grep -q "^$gone (ifindex [0-9]*): the previous gonad served it, this configuration does not; released" "$T_DIR/layout.log"
+t_check "... nothing of gona's left on $gone" \
+	test -z "$(nsx dd tc filter show dev "$gone" ingress)$(nsx dd tc qdisc show dev "$gone" | grep -E 'clsact|60a:')"
+t_check "... every device attached" \
+	bash -c "! grep -E 'cannot (attach|build)' '$T_DIR/layout.log'"
+for gn in 1 2; do
+	t_check "... g$gn reaches the fabric" nsx g$gn ping -c 1 -W 2 "$FABRIC_IP4"
+done
+
 ## A clean stop without it removes everything.
 write_conf 250M "" ""
 gctl reload >/dev/null
