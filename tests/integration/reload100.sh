@@ -79,6 +79,9 @@ port=0
 udp_buffers fab
 full0=$(udp_rcvbuf_drops fab)
 for g in $SENDERS; do
+	hop_points "g$g" "$T_DIR/drops0-g$g" "$T_DIR/pass0-g$g"
+done
+for g in $SENDERS; do
 	port=$((port + 1))
 	udp_buffers "g$g"
 	nsx "g$g" timeout 30 iperf3 -c "$FABRIC_IP4" -p $((5200 + port)) -u \
@@ -91,6 +94,9 @@ t0=$(now_ns)
 out=$(gctl reload 2>&1)
 t1=$(now_ns)
 iperf_wait
+for g in $SENDERS; do
+	hop_points "g$g" "$T_DIR/drops1-g$g" "$T_DIR/pass1-g$g"
+done
 t_diag "packets the fabric host's iperf3 servers did not read in time: $(($(udp_rcvbuf_drops fab) - full0))"
 t_check "reload: $out" test "$out" = "reloaded $conf: guests 1 changed"
 t_diag "the reload took $(((t1 - t0) / 1000000)) ms"
@@ -100,7 +106,10 @@ for g in $SENDERS; do
 		t_diag "g$g (its slice changed, 100M still above its $((PPS * 1000 / 1000000))M): lost $1 of $2"
 		continue
 	fi
-	t_cmp "g$g's stream while g$CHANGED's slice changed: packets lost (of ${2:-?})" "${1:-}" "==" 0
+	if ! t_cmp "g$g's stream while g$CHANGED's slice changed: packets lost (of ${2:-?})" "${1:-}" "==" 0; then
+		t_diag "drops on the way: $(drops_between "$T_DIR/drops0-g$g" "$T_DIR/drops1-g$g")"
+		t_diag "frames through each hop: $(drops_between "$T_DIR/pass0-g$g" "$T_DIR/pass1-g$g")"
+	fi
 	t_cmp "... packets sent" "${2:-0}" ">=" $((PPS * 5 * 9 / 10))
 done
 t_check "g$CHANGED's new ceiling is in force" \
