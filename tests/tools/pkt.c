@@ -30,7 +30,13 @@ static void usage(void)
 		"[COUNT [vlan VID]]\n"
 		"       pkt send IFNAME SRC_MAC DST_MAC arp|arpreply "
 		"SENDER_MAC SENDER_IP TARGET_IP [COUNT [vlan VID]]\n"
-		"         (arpreply: a reply to DST_MAC; vlan: an 802.1Q tag)\n"
+		"       pkt send IFNAME SRC_MAC DST_MAC ns SRC TARGET LLADDR "
+		"[COUNT [vlan VID]]\n"
+		"         (arpreply: a reply to DST_MAC; ns: a neighbour "
+		"solicitation of\n"
+		"         TARGET from SRC whose source link-layer address option "
+		"is LLADDR;\n"
+		"         vlan: an 802.1Q tag)\n"
 		"       pkt sniff IFNAME MARKER MILLISECONDS [in|out]\n"
 		"       pkt clock\n"
 		"sniff prints how many frames the interface received (or sent: "
@@ -157,6 +163,46 @@ static size_t build_arp(uint8_t *f, int op, const char *sha, const char *spa,
 	return sizeof(struct ether_header) + 28;
 }
 
+/*
+ * A neighbour solicitation of TARGET from SRC, to TARGET's solicited-node
+ * group, whose source link-layer address option names LLADDR (which need
+ * not be the frame's source MAC).
+ */
+static size_t build_ns(uint8_t *f, const char *src, const char *target,
+		       const char *lladdr)
+{
+	size_t off = sizeof(struct ether_header);
+	struct ip6_hdr ip6 = { 0 };
+	/* the pseudo-header, then the message: type, code, checksum,
+	 * reserved, the target, the option (type 1, 8 bytes, the MAC) */
+	uint8_t ps[40 + 32] = { 0 }, *m = ps + 40;
+
+	ip6.ip6_flow = htonl(6u << 28);
+	ip6.ip6_plen = htons(32);
+	ip6.ip6_nxt = IPPROTO_ICMPV6;
+	ip6.ip6_hlim = 255;
+	parse_ip(AF_INET6, src, &ip6.ip6_src);
+	parse_ip(AF_INET6, target, m + 8);
+	/* ff02::1:ffXX:XXXX of the target's last three bytes */
+	ip6.ip6_dst.s6_addr[0] = 0xff;
+	ip6.ip6_dst.s6_addr[1] = 0x02;
+	ip6.ip6_dst.s6_addr[11] = 0x01;
+	ip6.ip6_dst.s6_addr[12] = 0xff;
+	memcpy(&ip6.ip6_dst.s6_addr[13], m + 8 + 13, 3);
+	m[0] = 135;
+	m[24] = 1;
+	m[25] = 1;
+	parse_mac(lladdr, m + 26);
+	memcpy(ps, &ip6.ip6_src, 16);
+	memcpy(ps + 16, &ip6.ip6_dst, 16);
+	ps[35] = 32;
+	ps[39] = IPPROTO_ICMPV6;
+	memcpy(m + 2, &(uint16_t){ csum(ps, sizeof(ps)) }, 2);
+	memcpy(f + off, &ip6, sizeof(ip6));
+	memcpy(f + off + sizeof(ip6), m, 32);
+	return off + sizeof(ip6) + 32;
+}
+
 static int do_send(int argc, char **argv)
 {
 	uint8_t frame[1514] = { 0 };
@@ -180,6 +226,9 @@ static int do_send(int argc, char **argv)
 		eh->ether_type = htons(ETHERTYPE_ARP);
 		len = build_arp(frame, argv[4][3] ? 2 : 1, argv[5], argv[6],
 				argv[7]);
+	} else if (!strcmp(argv[4], "ns")) {
+		eh->ether_type = htons(ETHERTYPE_IPV6);
+		len = build_ns(frame, argv[5], argv[6], argv[7]);
 	} else {
 		usage();
 	}
