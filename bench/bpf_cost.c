@@ -408,6 +408,7 @@ static int breakdown(struct gona_bench *skel, int guest, const __u8 *frame,
 		{ skel->progs.stage_guest, "the guest's entry (by classid)" },
 		{ skel->progs.stage_checks, "+ VLAN and anti-spoofing checks" },
 		{ skel->progs.stage_dest, "+ destination among the guests" },
+		{ skel->progs.stage_uplink, "+ uplink, HTB class, VLAN tag" },
 	};
 	double t, prev = t_ro;
 
@@ -422,7 +423,7 @@ static int breakdown(struct gona_bench *skel, int guest, const __u8 *frame,
 		prev = t;
 	}
 	printf("  %-42s %6.1f %+6.1f\n",
-	       "+ uplink, HTB class, counters (= whole)", t_gona,
+	       "+ guest's and uplink's counters (= whole)", t_gona,
 	       t_gona - prev);
 	return 0;
 }

@@ -16,8 +16,9 @@
  * cls_bpf does (one store, which the reference program does not pay).
  *
  * The stage_* entries do a prefix of gona_guest_tx's work for a guest's
- * unicast frame to the fabric and then redirect to bench_target: what
- * each adds over the one before is where gona_guest_tx's time goes.
+ * unicast frame to the fabric and then redirect to bench_target (the last
+ * to the uplink it chose): what each adds over the one before is where
+ * gona_guest_tx's time goes.
  */
 #include "ebpf/gona.bpf.c"
 
@@ -87,16 +88,17 @@ int stage_guest(struct __sk_buff *skb)
 	return bpf_redirect(bench_target, 0);
 }
 
-/* Stages 1 and 2: whether the frame's guest is found and passes its VLAN
- * and anti-spoofing checks. */
-static __always_inline bool bench_checked(struct __sk_buff *skb)
+/* Stages 1 and 2: the frame's guest, if it is found and the frame passes
+ * its VLAN and anti-spoofing checks; NULL if not. */
+static __always_inline struct gona_guest *bench_checked(struct __sk_buff *skb)
 {
 	struct gona_guest *g;
 
 	bench_classid(skb);
 	g = gona_guest_of(skb);
-	return g && gona_guest_vid(skb, g) >= 0 &&
-	       gona_guest_check(skb, g) >= 0;
+	if (!g || gona_guest_vid(skb, g) < 0 || gona_guest_check(skb, g) < 0)
+		return NULL;
+	return g;
 }
 
 /* 2: and its VLAN and anti-spoofing checks (MAC, IP source, ARP/ND). */
@@ -108,19 +110,46 @@ int stage_checks(struct __sk_buff *skb)
 	return bpf_redirect(bench_target, 0);
 }
 
-/* 3: and the look-up of the destination among the guests (a miss for a
- * frame to the fabric). */
+/* Stages 1 to 3: and the look-up of the destination among the guests,
+ * a miss for a frame to the fabric (the guest, or NULL if not). */
+static __always_inline struct gona_guest *bench_to_fabric(struct __sk_buff *skb)
+{
+	struct gona_guest *g = bench_checked(skb);
+	struct ethhdr *eth;
+
+	if (!g)
+		return NULL;
+	eth = (void *)(long)skb->data;
+	if ((void *)(eth + 1) > (void *)(long)skb->data_end)
+		return NULL;
+	return gona_port_of(eth->h_dest) ? NULL : g;
+}
+
+/* 3: and the destination. */
 SEC("tc")
 int stage_dest(struct __sk_buff *skb)
 {
-	struct ethhdr *eth;
-
-	if (!bench_checked(skb))
-		return TC_ACT_SHOT;
-	eth = (void *)(long)skb->data;
-	if ((void *)(eth + 1) > (void *)(long)skb->data_end)
-		return TC_ACT_SHOT;
-	if (gona_port_of(eth->h_dest))
+	if (!bench_to_fabric(skb))
 		return TC_ACT_SHOT;
 	return bpf_redirect(bench_target, 0);
+}
+
+/* 4: and the uplink, its HTB class and the frame's tag, to that uplink:
+ * all of gona_guest_tx but its counters. */
+SEC("tc")
+int stage_uplink(struct __sk_buff *skb)
+{
+	struct gona_guest *g = bench_to_fabric(skb);
+	struct gona_uplink *up;
+	struct gona_wire wire;
+	__u32 slot;
+	int drop;
+
+	if (!g)
+		return TC_ACT_SHOT;
+	gona_wire_read(skb, &wire);
+	up = gona_uplink_for(skb, g, &wire, g->vlan, &slot, &drop);
+	if (!up)
+		return TC_ACT_SHOT;
+	return bpf_redirect(up->ifindex, 0);
 }

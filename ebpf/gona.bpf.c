@@ -253,26 +253,28 @@ static __always_inline __u32 gona_flow_slot(struct __sk_buff *skb,
 }
 
 /*
- * To the fabric through the guest's uplink, in the guest's HTB class,
- * tagged with VLAN VID if not 0. A guest on one uplink has every slot
- * naming it; only a spread guest (n_uplinks > 1) has flows.
+ * The uplink a frame of guest G leaves by, with its HTB class and
+ * departure time set and tagged with VLAN VID if not 0; *SLOT becomes the
+ * uplink's slot. NULL with *DROP set when it cannot leave. A guest on one
+ * uplink has every slot naming it; only a spread guest (n_uplinks > 1)
+ * has flows.
  */
-static __always_inline int gona_to_uplink(struct __sk_buff *skb,
-					  const struct gona_guest *g,
-					  const struct gona_wire *w, __u32 vid)
+static __always_inline struct gona_uplink *gona_uplink_for(
+	struct __sk_buff *skb, const struct gona_guest *g,
+	const struct gona_wire *w, __u32 vid, __u32 *slot, int *drop)
 {
 	struct gona_uplink *up;
-	__u32 slot;
 	int r;
 
+	*drop = -GONA_DROP_NO_UPLINK;
 	if (!(g->flags & GONA_GF_PLACED))
-		return -GONA_DROP_NO_UPLINK;
-	slot = g->n_uplinks > 1 ? gona_flow_slot(skb, g, w) : g->slots[0];
-	up = bpf_map_lookup_elem(&uplinks, &slot);
+		return NULL;
+	*slot = g->n_uplinks > 1 ? gona_flow_slot(skb, g, w) : g->slots[0];
+	up = bpf_map_lookup_elem(&uplinks, slot);
 	if (!up || !gona_uplink_ok(up)) {
-		up = gona_uplink_fallback(&slot);
+		up = gona_uplink_fallback(slot);
 		if (!up)
-			return -GONA_DROP_NO_UPLINK;
+			return NULL;
 	}
 	/*
 	 * Always written, 0 included: a container guest can set SO_PRIORITY,
@@ -282,12 +284,31 @@ static __always_inline int gona_to_uplink(struct __sk_buff *skb,
 	skb->priority = g->priority;
 	if (g->flags & GONA_GF_PACED) {
 		r = gona_pace(skb, g, w);
-		if (r < 0)
-			return r;
+		if (r < 0) {
+			*drop = r;
+			return NULL;
+		}
 	}
 	r = gona_vlan_set(skb, vid != 0, vid);
-	if (r < 0)
-		return r;
+	if (r < 0) {
+		*drop = r;
+		return NULL;
+	}
+	return up;
+}
+
+/* To the fabric through the guest's uplink, counted on both. */
+static __always_inline int gona_to_uplink(struct __sk_buff *skb,
+					  const struct gona_guest *g,
+					  const struct gona_wire *w, __u32 vid)
+{
+	struct gona_uplink *up;
+	__u32 slot;
+	int drop;
+
+	up = gona_uplink_for(skb, g, w, vid, &slot, &drop);
+	if (!up)
+		return drop;
 	gona_count_tx(&guest_stats, g->id, w);
 	gona_count_tx(&uplink_stats, slot, w);
 	if (g->n_uplinks > 1) {
