@@ -238,6 +238,18 @@ void own_guest(struct gonad *g, const struct guest *gu)
 			  gu->conf.name, gu->conf.device, err_str(r));
 }
 
+/* What the log says of a device attached: one whose filter the previous
+ * gonad left is taken over when its data path is this one's; when that
+ * data path was replaced (pins of another layout), its filter is. */
+static const char *attach_word(const struct gonad *g, uint32_t was)
+{
+	if (!(was & GONA_OWN_FILTER))
+		return "attached";
+	return g->adopted ? "taken over"
+			  : "attached in place of the replaced data path's "
+			    "filter";
+}
+
 /* Take the device over: promiscuous mode, maps, filter, shaping. A device
  * a previous gonad served (after a restart or a crash) is taken over as it
  * is: what that gonad made becomes ours to undo, and it keeps carrying
@@ -301,10 +313,10 @@ static int uplink_attach(struct gonad *g, struct uplink *u, int ifindex,
 	}
 	u->attached = true;
 	own_uplink(g, u);
-	if (was & GONA_OWN_FILTER)
+	if ((was & GONA_OWN_FILTER) && g->adopted)
 		g->adopted_uplinks++;
 	log_info("uplink %s (%s): %s, ifindex %d", u->conf.name, u->conf.device,
-		 was & GONA_OWN_FILTER ? "taken over" : "attached", ifindex);
+		 attach_word(g, was), ifindex);
 	/* Without its monitor the uplink still serves on carrier alone; the
 	 * warning says so. A member that cannot run LACP carries nothing
 	 * (the switch would not collect its frames). */
@@ -513,11 +525,10 @@ static void guest_attach(struct gonad *g, struct guest *gu, int ifindex)
 	 * warning says what is missing. */
 	qos_guest_rx(g, gu);
 	own_guest(g, gu);
-	if (was & GONA_OWN_FILTER)
+	if ((was & GONA_OWN_FILTER) && g->adopted)
 		g->adopted_guests++;
-	log_info(
-		"guest %s (%s): %s, ifindex %d", gu->conf.name, gu->conf.device,
-		was & GONA_OWN_FILTER ? "taken over" : "attached", gu->ifindex);
+	log_info("guest %s (%s): %s, ifindex %d", gu->conf.name,
+		 gu->conf.device, attach_word(g, was), gu->ifindex);
 }
 
 static void guest_appear(struct gonad *g, struct guest *gu,

@@ -526,6 +526,8 @@ t_check "... nothing of gona's left on $gone" \
 	test -z "$(nsx dd tc filter show dev "$gone" ingress)$(nsx dd tc qdisc show dev "$gone" | grep -E 'clsact|60a:')"
 t_check "... every device attached" \
 	bash -c "! grep -E 'cannot (attach|build)' '$T_DIR/layout.log'"
+t_check "... g1 said to be attached in place of the old filter, not taken over" \
+	grep -q "guest g1 (vif1): attached in place of the replaced data path's filter" "$T_DIR/layout.log"
 for gn in 1 2; do
 	t_check "... g$gn reaches the fabric" nsx g$gn ping -c 1 -W 2 "$FABRIC_IP4"
 done
