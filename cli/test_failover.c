@@ -8,8 +8,10 @@
  * mid-stream the uplink carrying the guest fails (carrier: as a carrier
  * loss; drain: the admin drain) and comes back. Per uplink, direction and
  * trial: the packets lost and the outage they make, the time gonad took
- * to fail back, and whether traffic towards the guest resumed after it
- * (the switch relearned where the guest is). */
+ * to take the failure (to move the guest and announce it, told apart from
+ * a stall elsewhere on the path), the time it took to fail back, and
+ * whether traffic towards the guest resumed after it (the switch
+ * relearned where the guest is). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -52,6 +54,9 @@ struct tf_result {
 	unsigned int trial;
 	long lost, sent;
 	double outage_ms;
+	/* From asking gonad to fail the uplink to its answer, the guest moved
+	 * and announced by then; -1: not asked, or refused. */
+	double failover_ms;
 	double failback_ms; /* -1: not back within 3 s */
 	int relearned; /* rx: traffic to the guest after the failback */
 	char error[200];
@@ -471,6 +476,7 @@ static void trial(struct tf *t, const char *uplink, bool reverse,
 	res->dir = reverse ? "rx" : "tx";
 	res->trial = n;
 	res->lost = res->sent = -1;
+	res->failover_ms = -1;
 	res->failback_ms = -1;
 	res->relearned = -1;
 	if (ask(t, CTL_REQ_GUEST_SET, 3, place, &rep, err, sizeof(err)) ||
@@ -496,9 +502,13 @@ static void trial(struct tf *t, const char *uplink, bool reverse,
 		return;
 	}
 	err[0] = '\0';
-	if (sleep_until(t0 + TF_FAIL_MS) &&
-	    !ask(t, CTL_REQ_TEST_FAIL, 3, down, &rep, err, sizeof(err)) &&
-	    sleep_until(t0 + TF_BACK_MS) &&
+	if (sleep_until(t0 + TF_FAIL_MS)) {
+		double f0 = now_ms_f();
+
+		if (!ask(t, CTL_REQ_TEST_FAIL, 3, down, &rep, err, sizeof(err)))
+			res->failover_ms = now_ms_f() - f0;
+	}
+	if (res->failover_ms >= 0 && sleep_until(t0 + TF_BACK_MS) &&
 	    !ask(t, CTL_REQ_TEST_FAIL, 3, up, &rep, err, sizeof(err)))
 		res->failback_ms = wait_home(t, uplink, 3000);
 	else if (err[0])
@@ -548,6 +558,10 @@ static void print_results(struct tf *t)
 				json_null(&j, "sent");
 				json_null(&j, "outage_ms");
 			}
+			if (r->failover_ms >= 0)
+				json_double(&j, "failover_ms", r->failover_ms);
+			else
+				json_null(&j, "failover_ms");
 			if (r->failback_ms >= 0)
 				json_double(&j, "failback_ms", r->failback_ms);
 			else
@@ -570,23 +584,25 @@ static void print_results(struct tf *t)
 	printf("failover self-test: %s to %s, %s at %llu bit/s, "
 	       "datagrams of %d bytes\n",
 	       t->mode, t->server, "UDP", (unsigned long long)t->rate, TF_LEN);
-	printf("%-10s %-3s %5s %8s %8s %10s %11s %9s\n", "uplink", "dir",
-	       "trial", "lost", "sent", "outage_ms", "failback_ms",
-	       "relearned");
+	printf("%-10s %-3s %5s %8s %8s %10s %11s %11s %9s\n", "uplink", "dir",
+	       "trial", "lost", "sent", "outage_ms", "failover_ms",
+	       "failback_ms", "relearned");
 	for (size_t i = 0; i < t->n_res; i++) {
 		const struct tf_result *r = &t->res[i];
 		char lost[24] = "-", sent[24] = "-", out[24] = "-",
-		     fb[24] = "-";
+		     fo[24] = "-", fb[24] = "-";
 
 		if (r->lost >= 0) {
 			snprintf(lost, sizeof(lost), "%ld", r->lost);
 			snprintf(sent, sizeof(sent), "%ld", r->sent);
 			snprintf(out, sizeof(out), "%.2f", r->outage_ms);
 		}
+		if (r->failover_ms >= 0)
+			snprintf(fo, sizeof(fo), "%.2f", r->failover_ms);
 		if (r->failback_ms >= 0)
 			snprintf(fb, sizeof(fb), "%.1f", r->failback_ms);
-		printf("%-10s %-3s %5u %8s %8s %10s %11s %9s\n", r->uplink,
-		       r->dir, r->trial, lost, sent, out, fb,
+		printf("%-10s %-3s %5u %8s %8s %10s %11s %11s %9s\n", r->uplink,
+		       r->dir, r->trial, lost, sent, out, fo, fb,
 		       r->relearned < 0 ? "-"
 		       : r->relearned	? "yes"
 					: "no");
