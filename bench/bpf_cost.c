@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Cost per packet of gona_guest_tx next to a program that only redirects,
  * and where its time goes (each stage of its work on a unicast frame to
- * the fabric, with what it adds); then for a guest spread over the uplinks,
+ * the fabric, with what it adds, and its counting against one record per
+ * guest and uplink); then for a guest spread over the uplinks,
  * with the flow table and with plain hashing; then of a VLAN guest against an
  * untagged one, sending (the tag pushed) and receiving (the tag popped); last,
  * of one guest among 4096 in maps sized for them (daemon.max_guests) against
@@ -194,46 +195,38 @@ static int run_once(struct bpf_program *prog, int ifindex, const __u8 *frame,
 	return 0;
 }
 
-/* Best of ROUNDS runs, in ns per packet. */
-static int measure(struct bpf_program *prog, int ifindex, const __u8 *frame,
-		   size_t len, __u32 want, double *best)
+/*
+ * The best of ROUNDS runs of each of the N programs PROG, taken in turns,
+ * in BEST (ns per packet): ratios among them are then not skewed by the
+ * machine's clock or load drifting between one program's runs and
+ * another's.
+ */
+static int measure_turns(struct bpf_program *const *prog, size_t n, int ifindex,
+			 const __u8 *frame, size_t len, __u32 want,
+			 double *best)
 {
-	*best = 0;
+	for (size_t p = 0; p < n; p++)
+		best[p] = 0;
 	for (int i = 0; i < ROUNDS; i++) {
-		double ns;
-		int r = run_once(prog, ifindex, frame, len, want, &ns);
+		for (size_t p = 0; p < n; p++) {
+			double ns;
+			int r = run_once(prog[p], ifindex, frame, len, want,
+					 &ns);
 
-		if (r)
-			return r;
-		if (!*best || ns < *best)
-			*best = ns;
+			if (r)
+				return r;
+			if (!best[p] || ns < best[p])
+				best[p] = ns;
+		}
 	}
 	return 0;
 }
 
-/*
- * The best of ROUNDS runs of each of A and B, taken in turns: a ratio of
- * the two is then not skewed by the machine's clock or load drifting
- * between one program's runs and the other's.
- */
-static int measure_pair(struct bpf_program *a, struct bpf_program *b,
-			int ifindex, const __u8 *frame, size_t len, __u32 want,
-			double *best_a, double *best_b)
+/* Best of ROUNDS runs of PROG, in ns per packet. */
+static int measure(struct bpf_program *prog, int ifindex, const __u8 *frame,
+		   size_t len, __u32 want, double *best)
 {
-	*best_a = *best_b = 0;
-	for (int i = 0; i < ROUNDS; i++) {
-		double na, nb;
-		int r = run_once(a, ifindex, frame, len, want, &na)
-				?: run_once(b, ifindex, frame, len, want, &nb);
-
-		if (r)
-			return r;
-		if (!*best_a || na < *best_a)
-			*best_a = na;
-		if (!*best_b || nb < *best_b)
-			*best_b = nb;
-	}
-	return 0;
+	return measure_turns(&prog, 1, ifindex, frame, len, want, best);
 }
 
 /* Guest 0 spread over every uplink; flow table on (its flow's entry found
@@ -396,35 +389,68 @@ static const struct {
 	{ "guest_uplink_bytes", GONA_MAX_UPLINKS },
 };
 
-/* Where gona_guest_tx's time goes: each stage's cost and what it adds
- * to the one before, from the floor (T_RO) to the whole (T_GONA). */
-static int breakdown(struct gona_bench *skel, int guest, const __u8 *frame,
-		     size_t len, double t_ro, double t_gona)
+/*
+ * gona_guest_tx against the program that only redirects (RO), and where
+ * its time goes: each stage's cost and what it adds to the one before,
+ * from the floor to the whole, then the counting weighed against the
+ * alternative of one record per guest and uplink. All are measured in
+ * the same turns, so a line differs from another by its work, not by
+ * the machine's drift.
+ */
+static int headline(struct gona_bench *skel, struct bpf_program *ro, int guest,
+		    const __u8 *frame, size_t len)
 {
-	const struct {
-		struct bpf_program *prog;
-		const char *what;
-	} stage[] = {
-		{ skel->progs.stage_guest, "the guest's entry (by classid)" },
-		{ skel->progs.stage_checks, "+ VLAN and anti-spoofing checks" },
-		{ skel->progs.stage_dest, "+ destination among the guests" },
-		{ skel->progs.stage_uplink, "+ uplink, HTB class, VLAN tag" },
+	enum {
+		WHOLE,
+		RO,
+		S_GUEST,
+		S_CHECKS,
+		S_DEST,
+		S_UPLINK,
+		S_COUNTED,
+		WHATIF,
+		N_PROGS
 	};
-	double t, prev = t_ro;
+	struct bpf_program *prog[N_PROGS] = {
+		[WHOLE] = skel->progs.bench_tx,
+		[RO] = ro,
+		[S_GUEST] = skel->progs.stage_guest,
+		[S_CHECKS] = skel->progs.stage_checks,
+		[S_DEST] = skel->progs.stage_dest,
+		[S_UPLINK] = skel->progs.stage_uplink,
+		[S_COUNTED] = skel->progs.stage_counted,
+		[WHATIF] = skel->progs.whatif_one_record,
+	};
+	static const char *const what[N_PROGS] = {
+		[S_GUEST] = "the guest's entry (by classid)",
+		[S_CHECKS] = "+ VLAN and anti-spoofing checks",
+		[S_DEST] = "+ destination among the guests",
+		[S_UPLINK] = "+ uplink, HTB class, VLAN tag",
+		[S_COUNTED] = "+ the guest's and the uplink's counters",
+		[WHOLE] = "+ the rest (broadcast test, verdict) = whole",
+	};
+	static const int order[] = { S_GUEST,  S_CHECKS,  S_DEST,
+				     S_UPLINK, S_COUNTED, WHOLE };
+	double t[N_PROGS], prev;
 
-	printf("where gona_guest_tx's time goes (ns/pkt, and what each "
-	       "adds):\n");
-	printf("  %-42s %6.1f\n", "redirect only", t_ro);
-	for (size_t i = 0; i < sizeof(stage) / sizeof(stage[0]); i++) {
-		if (measure(stage[i].prog, guest, frame, len, TC_ACT_REDIRECT,
-			    &t))
-			return -1;
-		printf("  %-42s %6.1f %+6.1f\n", stage[i].what, t, t - prev);
-		prev = t;
+	if (measure_turns(prog, N_PROGS, guest, frame, len, TC_ACT_REDIRECT, t))
+		return -1;
+	printf("gona_guest_tx  %.1f ns/pkt\n", t[WHOLE]);
+	printf("redirect_only  %.1f ns/pkt\n", t[RO]);
+	printf("ratio  %.2f\n", t[WHOLE] / t[RO]);
+	printf("where gona_guest_tx's time goes (ns/pkt, what each adds, and "
+	       "x redirect only):\n");
+	printf("  %-44s %6.1f\n", "redirect only", t[RO]);
+	prev = t[RO];
+	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+		printf("  %-44s %6.1f %+6.1f %6.2fx\n", what[order[i]],
+		       t[order[i]], t[order[i]] - prev, t[order[i]] / t[RO]);
+		prev = t[order[i]];
 	}
-	printf("  %-42s %6.1f %+6.1f\n",
-	       "+ guest's and uplink's counters (= whole)", t_gona,
-	       t_gona - prev);
+	printf("counting weighed: the guest's and the uplink's records "
+	       "(shipped) %.2fx;\n  one record per guest and uplink "
+	       "(not shipped) %.2fx; none %.2fx\n",
+	       t[S_COUNTED] / t[RO], t[WHATIF] / t[RO], t[S_UPLINK] / t[RO]);
 	return 0;
 }
 
@@ -468,7 +494,6 @@ int main(void)
 	struct redirect_only *ro = NULL;
 	struct gona_bench *skel = NULL;
 	int guest, uplink[N_UPLINKS];
-	double t_gona, t_ro;
 	__u8 frame[2048];
 	size_t len;
 	int r = EXIT_FAILURE;
@@ -510,14 +535,8 @@ int main(void)
 		goto out;
 	}
 
-	if (measure_pair(skel->progs.bench_tx, ro->progs.redirect_only, guest,
-			 frame, len, TC_ACT_REDIRECT, &t_gona, &t_ro))
-		goto out;
-	printf("gona_guest_tx  %.1f ns/pkt\n", t_gona);
-	printf("redirect_only  %.1f ns/pkt\n", t_ro);
-	printf("ratio  %.2f\n", t_gona / t_ro);
 	skel->bss->bench_target = (__u32)uplink[0];
-	if (breakdown(skel, guest, frame, len, t_ro, t_gona))
+	if (headline(skel, ro->progs.redirect_only, guest, frame, len))
 		goto out;
 	if (spread_costs(skel, guest, frame, len))
 		goto out;

@@ -297,7 +297,24 @@ static __always_inline struct gona_uplink *gona_uplink_for(
 	return up;
 }
 
-/* To the fabric through the guest's uplink, counted on both. */
+/* A frame of guest G out of the uplink in SLOT, counted on both; and for
+ * a spread guest, its bytes on that uplink (what rebalancing weighs). */
+static __always_inline void gona_count_to_uplink(const struct gona_guest *g,
+						 __u32 slot,
+						 const struct gona_wire *w)
+{
+	gona_count_tx(&guest_stats, g->id, w);
+	gona_count_tx(&uplink_stats, slot, w);
+	if (g->n_uplinks > 1) {
+		__u32 idx = GONA_GUEST_UPLINK_IDX(g->id, slot);
+		__u64 *b = bpf_map_lookup_elem(&guest_uplink_bytes, &idx);
+
+		if (b)
+			*b += w->bytes;
+	}
+}
+
+/* To the fabric through the guest's uplink. */
 static __always_inline int gona_to_uplink(struct __sk_buff *skb,
 					  const struct gona_guest *g,
 					  const struct gona_wire *w, __u32 vid)
@@ -309,15 +326,7 @@ static __always_inline int gona_to_uplink(struct __sk_buff *skb,
 	up = gona_uplink_for(skb, g, w, vid, &slot, &drop);
 	if (!up)
 		return drop;
-	gona_count_tx(&guest_stats, g->id, w);
-	gona_count_tx(&uplink_stats, slot, w);
-	if (g->n_uplinks > 1) {
-		__u32 idx = GONA_GUEST_UPLINK_IDX(g->id, slot);
-		__u64 *b = bpf_map_lookup_elem(&guest_uplink_bytes, &idx);
-
-		if (b)
-			*b += w->bytes;
-	}
+	gona_count_to_uplink(g, slot, w);
 	return gona_redirect(skb, up->ifindex, false);
 }
 
