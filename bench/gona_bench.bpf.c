@@ -16,9 +16,9 @@
  * cls_bpf does (one store, which the reference program does not pay).
  *
  * The stage_* entries do a prefix of gona_guest_tx's work for a guest's
- * unicast frame to the fabric and then redirect to bench_target (the last
- * two to the uplink they chose): what each adds over the one before is
- * where gona_guest_tx's time goes. whatif_one_record is stage 5 with
+ * unicast frame to the fabric and then redirect to bench_target (stages
+ * 4 and 5 to the uplink they chose): what each adds over the one before
+ * is where gona_guest_tx's time goes. whatif_one_record is stage 5 with
  * another way of counting, weighed for a decision, not shipped.
  */
 #include "ebpf/gona.bpf.c"
@@ -135,62 +135,13 @@ int stage_dest(struct __sk_buff *skb)
 	return bpf_redirect(bench_target, 0);
 }
 
-/* Stages 1 to 4: the uplink a unicast frame of guest *G to the fabric
- * leaves by, its HTB class and the frame's tag set, *SLOT and *W its slot
- * and its size on the wire; NULL if it cannot leave. */
-static __always_inline struct gona_uplink *bench_uplink(struct __sk_buff *skb,
-							struct gona_guest **g,
-							__u32 *slot,
-							struct gona_wire *w)
-{
-	int drop;
-
-	*g = bench_to_fabric(skb);
-	if (!*g)
-		return NULL;
-	gona_wire_read(skb, w);
-	return gona_uplink_for(skb, *g, w, (*g)->vlan, slot, &drop);
-}
-
-/* 4: and the uplink, its HTB class and the frame's tag, to that uplink:
- * all of gona_guest_tx but its counters. */
-SEC("tc")
-int stage_uplink(struct __sk_buff *skb)
-{
-	struct gona_uplink *up;
-	struct gona_guest *g;
-	struct gona_wire w;
-	__u32 slot;
-
-	up = bench_uplink(skb, &g, &slot, &w);
-	if (!up)
-		return TC_ACT_SHOT;
-	return bpf_redirect(up->ifindex, 0);
-}
-
-/* 5: and the counters as shipped: the guest's record and the uplink's. */
-SEC("tc")
-int stage_counted(struct __sk_buff *skb)
-{
-	struct gona_uplink *up;
-	struct gona_guest *g;
-	struct gona_wire w;
-	__u32 slot;
-
-	up = bench_uplink(skb, &g, &slot, &w);
-	if (!up)
-		return TC_ACT_SHOT;
-	gona_count_to_uplink(g, slot, &w);
-	return bpf_redirect(up->ifindex, 0);
-}
-
 /*
- * Not shipped, weighed against stage 5: one per-CPU record per guest and
- * uplink slot, of packets and bytes, in place of the guest's and the
- * uplink's. It is as exact (a guest's frames to the fabric are the sum of
- * its slots, an uplink's the sum of its guests) but gonad would read a
- * record per guest and slot each interval; what it saves per frame is
- * what this bench reports.
+ * Not shipped, weighed against the shipped counters: one per-CPU record
+ * per guest and uplink slot, of packets and bytes, in place of the
+ * guest's and the uplink's. It is as exact (a guest's frames to the
+ * fabric are the sum of its slots, an uplink's the sum of its guests) but
+ * gonad would read a record per guest and slot each interval; what it
+ * saves per frame is what this bench reports.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -199,22 +150,60 @@ struct {
 	__type(value, struct gona_wire);
 } whatif_guest_uplink_tx SEC(".maps");
 
+enum bench_counting {
+	BENCH_COUNT_NONE,
+	BENCH_COUNT_SHIPPED, /* the guest's record and the uplink's */
+	BENCH_COUNT_ONE_RECORD, /* whatif_guest_uplink_tx's */
+};
+
+/* Stages 1 to 4, and the frame counted HOW (a constant at each call), to
+ * the uplink it leaves by. */
+static __always_inline int bench_out(struct __sk_buff *skb,
+				     enum bench_counting how)
+{
+	struct gona_guest *g = bench_to_fabric(skb);
+	struct gona_uplink *up;
+	struct gona_wire w, *c;
+	__u32 slot, idx;
+	int drop;
+
+	if (!g)
+		return TC_ACT_SHOT;
+	gona_wire_read(skb, &w);
+	up = gona_uplink_for(skb, g, &w, g->vlan, &slot, &drop);
+	if (!up)
+		return TC_ACT_SHOT;
+	if (how == BENCH_COUNT_SHIPPED)
+		gona_count_to_uplink(g, slot, &w);
+	if (how == BENCH_COUNT_ONE_RECORD) {
+		idx = GONA_GUEST_UPLINK_IDX(g->id, slot);
+		c = bpf_map_lookup_elem(&whatif_guest_uplink_tx, &idx);
+		if (c) {
+			c->packets += w.packets;
+			c->bytes += w.bytes;
+		}
+	}
+	return bpf_redirect(up->ifindex, 0);
+}
+
+/* 4: and the uplink, its HTB class and the frame's tag, to that uplink:
+ * all of gona_guest_tx but its counters. */
+SEC("tc")
+int stage_uplink(struct __sk_buff *skb)
+{
+	return bench_out(skb, BENCH_COUNT_NONE);
+}
+
+/* 5: and the counters as shipped. */
+SEC("tc")
+int stage_counted(struct __sk_buff *skb)
+{
+	return bench_out(skb, BENCH_COUNT_SHIPPED);
+}
+
+/* Stage 5 counting the other way. */
 SEC("tc")
 int whatif_one_record(struct __sk_buff *skb)
 {
-	struct gona_uplink *up;
-	struct gona_guest *g;
-	struct gona_wire w, *c;
-	__u32 slot, idx;
-
-	up = bench_uplink(skb, &g, &slot, &w);
-	if (!up)
-		return TC_ACT_SHOT;
-	idx = GONA_GUEST_UPLINK_IDX(g->id, slot);
-	c = bpf_map_lookup_elem(&whatif_guest_uplink_tx, &idx);
-	if (c) {
-		c->packets += w.packets;
-		c->bytes += w.bytes;
-	}
-	return bpf_redirect(up->ifindex, 0);
+	return bench_out(skb, BENCH_COUNT_ONE_RECORD);
 }
